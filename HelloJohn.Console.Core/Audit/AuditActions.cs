@@ -1,0 +1,30 @@
+namespace HelloJohn.Console.Core.Audit;
+
+/// <summary>The names of audited actions, so filters and tests agree on spelling.</summary>
+public static class AuditActions
+{
+    public const string BackupRequested = "backup.requested";
+    public const string BackupCancelled = "backup.cancelled";
+    public const string BackupDeleted = "backup.deleted";
+    public const string BackupPinned = "backup.pinned";
+    public const string VerificationRequested = "verification.requested";
+    public const string RestoreRequested = "restore.requested";
+    public const string SignInSucceeded = "signin.succeeded";
+    public const string SignInFailed = "signin.failed";
+    public const string UserCreated = "user.created";
+    public const string UserRoleChanged = "user.role_changed";
+    public const string UserDisabled = "user.disabled";
+    public const string UserEnabled = "user.enabled";
+    public const string UserPasswordReset = "user.password_reset";
+    public const string SettingsChanged = "settings.changed";
+    public const string ScheduleChanged = "schedule.changed";
+    public const string RetentionRun = "retention.run";
+    public const string CatalogRebuilt = "catalog.rebuilt";
+    public const string SecretStored = "secret.stored";
+    public const string SecretRevealed = "secret.revealed";
+    public const string SigningKeyImported = "signingkey.imported";
+    public const string SigningKeyGenerated = "signingkey.generated";
+    public const string SigningKeyDownloaded = "signingkey.downloaded";
+    public const string RecoveryStarted = "recovery.started";
+    public const string RecoveryStep = "recovery.step";
+}
