@@ -1,6 +1,7 @@
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Targets;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -8,8 +9,9 @@ namespace HelloJohn.Console.Core.Data;
 
 /// <summary>The console's own database: catalog, runs, audit trail and users. Hangfire keeps its tables in the
 /// <c>hangfire</c> schema of the same database.</summary>
-public class ConsoleDbContext(DbContextOptions<ConsoleDbContext> options) : IdentityDbContext<ConsoleUser>(options)
+public class ConsoleDbContext(DbContextOptions<ConsoleDbContext> options) : IdentityDbContext<ConsoleUser>(options), IDataProtectionKeyContext
 {
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<BackupTarget> Targets => Set<BackupTarget>();
     public DbSet<BackupRecord> Backups => Set<BackupRecord>();
     public DbSet<BackupTableCount> BackupTableCounts => Set<BackupTableCount>();

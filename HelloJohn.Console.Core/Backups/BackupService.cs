@@ -1,0 +1,440 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Hangfire;
+using HelloJohn.Console.Core.Audit;
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Storage;
+using HelloJohn.Console.Core.Targets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace HelloJohn.Console.Core.Backups;
+
+/// <summary>Takes logical backups of a HelloJohn database: one pass, streaming pg_dump's output through a SHA-256
+/// hasher into every store at once, with row counts taken in the very snapshot pg_dump dumps.</summary>
+public sealed class BackupService(
+    IDbContextFactory<ConsoleDbContext> dbFactory,
+    TargetService targets,
+    IEnumerable<IBackupStore> stores,
+    IPgToolRunner pgTools,
+    IBackgroundJobClient jobs,
+    IAuditLog audit,
+    BackupProgressNotifier notifier,
+    IOptionsMonitor<BackupOptions> options,
+    TimeProvider time,
+    ILogger<BackupService> logger)
+{
+    private static readonly ConcurrentDictionary<Guid, CancellationTokenSource> RunningHere = new();
+    private static string? s_pgDumpVersion;
+
+    /// <summary>Queues a backup of <paramref name="targetId"/> (the default target when null) as a background job.</summary>
+    public async Task<Guid> RequestAsync(Actor actor, Guid? targetId, BackupTrigger trigger, CancellationToken ct)
+    {
+        if (!actor.Has(ConsolePermission.RunBackup))
+        {
+            await audit.RecordAsync(actor, AuditActions.BackupRequested, targetId?.ToString(), AuditOutcome.Denied, ct: ct);
+            actor.Demand(ConsolePermission.RunBackup);
+        }
+
+        var target = targetId is { } id ? await targets.GetAsync(id, ct) : await targets.GetDefaultAsync(ct)
+            ?? throw new InvalidOperationException("No HelloJohn database is configured to back up. Set HELLOJOHN_DATABASE_URL.");
+        var record = await CreateRecordAsync(target.Id, trigger, actor, ct);
+        var jobId = jobs.Enqueue<BackupJob>(j => j.RunAsync(record.Id, CancellationToken.None));
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            await db.Backups.Where(b => b.Id == record.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.JobId, jobId), ct);
+        }
+
+        await audit.RecordAsync(actor, AuditActions.BackupRequested, $"{target.Name}: {record.FileName}", AuditOutcome.Succeeded, $"trigger {trigger}", ct);
+        notifier.Publish(new BackupProgress(record.Id, BackupStatus.Queued, 0, null));
+        return record.Id;
+    }
+
+    /// <summary>Creates the record and runs the backup in the caller (used for the safety backup before a restore in
+    /// place, which must exist before anything else happens). Returns the finished record's id; throws when it failed.</summary>
+    public async Task<Guid> RunNowAsync(Actor actor, Guid targetId, BackupTrigger trigger, CancellationToken ct)
+    {
+        actor.Demand(ConsolePermission.RunBackup);
+        var record = await CreateRecordAsync(targetId, trigger, actor, ct);
+        await audit.RecordAsync(actor, AuditActions.BackupRequested, record.FileName, AuditOutcome.Succeeded, $"trigger {trigger}", ct);
+        await RunAsync(record.Id, ct);
+        return record.Id;
+    }
+
+    private async Task<BackupRecord> CreateRecordAsync(Guid targetId, BackupTrigger trigger, Actor actor, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = time.GetUtcNow();
+        var name = BackupNaming.FileNameFor(now);
+        // Two backups in the same second (a manual one beside the schedule) must not share a file.
+        for (var n = 2; await db.Backups.AnyAsync(b => b.FileName == name, ct); n++)
+        {
+            name = BackupNaming.FileNameFor(now, n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        var record = new BackupRecord
+        {
+            Id = Guid.NewGuid(),
+            TargetId = targetId,
+            FileName = name,
+            Status = BackupStatus.Queued,
+            Trigger = trigger,
+            RequestedBy = actor.Name,
+            CreatedAt = now,
+            Compression = $"gzip:{options.CurrentValue.Compression}",
+        };
+        db.Backups.Add(record);
+        await db.SaveChangesAsync(ct);
+        return record;
+    }
+
+    /// <summary>Runs the pipeline for a queued record. Re-entrant: a record that is no longer queued is left alone.</summary>
+    public async Task RunAsync(Guid backupId, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        RunningHere[backupId] = cts;
+        try
+        {
+            await RunPipelineAsync(backupId, cts.Token);
+        }
+        finally
+        {
+            RunningHere.TryRemove(backupId, out _);
+        }
+    }
+
+    private async Task RunPipelineAsync(Guid backupId, CancellationToken ct)
+    {
+        var o = options.CurrentValue;
+        BackupRecord record;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            record = await db.Backups.Include(b => b.Target).FirstOrDefaultAsync(b => b.Id == backupId, ct)
+                ?? throw new KeyNotFoundException($"No backup record {backupId}.");
+            if (record.Status != BackupStatus.Queued)
+            {
+                logger.LogInformation("Backup {File} is {Status}, not queued; nothing to do", record.FileName, record.Status);
+                return;
+            }
+
+            record.Status = BackupStatus.Running;
+            record.StartedAt = time.GetUtcNow();
+            record.HeartbeatAt = record.StartedAt;
+            record.RunnerHost = Environment.MachineName;
+            record.RunnerPid = Environment.ProcessId;
+            await db.SaveChangesAsync(ct);
+        }
+
+        notifier.Publish(new BackupProgress(backupId, BackupStatus.Running, 0, null));
+        var uploads = new List<(IBackupStore Store, IBackupUpload Upload)>();
+        NpgsqlConnectionStringBuilder? connection = null;
+        using var heartbeatCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task? heartbeat = null;
+        try
+        {
+            connection = await targets.GetConnectionAsync(record.TargetId, ct);
+            var destinations = stores.ToList();
+            if (destinations.Count == 0)
+            {
+                throw new InvalidOperationException("No backup store is configured.");
+            }
+
+            foreach (var store in destinations)
+            {
+                uploads.Add((store, await store.BeginUploadAsync(record.FileName, ct)));
+            }
+
+            await using var snapshotConn = new NpgsqlConnection(connection.ConnectionString);
+            await snapshotConn.OpenAsync(ct);
+            var serverVersion = await DatabaseInspector.ServerVersionAsync(snapshotConn, ct);
+            var schemaVersion = await DatabaseInspector.SchemaVersionAsync(snapshotConn, ct);
+            await using var snapshotTx = await snapshotConn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+            string snapshotId;
+            await using (var cmd = new NpgsqlCommand("SET TRANSACTION READ ONLY; SELECT pg_export_snapshot()", snapshotConn, snapshotTx))
+            {
+                snapshotId = (string)(await cmd.ExecuteScalarAsync(ct))!;
+            }
+
+            var pgDumpVersion = await PgDumpVersionAsync(ct);
+            await using var fanOut = new FanOutStream([.. uploads.Select(u => u.Upload.Stream)]);
+            heartbeat = HeartbeatAsync(backupId, fanOut, o.ProgressInterval, heartbeatCts.Token);
+
+            // pg_dump and the counts read the same exported snapshot, so they run side by side.
+            var dump = pgTools.RunAsync(new PgToolInvocation("pg_dump",
+            [
+                "--format=custom", $"--compress={o.Compression}", $"--snapshot={snapshotId}", "--no-password",
+                "--dbname", connection.Database!,
+            ])
+            { Connection = connection, StandardOutput = fanOut }, ct);
+            var counts = await DatabaseInspector.CountRowsAsync(snapshotConn, ct);
+            var result = await dump;
+            await snapshotTx.CommitAsync(ct);
+            if (!result.Succeeded)
+            {
+                throw new PgDumpFailedException($"pg_dump failed on {connection.Describe()}: {result.ErrorSummary}. Nothing was kept.");
+            }
+
+            await fanOut.FlushAsync(ct);
+            var sha256 = fanOut.FinishHash();
+            var size = fanOut.BytesWritten;
+            await heartbeatCts.CancelAsync();
+            await heartbeat;
+
+            foreach (var (_, upload) in uploads)
+            {
+                await upload.CompleteAsync(ct);
+            }
+
+            var finishedAt = time.GetUtcNow();
+            var manifest = new BackupManifest
+            {
+                BackupId = backupId,
+                TargetName = record.Target!.Name,
+                TargetAddress = connection.Describe(),
+                FileName = record.FileName,
+                Format = record.Format,
+                Compression = record.Compression,
+                SizeBytes = size,
+                Sha256 = sha256,
+                StartedAt = record.StartedAt!.Value,
+                FinishedAt = finishedAt,
+                ServerVersion = serverVersion,
+                PgDumpVersion = pgDumpVersion,
+                SchemaVersion = schemaVersion,
+                SnapshotId = snapshotId,
+                Tier = record.Tier,
+                Trigger = record.Trigger.ToString(),
+                Tables = [.. counts.Select(c => new ManifestTableCount(c.Schema, c.Table, c.Rows))],
+            };
+            var manifestBytes = manifest.ToJsonBytes();
+            foreach (var (store, _) in uploads)
+            {
+                await store.PutSmallAsync(BackupManifest.KeyFor(record.FileName), manifestBytes, ct);
+            }
+
+            await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
+            {
+                var r = await db.Backups.FirstAsync(b => b.Id == backupId, CancellationToken.None);
+                r.Status = BackupStatus.Succeeded;
+                r.FinishedAt = finishedAt;
+                r.SizeBytes = size;
+                r.BytesWritten = size;
+                r.Sha256 = sha256;
+                r.ServerVersion = serverVersion;
+                r.PgDumpVersion = pgDumpVersion;
+                r.SchemaVersion = schemaVersion;
+                r.HeartbeatAt = finishedAt;
+                db.BackupTableCounts.AddRange(counts.Select(c => new BackupTableCount { BackupId = backupId, Schema = c.Schema, Table = c.Table, Rows = c.Rows }));
+                db.Set<BackupLocation>().AddRange(uploads.Select(u => new BackupLocation { BackupId = backupId, Store = u.Store.Name, Key = record.FileName, StoredAt = finishedAt }));
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+
+            notifier.Publish(new BackupProgress(backupId, BackupStatus.Succeeded, size, null));
+            logger.LogInformation("Backup {File} of {Target} succeeded: {Size} bytes, {Tables} tables, sha256 {Sha}", record.FileName, record.Target.Name, size, counts.Count, sha256[..12]);
+        }
+        catch (Exception e)
+        {
+            await heartbeatCts.CancelAsync();
+            if (heartbeat is not null)
+            {
+                await heartbeat;
+            }
+
+            foreach (var (store, upload) in uploads)
+            {
+                await SafeAbortAsync(store, upload, record.FileName);
+            }
+
+            var cancelled = e is OperationCanceledException && ct.IsCancellationRequested;
+            var message = e is PgDumpFailedException ? e.Message : BackupFailure.Describe(e, connection);
+            await MarkEndedAsync(backupId, cancelled ? BackupStatus.Cancelled : BackupStatus.Failed, message);
+            logger.LogWarning("Backup {File} {Outcome}: {Message}", record.FileName, cancelled ? "cancelled" : "failed", message);
+            throw new BackupFailedException(message, e);
+        }
+    }
+
+    private async Task SafeAbortAsync(IBackupStore store, IBackupUpload upload, string key)
+    {
+        try
+        {
+            await upload.AbortAsync();
+        }
+        catch (Exception e)
+        {
+            // The record says failed either way; an orphan is removed by the start-up sweep.
+            logger.LogWarning("Could not abort the upload of {Key} to {Store}: {Message}", key, store.Name, e.Message);
+        }
+    }
+
+    private async Task MarkEndedAsync(Guid backupId, BackupStatus status, string error)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var now = time.GetUtcNow();
+        await db.Backups.Where(b => b.Id == backupId).ExecuteUpdateAsync(s => s
+            .SetProperty(b => b.Status, status)
+            .SetProperty(b => b.Error, error)
+            .SetProperty(b => b.FinishedAt, now)
+            .SetProperty(b => b.HeartbeatAt, now), CancellationToken.None);
+        notifier.Publish(new BackupProgress(backupId, status, 0, error));
+    }
+
+    private async Task HeartbeatAsync(Guid backupId, FanOutStream progress, TimeSpan interval, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                var written = progress.BytesWritten;
+                var now = time.GetUtcNow();
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
+                await db.Backups.Where(b => b.Id == backupId && b.Status == BackupStatus.Running)
+                    .ExecuteUpdateAsync(s => s.SetProperty(b => b.BytesWritten, written).SetProperty(b => b.HeartbeatAt, now), ct);
+                notifier.Publish(new BackupProgress(backupId, BackupStatus.Running, written, null));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The pipeline ended; its last state is written by the pipeline itself.
+        }
+    }
+
+    private async Task<string> PgDumpVersionAsync(CancellationToken ct)
+    {
+        if (s_pgDumpVersion is null)
+        {
+            var r = await pgTools.RunAsync(new PgToolInvocation("pg_dump", ["--version"]), ct);
+            s_pgDumpVersion = r.StandardOutputText.Trim();
+        }
+
+        return s_pgDumpVersion;
+    }
+
+    /// <summary>Stops a queued or running backup. Its partial files are removed and the record says cancelled.</summary>
+    public async Task CancelAsync(Actor actor, Guid backupId, CancellationToken ct)
+    {
+        actor.Demand(ConsolePermission.CancelBackup);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var record = await db.Backups.FirstOrDefaultAsync(b => b.Id == backupId, ct) ?? throw new KeyNotFoundException($"No backup {backupId}.");
+        if (record.Status is not (BackupStatus.Queued or BackupStatus.Running))
+        {
+            throw new InvalidOperationException($"{record.FileName} is {record.Status.ToString().ToLowerInvariant()}; only a queued or running backup can be cancelled.");
+        }
+
+        if (RunningHere.TryGetValue(backupId, out var cts))
+        {
+            await cts.CancelAsync();
+        }
+        else if (record.JobId is not null)
+        {
+            // Runs on another instance (or has not started): Hangfire's deletion cancels its token there.
+            jobs.Delete(record.JobId);
+            if (record.Status == BackupStatus.Queued)
+            {
+                await MarkEndedAsync(backupId, BackupStatus.Cancelled, $"Cancelled by {actor.Name} before it started. Nothing was written.");
+            }
+        }
+
+        await audit.RecordAsync(actor, AuditActions.BackupCancelled, record.FileName, AuditOutcome.Succeeded, ct: ct);
+    }
+
+    /// <summary>Marks runs whose process died as failed and removes partial files nobody writes any more.
+    /// Called at start and periodically.</summary>
+    public async Task<int> FailAbandonedRunsAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = time.GetUtcNow();
+        var staleBefore = now - options.CurrentValue.AbandonedAfter;
+        var running = await db.Backups.Where(b => b.Status == BackupStatus.Running).ToListAsync(ct);
+        var failed = 0;
+        foreach (var r in running)
+        {
+            var deadHere = r.RunnerHost == Environment.MachineName && r.RunnerPid is { } pid && pid != Environment.ProcessId && !ProcessAlive(pid);
+            var silent = r.HeartbeatAt is null || r.HeartbeatAt < staleBefore;
+            if (deadHere || silent)
+            {
+                r.Status = BackupStatus.Failed;
+                r.FinishedAt = now;
+                r.Error = $"The console process that ran this backup stopped before it finished (last heartbeat {r.HeartbeatAt:u}). No file was kept; take a new backup.";
+                failed++;
+            }
+        }
+
+        await db.SaveChangesAsync(ct);
+        var stillRunning = (await db.Backups.Where(b => b.Status == BackupStatus.Running || b.Status == BackupStatus.Queued).Select(b => b.FileName).ToListAsync(ct)).ToHashSet();
+        foreach (var local in stores.OfType<LocalDiskBackupStore>())
+        {
+            foreach (var removed in local.RemovePartialFiles(stillRunning.Contains))
+            {
+                logger.LogWarning("Removed the partial file of {File}, left by a backup that did not finish", removed);
+            }
+        }
+
+        if (failed > 0)
+        {
+            logger.LogWarning("Marked {Count} abandoned backup run(s) as failed", failed);
+        }
+
+        return failed;
+    }
+
+    private static bool ProcessAlive(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<BackupPage> QueryAsync(BackupQuery query, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = db.Backups.AsNoTracking();
+        if (query.TargetId is { } t)
+        {
+            q = q.Where(b => b.TargetId == t);
+        }
+
+        if (query.Status is { } s)
+        {
+            q = q.Where(b => b.Status == s);
+        }
+
+        var total = await q.CountAsync(ct);
+        var items = await q.OrderByDescending(b => b.CreatedAt)
+            .Skip(query.Page * query.PageSize).Take(query.PageSize)
+            .Select(b => new BackupListItem(b.Id, b.TargetId, b.Target!.Name, b.FileName, b.Status, b.Trigger, b.RequestedBy, b.CreatedAt,
+                b.StartedAt, b.FinishedAt, b.BytesWritten, b.SizeBytes, b.Sha256, b.Error, b.Pinned, b.Tier))
+            .ToListAsync(ct);
+        return new BackupPage(items, total);
+    }
+
+    public async Task<BackupDetails?> GetAsync(Guid backupId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var b = await db.Backups.AsNoTracking().Include(x => x.Target).Include(x => x.TableCounts).Include(x => x.Locations)
+            .AsSplitQuery().FirstOrDefaultAsync(x => x.Id == backupId, ct);
+        if (b is null)
+        {
+            return null;
+        }
+
+        var item = new BackupListItem(b.Id, b.TargetId, b.Target!.Name, b.FileName, b.Status, b.Trigger, b.RequestedBy, b.CreatedAt,
+            b.StartedAt, b.FinishedAt, b.BytesWritten, b.SizeBytes, b.Sha256, b.Error, b.Pinned, b.Tier);
+        var tables = DatabaseInspector.Order(b.TableCounts.Select(c => new TableRowCount(c.Schema, c.Table, c.Rows)))
+            .Select(c => new ManifestTableCount(c.Schema, c.Table, c.Rows)).ToList();
+        return new BackupDetails(item, tables, [.. b.Locations.Select(l => new BackupLocationInfo(l.Store, l.Key, l.StorageClass, l.StoredAt))],
+            b.Format, b.Compression, b.ServerVersion, b.PgDumpVersion, b.SchemaVersion);
+    }
+}
+
+public sealed class BackupFailedException(string message, Exception inner) : Exception(message, inner);

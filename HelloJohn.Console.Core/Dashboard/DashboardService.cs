@@ -1,0 +1,59 @@
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace HelloJohn.Console.Core.Dashboard;
+
+public sealed record DashboardSummary(
+    DateTimeOffset MeasuredAt,
+    string? TargetName,
+    string? TargetAddress,
+    DateTimeOffset? LastSuccessAt,
+    string? LastSuccessFile,
+    long? LastSuccessSize,
+    TimeSpan? LastSuccessDuration,
+    TimeSpan? RpoNow,
+    DateTimeOffset? LastFailureAt,
+    string? LastFailureError,
+    bool LatestRunFailed,
+    int SucceededCount,
+    long StorageUsedBytes,
+    int ActiveCount);
+
+/// <summary>The figures on the dashboard, aggregated in the database (never by loading the catalog into memory).</summary>
+public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFactory, TimeProvider time)
+{
+    public async Task<DashboardSummary> GetAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = time.GetUtcNow();
+        var target = await db.Targets.AsNoTracking().OrderBy(t => t.ConnectionSource).ThenBy(t => t.Name).FirstOrDefaultAsync(ct);
+        var backups = db.Backups.AsNoTracking().Where(b => target == null || b.TargetId == target.Id);
+        var lastSuccess = await backups.Where(b => b.Status == BackupStatus.Succeeded).OrderByDescending(b => b.StartedAt)
+            .Select(b => new { b.StartedAt, b.FinishedAt, b.FileName, b.SizeBytes }).FirstOrDefaultAsync(ct);
+        var lastFailure = await backups.Where(b => b.Status == BackupStatus.Failed).OrderByDescending(b => b.CreatedAt)
+            .Select(b => new { b.CreatedAt, b.Error }).FirstOrDefaultAsync(ct);
+        var latestEnded = await backups.Where(b => b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.Failed)
+            .OrderByDescending(b => b.CreatedAt).Select(b => b.Status).FirstOrDefaultAsync(ct);
+        var succeeded = await backups.CountAsync(b => b.Status == BackupStatus.Succeeded, ct);
+        var used = await backups.Where(b => b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.PartiallyStored).SumAsync(b => (long?)b.SizeBytes, ct) ?? 0;
+        var active = await backups.CountAsync(b => b.Status == BackupStatus.Queued || b.Status == BackupStatus.Running, ct);
+
+        return new DashboardSummary(
+            now,
+            target?.Name,
+            target?.DisplayAddress,
+            lastSuccess?.StartedAt,
+            lastSuccess?.FileName,
+            lastSuccess?.SizeBytes,
+            lastSuccess is { StartedAt: { } s, FinishedAt: { } f } ? f - s : null,
+            // Data written after the snapshot of the newest good backup would be lost: RPO counts from its start.
+            lastSuccess?.StartedAt is { } started ? now - started : null,
+            lastFailure?.CreatedAt,
+            lastFailure?.Error,
+            latestEnded == BackupStatus.Failed,
+            succeeded,
+            used,
+            active);
+    }
+}

@@ -1,0 +1,148 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using HelloJohn.Console.Core.Audit;
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Storage;
+using HelloJohn.Console.Core.Targets;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace HelloJohn.Console.Core.Hosting;
+
+public static class ConsoleCoreExtensions
+{
+    public const string ConsoleConnectionName = "Console";
+
+    /// <summary>Registers the console's services. With no HELLOJOHN_DATABASE_URL or ConnectionStrings__Console, it first
+    /// starts the embedded default (a private PostgreSQL cluster with a demo HelloJohn database).</summary>
+    public static IHostApplicationBuilder AddConsoleCore(this IHostApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        var services = builder.Services;
+        var dataDirectory = string.IsNullOrWhiteSpace(config["Console:DataDirectory"]) ? ConsoleOptions.DefaultDataDirectory() : Path.GetFullPath(config["Console:DataDirectory"]!);
+        config["Console:DataDirectory"] = dataDirectory;
+
+        var needConsole = string.IsNullOrWhiteSpace(config.GetConnectionString(ConsoleConnectionName));
+        var needTarget = string.IsNullOrWhiteSpace(config["HELLOJOHN_DATABASE_URL"]);
+        if (needConsole || needTarget)
+        {
+            using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
+            // Blocking here is deliberate: every other service needs the connection strings this produces.
+            var embedded = EmbeddedDefault.StartAsync(dataDirectory, loggerFactory, needConsole, needTarget).GetAwaiter().GetResult();
+            var values = new Dictionary<string, string?>();
+            if (needConsole)
+            {
+                values[$"ConnectionStrings:{ConsoleConnectionName}"] = embedded.ConsoleConnectionString;
+            }
+
+            if (needTarget)
+            {
+                values["HELLOJOHN_DATABASE_URL"] = embedded.TargetConnectionString;
+                values["HELLOJOHN_TARGET_NAME"] = config["HELLOJOHN_TARGET_NAME"] ?? "demo";
+            }
+
+            config.AddInMemoryCollection(values);
+            services.AddSingleton(embedded);
+            services.AddHostedService<EmbeddedClusterLifetime>();
+        }
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section);
+        services.AddSingleton(_ => PgBinaries.Locate());
+        services.AddSingleton<IPgToolRunner, PgToolRunner>();
+
+        services.AddDbContextFactory<ConsoleDbContext>((sp, o) =>
+            o.UseNpgsql(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConsoleConnectionName),
+                npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history")));
+        // First hosted service: the console database must be migrated before Data Protection's own start-up reads its key ring.
+        services.AddHostedService<ConsoleDatabaseInitializer>();
+        services.AddDataProtection().SetApplicationName("HelloJohn.Console").PersistKeysToDbContext<ConsoleDbContext>();
+
+        services.AddSingleton<IAuditLog, AuditLog>();
+        services.AddConsoleSecurity(embedded: needConsole);
+        services.AddTargets();
+        services.AddSingleton<Dashboard.DashboardService>();
+        services.AddBackups();
+        services.AddLocalStorage(dataDirectory);
+        services.AddConsoleJobs();
+
+        services.AddHealthChecks()
+            .AddCheck<ConsoleDatabaseHealthCheck>("console-database")
+            .AddCheck<BackupStorageHealthCheck>("storage")
+            .AddCheck<TargetDatabaseHealthCheck>("target");
+        return builder;
+    }
+
+    private static IServiceCollection AddTargets(this IServiceCollection services)
+    {
+        services.AddOptions<TargetOptions>()
+            .Configure<IConfiguration>((o, c) =>
+            {
+                o.DatabaseUrl = c["HELLOJOHN_DATABASE_URL"];
+                o.BaseUrl = c["HELLOJOHN_BASE_URL"];
+                o.Name = string.IsNullOrWhiteSpace(c["HELLOJOHN_TARGET_NAME"]) ? o.Name : c["HELLOJOHN_TARGET_NAME"]!;
+                if (Enum.TryParse<TargetProvider>(c["HELLOJOHN_PROVIDER"], ignoreCase: true, out var provider))
+                {
+                    o.Provider = provider;
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TargetOptions>, TargetOptionsValidation>();
+        services.AddSingleton<TargetService>();
+        return services;
+    }
+
+    private static IServiceCollection AddBackups(this IServiceCollection services)
+    {
+        services.AddOptions<BackupOptions>().BindConfiguration(BackupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<BackupProgressNotifier>();
+        services.AddSingleton<BackupService>();
+        services.AddTransient<BackupJob>();
+        return services;
+    }
+
+    private static IServiceCollection AddLocalStorage(this IServiceCollection services, string dataDirectory)
+    {
+        services.AddOptions<LocalStorageOptions>().BindConfiguration(LocalStorageOptions.Section)
+            .PostConfigure(o => o.Directory = string.IsNullOrWhiteSpace(o.Directory) ? Path.Combine(dataDirectory, "backups") : Path.GetFullPath(o.Directory));
+        services.AddSingleton<IBackupStore>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<LocalStorageOptions>>().Value;
+            return new LocalDiskBackupStore("local", o.Directory);
+        });
+        return services;
+    }
+
+    private static IServiceCollection AddConsoleJobs(this IServiceCollection services)
+    {
+        services.AddHangfire((sp, hangfire) => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                o => o.UseNpgsqlConnection(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConsoleConnectionName)),
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = "hangfire",
+                    PrepareSchemaIfNecessary = true,
+                    // A person pressed a button and watches: pick jobs up within a second, not the default 15.
+                    QueuePollInterval = TimeSpan.FromSeconds(1),
+                    DistributedLockTimeout = TimeSpan.FromMinutes(1),
+                }));
+        services.AddHangfireServer(o =>
+        {
+            o.WorkerCount = Math.Max(4, Environment.ProcessorCount * 2);
+            o.CancellationCheckInterval = TimeSpan.FromSeconds(2);
+        });
+        return services;
+    }
+}

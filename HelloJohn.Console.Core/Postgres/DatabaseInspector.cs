@@ -1,0 +1,91 @@
+using Npgsql;
+
+namespace HelloJohn.Console.Core.Postgres;
+
+public sealed record TableRowCount(string Schema, string Table, long Rows)
+{
+    public string QualifiedName => Schema == "public" ? Table : $"{Schema}.{Table}";
+}
+
+/// <summary>Reads what a HelloJohn database holds: its tables (from the system catalog, since HelloJohn's schema
+/// changes between versions), exact row counts, versions.</summary>
+public static class DatabaseInspector
+{
+    private const string TablesSql = """
+        SELECT n.nspname, c.relname
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
+        ORDER BY n.nspname, c.relname
+        """;
+
+    /// <summary>Exact <c>count(*)</c> of every user table, in the connection's current transaction (and so snapshot).
+    /// HelloJohn's documented checks, <c>hj_user</c> then <c>hj_session</c>, come first.</summary>
+    public static async Task<IReadOnlyList<TableRowCount>> CountRowsAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        var tables = new List<(string Schema, string Table)>();
+        await using (var cmd = new NpgsqlCommand(TablesSql, conn))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                tables.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        var counts = new List<TableRowCount>(tables.Count);
+        foreach (var (schema, table) in tables)
+        {
+            await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {LocalPostgresCluster.QuoteIdent(schema)}.{LocalPostgresCluster.QuoteIdent(table)}", conn) { CommandTimeout = 0 };
+            counts.Add(new TableRowCount(schema, table, (long)(await cmd.ExecuteScalarAsync(ct))!));
+        }
+
+        return Order(counts);
+    }
+
+    public static IReadOnlyList<TableRowCount> Order(IEnumerable<TableRowCount> counts) =>
+        [.. counts.OrderBy(c => Rank(c)).ThenBy(c => c.Schema, StringComparer.Ordinal).ThenBy(c => c.Table, StringComparer.Ordinal)];
+
+    private static int Rank(TableRowCount c) => (c.Schema, c.Table) switch
+    {
+        ("public", "hj_user") => 0,
+        ("public", "hj_session") => 1,
+        _ => 2,
+    };
+
+    /// <summary>HelloJohn's last applied migration, when a migrations table is found; null otherwise.</summary>
+    public static async Task<string?> SchemaVersionAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        foreach (var table in new[] { "hj_schema_migrations", "schema_migrations", "goose_db_version" })
+        {
+            await using var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", conn) { Parameters = { new() { Value = table } } };
+            if (!(bool)(await exists.ExecuteScalarAsync(ct))!)
+            {
+                continue;
+            }
+
+            var column = table == "goose_db_version" ? "version_id" : "version";
+            await using var cmd = new NpgsqlCommand($"SELECT max({column})::text FROM {table}", conn);
+            if (await cmd.ExecuteScalarAsync(ct) is string version)
+            {
+                return $"{table}:{version}";
+            }
+        }
+
+        return null;
+    }
+
+    public static async Task<string> ServerVersionAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SHOW server_version", conn);
+        return ((string)(await cmd.ExecuteScalarAsync(ct))!).Split(' ')[0];
+    }
+
+    /// <summary>The server's version as a number, e.g. 150018.</summary>
+    public static async Task<int> ServerVersionNumAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SHOW server_version_num", conn);
+        return int.Parse((string)(await cmd.ExecuteScalarAsync(ct))!, System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

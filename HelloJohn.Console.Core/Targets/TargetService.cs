@@ -1,0 +1,93 @@
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Postgres;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace HelloJohn.Console.Core.Targets;
+
+public sealed record TargetSummary(Guid Id, string Name, string? DisplayAddress, string? BaseUrl, TargetProvider Provider, TargetConnectionSource Source);
+
+/// <summary>Knows the HelloJohn databases under protection and how to reach them. Connection strings with passwords
+/// are stored encrypted; the one from HELLOJOHN_DATABASE_URL is read from configuration at each use.</summary>
+public sealed class TargetService(IDbContextFactory<ConsoleDbContext> dbFactory, IOptionsMonitor<TargetOptions> options, IDataProtectionProvider protection, TimeProvider time)
+{
+    private readonly IDataProtector _protector = protection.CreateProtector("HelloJohn.Console.Targets.ConnectionString");
+
+    /// <summary>Creates or refreshes the target that HELLOJOHN_DATABASE_URL names. Called at start.</summary>
+    public async Task<Guid> EnsureEnvironmentTargetAsync(CancellationToken ct)
+    {
+        var o = options.CurrentValue;
+        var connection = PgConnection.Parse(o.DatabaseUrl!);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var target = await db.Targets.FirstOrDefaultAsync(t => t.ConnectionSource == TargetConnectionSource.Environment, ct);
+        if (target is null)
+        {
+            target = new BackupTarget { Id = Guid.NewGuid(), Name = o.Name, CreatedAt = time.GetUtcNow(), ConnectionSource = TargetConnectionSource.Environment };
+            db.Targets.Add(target);
+        }
+
+        target.Name = o.Name;
+        target.BaseUrl = string.IsNullOrWhiteSpace(o.BaseUrl) ? null : o.BaseUrl.TrimEnd('/');
+        target.Provider = o.Provider;
+        target.DisplayAddress = connection.Describe();
+        await db.SaveChangesAsync(ct);
+        return target.Id;
+    }
+
+    public async Task<IReadOnlyList<TargetSummary>> ListAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Targets.AsNoTracking().OrderBy(t => t.Name)
+            .Select(t => new TargetSummary(t.Id, t.Name, t.DisplayAddress, t.BaseUrl, t.Provider, t.ConnectionSource))
+            .ToListAsync(ct);
+    }
+
+    public async Task<TargetSummary> GetAsync(Guid id, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Targets.AsNoTracking().Where(t => t.Id == id)
+            .Select(t => new TargetSummary(t.Id, t.Name, t.DisplayAddress, t.BaseUrl, t.Provider, t.ConnectionSource))
+            .FirstOrDefaultAsync(ct) ?? throw new KeyNotFoundException($"No target with id {id}.");
+    }
+
+    /// <summary>The default target: the one from the environment, else the first by name.</summary>
+    public async Task<TargetSummary?> GetDefaultAsync(CancellationToken ct)
+    {
+        var all = await ListAsync(ct);
+        return all.FirstOrDefault(t => t.Source == TargetConnectionSource.Environment) ?? all.FirstOrDefault();
+    }
+
+    /// <summary>How to connect to the target. The result holds a password: never log or display it.</summary>
+    public async Task<NpgsqlConnectionStringBuilder> GetConnectionAsync(Guid id, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var target = await db.Targets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, ct)
+            ?? throw new KeyNotFoundException($"No target with id {id}.");
+        return target.ConnectionSource == TargetConnectionSource.Environment
+            ? PgConnection.Parse(options.CurrentValue.DatabaseUrl!)
+            : PgConnection.Parse(_protector.Unprotect(target.ProtectedConnectionString!));
+    }
+
+    /// <summary>Adds a target whose connection is stored (encrypted) in the console database, e.g. staging.</summary>
+    public async Task<Guid> AddStoredAsync(string name, string connectionString, string? baseUrl, TargetProvider provider, CancellationToken ct)
+    {
+        var connection = PgConnection.Parse(connectionString);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var target = new BackupTarget
+        {
+            Id = Guid.NewGuid(),
+            Name = name,
+            ConnectionSource = TargetConnectionSource.Stored,
+            ProtectedConnectionString = _protector.Protect(connection.ConnectionString),
+            BaseUrl = baseUrl,
+            Provider = provider,
+            DisplayAddress = connection.Describe(),
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.Targets.Add(target);
+        await db.SaveChangesAsync(ct);
+        return target.Id;
+    }
+}

@@ -1,0 +1,65 @@
+using HelloJohn.Console.Core.Backups;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace HelloJohn.Console.Web.Components.Controls;
+
+/// <summary>The backups catalog, a page at a time from the database, with live progress and per-table counts on expand.</summary>
+public partial class BackupsGrid
+{
+    private MudDataGrid<BackupListItem>? _grid;
+
+    /// <summary>Loads one page of backups (paging happens in the database).</summary>
+    [Parameter, EditorRequired]
+    public Func<BackupQuery, CancellationToken, Task<BackupPage>> Load { get; set; } = default!;
+
+    /// <summary>Loads a backup's details (row counts, locations) when its row is expanded.</summary>
+    [Parameter, EditorRequired]
+    public Func<Guid, Task<BackupDetails?>> LoadDetails { get; set; } = default!;
+
+    /// <summary>Whether the signed-in user may cancel a running backup.</summary>
+    [Parameter]
+    public bool CanCancel { get; set; }
+
+    /// <summary>Raised when the user asks to cancel a queued or running backup.</summary>
+    [Parameter]
+    public EventCallback<BackupListItem> OnCancel { get; set; }
+
+    /// <summary>Whether any row on the current page is queued or running, after the last load.</summary>
+    public bool HasActive { get; private set; }
+
+    public Task ReloadAsync() => _grid?.ReloadServerData() ?? Task.CompletedTask;
+
+    private async Task<GridData<BackupListItem>> LoadAsync(GridState<BackupListItem> state, CancellationToken ct)
+    {
+        var page = await Load(new BackupQuery(state.Page, state.PageSize), ct);
+        HasActive = page.Items.Any(i => i.IsActive);
+        return new GridData<BackupListItem> { Items = page.Items, TotalItems = page.TotalCount };
+    }
+
+    internal static Color StatusColor(BackupStatus status) => status switch
+    {
+        BackupStatus.Succeeded => Color.Success,
+        BackupStatus.Failed => Color.Error,
+        BackupStatus.PartiallyStored => Color.Warning,
+        BackupStatus.Cancelled => Color.Default,
+        _ => Color.Info,
+    };
+
+    internal static string StatusText(BackupStatus status) => status switch
+    {
+        BackupStatus.PartiallyStored => "partially stored",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    private static string TriggerText(BackupListItem b) => b.Trigger switch
+    {
+        BackupTrigger.Manual => $"manual ({b.RequestedBy})",
+        BackupTrigger.Scheduled => "scheduled",
+        BackupTrigger.SafetyBeforeRestore => "safety (before restore)",
+        _ => b.Trigger.ToString().ToLowerInvariant(),
+    };
+
+    internal static string FormatDuration(TimeSpan d) =>
+        d.TotalSeconds < 60 ? $"{d.TotalSeconds:0.0} s" : d.TotalMinutes < 60 ? $"{(int)d.TotalMinutes} min {d.Seconds} s" : $"{(int)d.TotalHours} h {d.Minutes} min";
+}

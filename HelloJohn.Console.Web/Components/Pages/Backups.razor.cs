@@ -1,0 +1,137 @@
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Web.Components.Controls;
+using HelloJohn.Console.Web.Security;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace HelloJohn.Console.Web.Components.Pages;
+
+public partial class Backups
+{
+    private BackupsGrid? _grid;
+    private bool _canBackUp;
+    private bool _canCancel;
+    private bool _requesting;
+    private string? _error;
+    private Actor _actor = Actor.System;
+    private PeriodicTimer? _poll;
+    private CancellationTokenSource? _pollCts;
+    private int _reloadQueued;
+
+    [Inject] private BackupService BackupsService { get; set; } = default!;
+    [Inject] private BackupProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private CurrentActor CurrentActor { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+
+    protected override async Task OnInitializedAsync()
+    {
+        _actor = await CurrentActor.GetAsync();
+        _canBackUp = _actor.Has(ConsolePermission.RunBackup);
+        _canCancel = _actor.Has(ConsolePermission.CancelBackup);
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (!firstRender)
+        {
+            return;
+        }
+
+        Notifier.Changed += OnBackupChanged;
+        // Backups may run on another console instance: while any is active, re-read the catalog every two seconds.
+        _pollCts = new CancellationTokenSource();
+        _poll = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        _ = PollAsync(_pollCts.Token);
+    }
+
+    private async Task PollAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (await _poll!.WaitForNextTickAsync(ct))
+            {
+                if (_grid?.HasActive == true)
+                {
+                    await InvokeAsync(ReloadGridAsync);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The page was closed.
+        }
+    }
+
+    private void OnBackupChanged(BackupProgress progress)
+    {
+        // Progress comes many times a second; coalesce into one reload at a time.
+        if (Interlocked.Exchange(ref _reloadQueued, 1) == 0)
+        {
+            _ = InvokeAsync(async () =>
+            {
+                Interlocked.Exchange(ref _reloadQueued, 0);
+                await ReloadGridAsync();
+            });
+        }
+    }
+
+    private async Task ReloadGridAsync()
+    {
+        if (_grid is not null)
+        {
+            await _grid.ReloadAsync();
+            StateHasChanged();
+        }
+    }
+
+    private Task<BackupDetails?> LoadDetailsAsync(Guid id) => BackupsService.GetAsync(id, CancellationToken.None);
+
+    private async Task BackUpNowAsync()
+    {
+        _requesting = true;
+        _error = null;
+        try
+        {
+            await BackupsService.RequestAsync(_actor, null, BackupTrigger.Manual, CancellationToken.None);
+            Snackbar.Add("Backup queued.", Severity.Info);
+            await ReloadGridAsync();
+        }
+        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException)
+        {
+            _error = e.Message;
+        }
+        finally
+        {
+            _requesting = false;
+        }
+    }
+
+    private async Task CancelAsync(BackupListItem item)
+    {
+        try
+        {
+            await BackupsService.CancelAsync(_actor, item.Id, CancellationToken.None);
+            Snackbar.Add($"Cancelling {item.FileName}…", Severity.Warning);
+        }
+        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException or KeyNotFoundException)
+        {
+            _error = e.Message;
+        }
+
+        await ReloadGridAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Notifier.Changed -= OnBackupChanged;
+        if (_pollCts is not null)
+        {
+            await _pollCts.CancelAsync();
+            _pollCts.Dispose();
+        }
+
+        _poll?.Dispose();
+    }
+}

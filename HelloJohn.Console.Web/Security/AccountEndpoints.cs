@@ -1,0 +1,69 @@
+using HelloJohn.Console.Core.Audit;
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Security;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+
+namespace HelloJohn.Console.Web.Security;
+
+/// <summary>Sign-in and sign-out. They are plain form posts (not interactive components) because the cookie must be
+/// written on an HTTP response. Antiforgery is checked by the framework for every form post.</summary>
+public static class AccountEndpoints
+{
+    public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/account/signin", SignInAsync).AllowAnonymous();
+        app.MapPost("/account/signout", SignOutAsync);
+        return app;
+    }
+
+    private static async Task<IResult> SignInAsync(
+        [FromForm] string email,
+        [FromForm] string password,
+        [FromForm] string? returnUrl,
+        SignInManager<ConsoleUser> signIn,
+        UserManager<ConsoleUser> users,
+        IAuditLog audit,
+        TimeProvider time)
+    {
+        var back = SafeReturnUrl(returnUrl);
+        var user = string.IsNullOrWhiteSpace(email) ? null : await users.FindByEmailAsync(email.Trim());
+        var who = new Actor(user?.Id, string.IsNullOrWhiteSpace(email) ? "(empty)" : email.Trim(), []);
+        if (user is null || string.IsNullOrEmpty(password))
+        {
+            await audit.RecordAsync(who, AuditActions.SignInFailed, null, AuditOutcome.Failed, "unknown account or empty password");
+            return Results.LocalRedirect($"/signin?error=invalid&returnUrl={Uri.EscapeDataString(back)}");
+        }
+
+        if (user.IsDisabled)
+        {
+            await audit.RecordAsync(who, AuditActions.SignInFailed, null, AuditOutcome.Denied, "account disabled");
+            return Results.LocalRedirect($"/signin?error=disabled&returnUrl={Uri.EscapeDataString(back)}");
+        }
+
+        var result = await signIn.PasswordSignInAsync(user, password, isPersistent: false, lockoutOnFailure: true);
+        if (result.Succeeded)
+        {
+            user.LastSignInAt = time.GetUtcNow();
+            await users.UpdateAsync(user);
+            await audit.RecordAsync(who, AuditActions.SignInSucceeded, null, AuditOutcome.Succeeded);
+            return Results.LocalRedirect(back);
+        }
+
+        var reason = result.IsLockedOut ? "locked" : "invalid";
+        await audit.RecordAsync(who, AuditActions.SignInFailed, null, result.IsLockedOut ? AuditOutcome.Denied : AuditOutcome.Failed,
+            result.IsLockedOut ? "account locked after repeated failures" : "wrong password");
+        return Results.LocalRedirect($"/signin?error={reason}&returnUrl={Uri.EscapeDataString(back)}");
+    }
+
+    private static async Task<IResult> SignOutAsync(SignInManager<ConsoleUser> signIn)
+    {
+        await signIn.SignOutAsync();
+        return Results.LocalRedirect("/signin");
+    }
+
+    private static string SafeReturnUrl(string? returnUrl) =>
+        !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal) && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
+            ? returnUrl
+            : "/";
+}
