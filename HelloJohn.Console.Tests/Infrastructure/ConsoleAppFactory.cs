@@ -1,0 +1,70 @@
+using HelloJohn.Console.Core.Postgres;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace HelloJohn.Console.Tests.Infrastructure;
+
+/// <summary>The real console (all services, Hangfire server, EF migrations) on a console database of its own, protecting
+/// the fixture's demo HelloJohn database. Logs are captured so tests can assert that no secret is written.</summary>
+public class ConsoleAppFactory(PostgresClusterFixture postgres) : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminEmail = "admin@example.test";
+    public const string AdminPassword = "Admin-Pa55word!";
+
+    private NpgsqlConnectionStringBuilder? _consoleDb;
+
+    public PostgresClusterFixture Postgres => postgres;
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"hjc-test-data-{Guid.NewGuid():N}"[..26]);
+    public CapturingLoggerProvider Logs { get; } = new();
+    public NpgsqlConnectionStringBuilder ConsoleDatabase => _consoleDb ?? throw new InvalidOperationException("Not initialized.");
+
+    /// <summary>The target's connection; tests may point it elsewhere before first use.</summary>
+    public NpgsqlConnectionStringBuilder Target { get; set; } = postgres.Demo;
+
+    /// <summary>Extra settings (key → value) applied on top of the defaults.</summary>
+    public Dictionary<string, string?> Settings { get; } = [];
+
+    public string BackupDirectory => Settings.TryGetValue("Storage:Local:Directory", out var d) && d is not null ? d : Path.Combine(DataDirectory, "backups");
+
+    public virtual async Task InitializeAsync() => _consoleDb = await postgres.CreateDatabaseAsync("console");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Console", ConsoleDatabase.ConnectionString);
+        builder.UseSetting("HELLOJOHN_DATABASE_URL", Target.ConnectionString);
+        builder.UseSetting("HELLOJOHN_TARGET_NAME", "test");
+        builder.UseSetting("Console:DataDirectory", DataDirectory);
+        builder.UseSetting("HELLOJOHN_CONSOLE_ADMIN_EMAIL", AdminEmail);
+        builder.UseSetting("HELLOJOHN_CONSOLE_ADMIN_PASSWORD", AdminPassword);
+        builder.UseSetting("Backups:ProgressInterval", "00:00:00.200");
+        foreach (var (k, v) in Settings)
+        {
+            builder.UseSetting(k, v);
+        }
+
+        builder.ConfigureLogging(l => l.ClearProviders().AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public new async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Nothing was written.
+        }
+    }
+
+    /// <summary>Runs a PostgreSQL tool with the fixture's runner (e.g. pg_restore --list on a produced file).</summary>
+    public Task<PgToolResult> RunToolAsync(string tool, params string[] args) => postgres.Runner.RunAsync(new PgToolInvocation(tool, args));
+}
