@@ -237,21 +237,21 @@ public sealed class RetentionService(
         }
     }
 
-    /// <summary>The dump at <paramref name="key"/> followed by the objects stored beside it under the same name with
-    /// another extension (its manifest).</summary>
+    /// <summary>The dump at <paramref name="key"/> followed by its manifest, where the store has one.</summary>
     private static async Task<List<StoredObject>> ObjectsOfAsync(IBackupStore store, string key, CancellationToken ct)
     {
-        var slash = key.LastIndexOf('/');
-        var dot = key.LastIndexOf('.');
-        var stem = dot > slash ? key[..dot] : key;
-        var found = new List<StoredObject>();
-        await foreach (var o in store.ListAsync(stem + ".", ct))
+        var manifestKey = BackupManifest.KeyFor(key);
+        var found = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
+        await foreach (var o in store.ListAsync(key, ct))
         {
-            found.Add(o);
+            if (o.Key == key || o.Key == manifestKey)
+            {
+                found[o.Key] = o;
+            }
         }
 
-        var dump = found.FirstOrDefault(o => o.Key == key) ?? new StoredObject(key, 0, default, null);
-        return [dump, .. found.Where(o => o.Key != key && !o.Key[(stem.Length + 1)..].Contains('/', StringComparison.Ordinal))];
+        var dump = found.GetValueOrDefault(key) ?? new StoredObject(key, 0, default, null);
+        return found.TryGetValue(manifestKey, out var manifest) ? [dump, manifest] : [dump];
     }
 
     private static string TierName(BackupTier? tier, string current) =>

@@ -32,7 +32,7 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
             BucketName = definition.Bucket,
             Key = fullKey,
             ContentType = "application/octet-stream",
-            StorageClass = S3StorageClass.FindValue(definition.StorageClass),
+            StorageClass = S3StorageClass.FindValue(StorageClassFor(key)),
         };
         ApplyEncryption(request);
         var response = await CallAsync(() => _client.InitiateMultipartUploadAsync(request, ct), "start an upload of", key);
@@ -148,7 +148,7 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
     internal string FullKey(string key) => definition.Prefix + key.TrimStart('/');
 
     private string StorageClassFor(string key) =>
-        key.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "STANDARD" : definition.StorageClass;
+        key.EndsWith(Backups.BackupManifest.Suffix, StringComparison.Ordinal) ? "STANDARD" : definition.StorageClass;
 
     private async Task CopyInPartsAsync(S3BackupStore source, string key, GetObjectMetadataResponse head, CancellationToken ct)
     {
