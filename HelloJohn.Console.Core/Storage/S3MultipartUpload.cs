@@ -59,6 +59,8 @@ internal sealed class S3MultipartUpload : IBackupUpload
 
     public string UploadId => _uploadId;
 
+    internal int PartsUploaded => _parts.Count;
+
     public async Task CompleteAsync(CancellationToken ct)
     {
         ThrowIfNotOpen();
