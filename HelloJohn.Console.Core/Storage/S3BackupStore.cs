@@ -301,8 +301,15 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(d.Region);
         }
 
-        return d.AccessKeyId is not null && d.SecretAccessKey is not null
-            ? new AmazonS3Client(new BasicAWSCredentials(d.AccessKeyId, d.SecretAccessKey), config)
-            : new AmazonS3Client(config);
+        try
+        {
+            return d.AccessKeyId is not null && d.SecretAccessKey is not null
+                ? new AmazonS3Client(new BasicAWSCredentials(d.AccessKeyId, d.SecretAccessKey), config)
+                : new AmazonS3Client(config);
+        }
+        catch (AmazonClientException e) when (d.Region is null && d.ServiceUrl is null)
+        {
+            throw new InvalidOperationException($"Store '{d.Name}' has no region: {d.ConfigurationKey}__Region is not set and the standard AWS chain (AWS_REGION, the profile) gives none. Set one of them. No backup was written to it.", e);
+        }
     }
 }
