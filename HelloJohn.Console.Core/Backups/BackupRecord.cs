@@ -34,6 +34,8 @@ public class BackupRecord
     public string? RunnerHost { get; set; }
     public int? RunnerPid { get; set; }
     public DateTimeOffset? HeartbeatAt { get; set; }
+    /// <summary>When retention deleted its files (status <see cref="BackupStatus.Expired"/>).</summary>
+    public DateTimeOffset? ExpiredAt { get; set; }
     public List<BackupTableCount> TableCounts { get; set; } = [];
     public List<BackupLocation> Locations { get; set; } = [];
 
@@ -50,6 +52,8 @@ public enum BackupStatus
     PartiallyStored,
     Failed,
     Cancelled,
+    /// <summary>Retention deleted its files from every store; the record stays for history.</summary>
+    Expired,
 }
 
 public enum BackupTrigger

@@ -1,0 +1,259 @@
+using HelloJohn.Console.Core.Audit;
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Schedules;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace HelloJohn.Console.Core.Retention;
+
+/// <summary>The outcome of applying retention to one target.</summary>
+public sealed record RetentionRunResult(Guid TargetId, bool Ran, RetentionPlan? Plan, int Copied, int Pruned, int Expired, IReadOnlyList<string> Errors)
+{
+    public bool Succeeded => Ran && Errors.Count == 0;
+
+    public string Summary => !Ran
+        ? Errors.FirstOrDefault() ?? "Retention did not run."
+        : $"{Expired} backup(s) expired, {Copied} tier cop{(Copied == 1 ? "y" : "ies")} made, {Pruned} copy(ies) no tier needs removed"
+          + (Errors.Count == 0 ? "." : $"; {Errors.Count} problem(s): {string.Join(" ", Errors)}");
+}
+
+/// <summary>Builds the retention plan of a target from the catalog, shows it, and applies it: copies weekly and monthly
+/// backups to their tier's stores, removes copies no tier needs, deletes expired backups from every store and records
+/// every change in the catalog and the audit trail.</summary>
+public sealed class RetentionService(
+    IDbContextFactory<ConsoleDbContext> dbFactory,
+    IBackupStoreRegistry stores,
+    IAuditLog audit,
+    IOptions<RetentionOptions> options,
+    IOptions<ScheduleOptions> scheduleOptions,
+    TimeProvider time,
+    ILogger<RetentionService> logger,
+    IBackupVerificationHistory? verifications = null)
+{
+    /// <summary>Advisory-lock scope of retention ('HJRT'); other features use other scopes for their own locks.</summary>
+    internal const int LockScope = 0x484A5254;
+
+    /// <summary>Companions above this size (never a manifest) are streamed rather than read into memory.</summary>
+    private const int SmallObjectLimit = 16 * 1024 * 1024;
+
+    /// <summary>The plan as it would run now. Changes nothing.</summary>
+    public async Task<RetentionPlan> PreviewAsync(Guid targetId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var records = await LoadAsync(db, targetId, ct);
+        return await PlanAsync(targetId, records, ct);
+    }
+
+    /// <summary>Applies the plan of <paramref name="targetId"/>. Returns without changing anything when another console
+    /// instance is applying retention to the same target.</summary>
+    public async Task<RetentionRunResult> ApplyAsync(Guid targetId, Actor actor, CancellationToken ct)
+    {
+        actor.Demand(ConsolePermission.ManageRetention);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var target = await db.Targets.AsNoTracking().Where(t => t.Id == targetId).Select(t => t.Name).SingleOrDefaultAsync(ct)
+            ?? throw new KeyNotFoundException($"There is no backup target with id {targetId}; nothing was deleted.");
+
+        await using var held = await AdvisoryTargetLock.TryAcquireAsync(db.Database.GetConnectionString()!, LockScope, targetId, ct);
+        if (held is null)
+        {
+            var busy = $"Retention is already running for target '{target}' in another console instance; nothing was changed here. It will run again after the next backup.";
+            await audit.RecordAsync(actor, AuditActions.RetentionRun, target, AuditOutcome.Failed, busy, ct);
+            return new RetentionRunResult(targetId, false, null, 0, 0, 0, [busy]);
+        }
+
+        var records = await LoadAsync(db, targetId, ct);
+        var plan = await PlanAsync(targetId, records, ct);
+        var byId = records.ToDictionary(r => r.Id);
+        var errors = new List<string>();
+        var failedCopies = new HashSet<Guid>();
+        int copied = 0, pruned = 0, expired = 0;
+
+        foreach (var copy in plan.Copies)
+        {
+            var record = byId[copy.BackupId];
+            try
+            {
+                await CopyToTierAsync(record, copy, ct);
+                record.Tier = TierName(plan.For(record.Id).Tier, record.Tier);
+                await db.SaveChangesAsync(ct);
+                copied++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failedCopies.Add(record.Id);
+                errors.Add($"Copying {record.FileName} to store '{copy.ToStore}' failed: {e.Message} Its other copies were left as they are.");
+                logger.LogWarning(e, "Copying backup {BackupId} to store {Store} failed", record.Id, copy.ToStore);
+            }
+        }
+
+        foreach (var prune in plan.Prunes.Where(p => !failedCopies.Contains(p.BackupId)))
+        {
+            var record = byId[prune.BackupId];
+            var location = record.Locations.Single(l => l.Store == prune.FromStore);
+            var outcome = await DeleteLocationAsync(record, location, ct);
+            if (outcome is null)
+            {
+                record.Locations.Remove(location);
+                await db.SaveChangesAsync(ct);
+                pruned++;
+            }
+            else
+            {
+                errors.Add(outcome);
+            }
+
+            await audit.RecordAsync(actor, AuditActions.BackupDeleted, $"{target}/{record.FileName}", outcome is null ? AuditOutcome.Succeeded : AuditOutcome.Failed,
+                outcome ?? $"Removed the copy in store '{prune.FromStore}' ({prune.Explanation}).", ct);
+        }
+
+        foreach (var decision in plan.Expired)
+        {
+            var record = byId[decision.BackupId];
+            var problems = new List<string>();
+            foreach (var location in record.Locations.ToList())
+            {
+                if (await DeleteLocationAsync(record, location, ct) is { } problem)
+                {
+                    problems.Add(problem);
+                }
+                else
+                {
+                    record.Locations.Remove(location);
+                }
+            }
+
+            if (problems.Count == 0)
+            {
+                record.Status = BackupStatus.Expired;
+                record.ExpiredAt = time.GetUtcNow();
+                expired++;
+            }
+
+            await db.SaveChangesAsync(ct);
+            errors.AddRange(problems);
+            await audit.RecordAsync(actor, AuditActions.BackupDeleted, $"{target}/{record.FileName}", problems.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
+                problems.Count == 0 ? $"Expired by retention: {decision.Explanation}" : string.Join(" ", problems), ct);
+        }
+
+        var result = new RetentionRunResult(targetId, true, plan, copied, pruned, expired, errors);
+        await audit.RecordAsync(actor, AuditActions.RetentionRun, target, errors.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
+            (plan.SafetyHold ? "The latest backup run failed, so nothing was expired. " : "") + result.Summary, ct);
+        logger.LogInformation("Retention for target {Target}: {Summary}", target, result.Summary);
+        return result;
+    }
+
+    private async Task<List<BackupRecord>> LoadAsync(ConsoleDbContext db, Guid targetId, CancellationToken ct) =>
+        await db.Backups.Include(b => b.Locations)
+            .Where(b => b.TargetId == targetId && b.Status != BackupStatus.Expired)
+            .AsSplitQuery()
+            .ToListAsync(ct);
+
+    private async Task<RetentionPlan> PlanAsync(Guid targetId, List<BackupRecord> records, CancellationToken ct)
+    {
+        var passes = verifications is null ? new Dictionary<Guid, DateTimeOffset>() : await verifications.LastPassesAsync(targetId, ct);
+        var candidates = records
+            .Select(r => RetentionCandidate.FromRecord(r, passes.TryGetValue(r.Id, out var at) ? at : null))
+            .OfType<RetentionCandidate>()
+            .ToList();
+        return RetentionPlanner.Plan(candidates, time.GetUtcNow(), options.Value.ToPolicy(stores.Layout), scheduleOptions.Value.Zone());
+    }
+
+    private async Task CopyToTierAsync(BackupRecord record, RetentionCopy copy, CancellationToken ct)
+    {
+        var destination = stores.Get(copy.ToStore);
+        var sources = record.Locations.Where(l => stores.TryGet(l.Store, out _)).ToList();
+        if (sources.Count == 0)
+        {
+            throw new InvalidOperationException("none of the stores holding it is configured any more.");
+        }
+
+        // Inside S3 when possible; otherwise from the local disk first, the cheapest to read.
+        var source = sources.FirstOrDefault(l => destination is S3BackupStore s3 && s3.CanCopyServerSideFrom(stores.Get(l.Store)))
+            ?? sources.FirstOrDefault(l => stores.Get(l.Store) is not S3BackupStore)
+            ?? sources[0];
+        var from = stores.Get(source.Store);
+        var keys = await ObjectsOfAsync(from, source.Key, ct);
+
+        // The dump first, its manifest after: a manifest is only ever beside a complete file.
+        foreach (var key in keys)
+        {
+            if (destination is S3BackupStore to && from is S3BackupStore s3From && to.CanCopyServerSideFrom(from))
+            {
+                await to.CopyFromAsync(s3From, key.Key, ct);
+            }
+            else if (key.Key != source.Key && key.Size <= SmallObjectLimit)
+            {
+                await using var read = await from.OpenReadAsync(key.Key, ct);
+                using var buffer = new MemoryStream();
+                await read.CopyToAsync(buffer, ct);
+                await destination.PutSmallAsync(key.Key, buffer.ToArray(), ct);
+            }
+            else
+            {
+                await using var read = await from.OpenReadAsync(key.Key, ct);
+                await using var upload = await destination.BeginUploadAsync(key.Key, ct);
+                await read.CopyToAsync(upload.Stream, ct);
+                await upload.CompleteAsync(ct);
+            }
+        }
+
+        record.Locations.Add(new BackupLocation
+        {
+            BackupId = record.Id,
+            Store = destination.Name,
+            Key = source.Key,
+            StorageClass = (destination as S3BackupStore)?.StorageClass,
+            StoredAt = time.GetUtcNow(),
+        });
+        logger.LogInformation("Copied backup {File} from store {From} to {Tier} store {To}", record.FileName, from.Name, copy.Tier.Name(), destination.Name);
+    }
+
+    /// <summary>Deletes the dump and its companions (manifest) from one store. Returns a message for people on failure.</summary>
+    private async Task<string?> DeleteLocationAsync(BackupRecord record, BackupLocation location, CancellationToken ct)
+    {
+        if (!stores.TryGet(location.Store, out var store))
+        {
+            return $"{record.FileName} has a copy in store '{location.Store}', which is not configured any more; that copy was left in place. Configure the store again or delete it by hand.";
+        }
+
+        try
+        {
+            // Manifests last: while anything of the backup remains, its manifest still describes it.
+            foreach (var key in Enumerable.Reverse(await ObjectsOfAsync(store, location.Key, ct)))
+            {
+                await store.DeleteAsync(key.Key, ct);
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Deleting backup {BackupId} from store {Store} failed", record.Id, location.Store);
+            return $"Deleting {record.FileName} from store '{location.Store}' failed: {e.Message} The catalog still lists that copy; retention tries again on its next run.";
+        }
+    }
+
+    /// <summary>The dump at <paramref name="key"/> followed by its manifest, where the store has one.</summary>
+    private static async Task<List<StoredObject>> ObjectsOfAsync(IBackupStore store, string key, CancellationToken ct)
+    {
+        var manifestKey = BackupManifest.KeyFor(key);
+        var found = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
+        await foreach (var o in store.ListAsync(key, ct))
+        {
+            if (o.Key == key || o.Key == manifestKey)
+            {
+                found[o.Key] = o;
+            }
+        }
+
+        var dump = found.GetValueOrDefault(key) ?? new StoredObject(key, 0, default, null);
+        return found.TryGetValue(manifestKey, out var manifest) ? [dump, manifest] : [dump];
+    }
+
+    private static string TierName(BackupTier? tier, string current) =>
+        tier is { } t && (int)t > (int)(BackupTiers.Parse(current) ?? BackupTier.Daily) ? t.Name() : current;
+}

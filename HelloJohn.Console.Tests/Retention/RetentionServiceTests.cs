@@ -1,0 +1,205 @@
+using HelloJohn.Console.Core.Audit;
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Retention;
+using HelloJohn.Console.Core.Schedules;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Storage;
+using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Tests.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace HelloJohn.Console.Tests.Retention;
+
+/// <summary>A private PostgreSQL cluster with the migrated console database, for services that use the catalog.</summary>
+public sealed class CatalogDatabaseFixture : IAsyncLifetime
+{
+    private LocalPostgresCluster? _cluster;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public IDbContextFactory<ConsoleDbContext> Factory { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "hellojohn-catalog-" + Guid.NewGuid().ToString("N")[..12]);
+        var runner = new PgToolRunner(PgBinaries.Locate(), NullLogger<PgToolRunner>.Instance);
+        _cluster = await LocalPostgresCluster.StartAsync(root, runner, deleteOnDispose: true);
+        await _cluster.EnsureDatabaseAsync("hellojohn_console", "console", "console-test-password", canCreateDatabases: false);
+        ConnectionString = _cluster.ConnectionFor("hellojohn_console", "console", "console-test-password").ConnectionString;
+        var options = new DbContextOptionsBuilder<ConsoleDbContext>().UseNpgsql(ConnectionString).Options;
+        Factory = new PooledDbContextFactory<ConsoleDbContext>(options);
+        await using var db = await Factory.CreateDbContextAsync();
+        await db.Database.MigrateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+}
+
+[Trait("Capability", "Retention")]
+public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture s3) : IClassFixture<CatalogDatabaseFixture>, IClassFixture<S3rverFixture>, IDisposable
+{
+    private static readonly DateTimeOffset Now = new(2025, 3, 15, 12, 0, 0, TimeSpan.Zero);
+    private readonly string _localDirectory = Path.Combine(Path.GetTempPath(), "hellojohn-local-" + Guid.NewGuid().ToString("N")[..12]);
+
+    [Fact]
+    public async Task ApplyAsync_TieredPolicy_CopiesWeeklyDeletesExpiredAndRecordsEverything()
+    {
+        var (service, stores, targetId) = await ArrangeAsync(days: 20);
+
+        var result = await service.ApplyAsync(targetId, Actor.System, CancellationToken.None);
+
+        // Daily 3 (13–15 Mar), weekly 2 (weeks from Sun 9 Mar and Sun 2 Mar, both before the daily ones), monthly 1 (1 Mar).
+        Assert.True(result.Succeeded, result.Summary);
+        Assert.Equal(20 - 6, result.Expired);
+        await using var db = await catalog.Factory.CreateDbContextAsync();
+        var records = await db.Backups.Include(b => b.Locations).Where(b => b.TargetId == targetId).ToListAsync();
+        var kept = records.Where(b => b.Status == BackupStatus.Succeeded).Select(b => b.CreatedAt.Day).Order();
+        Assert.Equal([1, 2, 9, 13, 14, 15], kept);
+        Assert.All(records.Where(b => b.Status == BackupStatus.Expired), b => Assert.Empty(b.Locations));
+        Assert.All(records.Where(b => b.Status == BackupStatus.Expired), b => Assert.Equal(Now, b.ExpiredAt));
+
+        var weekly = records.Single(b => b.CreatedAt.Day == 9);
+        Assert.Equal(["s3-weekly"], weekly.Locations.Select(l => l.Store));
+        Assert.Equal("weekly", weekly.Tier);
+        Assert.True(await stores["s3-weekly"].ExistsAsync(weekly.FileName, CancellationToken.None));
+        Assert.True(await stores["s3-weekly"].ExistsAsync(BackupManifest.KeyFor(weekly.FileName), CancellationToken.None));
+        Assert.False(await stores["local"].ExistsAsync(weekly.FileName, CancellationToken.None));
+        Assert.False(await stores["s3"].ExistsAsync(weekly.FileName, CancellationToken.None));
+
+        // 1 Mar is monthly with no monthly store: it stays where it is.
+        Assert.Equal(["local", "s3"], records.Single(b => b.CreatedAt.Day == 1).Locations.Select(l => l.Store).Order());
+        var expired = records.Single(b => b.CreatedAt.Day == 12);
+        Assert.False(await stores["local"].ExistsAsync(expired.FileName, CancellationToken.None));
+        Assert.False(await stores["s3"].ExistsAsync(BackupManifest.KeyFor(expired.FileName), CancellationToken.None));
+
+        var targetName = "t-" + targetId.ToString("N")[..8];
+        var audit = await db.AuditEvents.Where(a => a.Target!.StartsWith(targetName)).ToListAsync();
+        Assert.Equal(14, audit.Count(a => a.Action == AuditActions.BackupDeleted && a.Detail!.StartsWith("Expired by retention", StringComparison.Ordinal)));
+        Assert.Single(audit, a => a.Action == AuditActions.RetentionRun && a.Outcome == AuditOutcome.Succeeded);
+
+        var again = await service.ApplyAsync(targetId, Actor.System, CancellationToken.None);
+        Assert.Equal((0, 0, 0), (again.Copied, again.Pruned, again.Expired));
+    }
+
+    [Fact]
+    public async Task ApplyAsync_AnotherInstanceHoldsTheLock_ChangesNothing()
+    {
+        var (service, stores, targetId) = await ArrangeAsync(days: 10);
+        await using (await AdvisoryTargetLock.TryAcquireAsync(catalog.ConnectionString, RetentionService.LockScope, targetId, CancellationToken.None))
+        {
+            var result = await service.ApplyAsync(targetId, Actor.System, CancellationToken.None);
+
+            Assert.False(result.Ran);
+            Assert.Contains("already running", result.Summary);
+        }
+
+        await using var db = await catalog.Factory.CreateDbContextAsync();
+        Assert.Equal(10, await db.Backups.CountAsync(b => b.TargetId == targetId && b.Status == BackupStatus.Succeeded));
+        Assert.Equal(10, await SizeOfAsync(stores["local"]) / 2);
+    }
+
+    [Fact]
+    public async Task ApplyAsync_LatestRunFailed_DeletesNothing()
+    {
+        var (service, stores, targetId) = await ArrangeAsync(days: 20, lastFailed: true);
+
+        var result = await service.ApplyAsync(targetId, Actor.System, CancellationToken.None);
+
+        Assert.True(result.Plan!.SafetyHold);
+        Assert.Equal(0, result.Expired);
+        Assert.Equal(0, result.Pruned);
+        Assert.Equal(19 * 2, await SizeOfAsync(stores["local"]));
+    }
+
+    [Fact]
+    public async Task ApplyAsync_ViewerActor_IsDeniedAndNothingChanges()
+    {
+        var (service, _, targetId) = await ArrangeAsync(days: 10);
+
+        await Assert.ThrowsAsync<PermissionDeniedException>(() => service.ApplyAsync(targetId, new Actor("u1", "viewer@example.com", [ConsoleRoles.Viewer]), CancellationToken.None));
+
+        await using var db = await catalog.Factory.CreateDbContextAsync();
+        Assert.Equal(10, await db.Backups.CountAsync(b => b.TargetId == targetId && b.Status == BackupStatus.Succeeded));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_localDirectory))
+        {
+            Directory.Delete(_localDirectory, recursive: true);
+        }
+    }
+
+    private async Task<(RetentionService Service, Dictionary<string, IBackupStore> Stores, Guid TargetId)> ArrangeAsync(int days, bool lastFailed = false)
+    {
+        var bucket = "r" + Guid.NewGuid().ToString("N")[..16];
+        var stores = new Dictionary<string, IBackupStore>
+        {
+            ["local"] = new LocalDiskBackupStore("local", _localDirectory),
+            ["s3"] = await s3.CreateStoreAsync("s3", bucket, "daily"),
+            ["s3-weekly"] = await s3.CreateStoreAsync("s3-weekly", bucket + "-dr", ""),
+        };
+        var targetId = Guid.NewGuid();
+        await using (var db = await catalog.Factory.CreateDbContextAsync())
+        {
+            db.Targets.Add(new BackupTarget { Id = targetId, Name = "t-" + targetId.ToString("N")[..8], CreatedAt = Now });
+            for (var i = 0; i < days; i++)
+            {
+                var at = new DateTimeOffset(2025, 3, 15, 2, 0, 0, TimeSpan.Zero).AddDays(-i);
+                var failed = lastFailed && i == 0;
+                var record = new BackupRecord
+                {
+                    Id = Guid.NewGuid(),
+                    TargetId = targetId,
+                    FileName = BackupNaming.FileNameFor(at),
+                    CreatedAt = at,
+                    Status = failed ? BackupStatus.Failed : BackupStatus.Succeeded,
+                };
+                if (!failed)
+                {
+                    foreach (var store in new[] { stores["local"], stores["s3"] })
+                    {
+                        await using (var upload = await store.BeginUploadAsync(record.FileName, CancellationToken.None))
+                        {
+                            await upload.Stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes("PGDMP " + record.FileName));
+                            await upload.CompleteAsync(CancellationToken.None);
+                        }
+
+                        await store.PutSmallAsync(BackupManifest.KeyFor(record.FileName), "{}"u8.ToArray(), CancellationToken.None);
+                        record.Locations.Add(new BackupLocation { BackupId = record.Id, Store = store.Name, Key = record.FileName, StoredAt = at });
+                    }
+                }
+
+                db.Backups.Add(record);
+            }
+
+            await db.SaveChangesAsync();
+        }
+
+        var registry = new BackupStoreRegistry(stores.Values, Options.Create(new StorageTierOptions()));
+        var time = new FakeTimeProvider(Now);
+        var service = new RetentionService(
+            catalog.Factory,
+            registry,
+            new AuditLog(catalog.Factory, time),
+            Options.Create(new RetentionOptions { Daily = 3, Weekly = 2, Monthly = 1 }),
+            Options.Create(new ScheduleOptions { TimeZone = "Etc/UTC" }),
+            time,
+            NullLogger<RetentionService>.Instance);
+        return (service, stores, targetId);
+    }
+
+    private static async Task<int> SizeOfAsync(IBackupStore store) => (await S3BackupStoreTests.ToListAsync(store.ListAsync("", CancellationToken.None))).Count;
+}
