@@ -78,7 +78,8 @@ public sealed class SigningKeyPemTests
         using var rsa = RSA.Create(2048);
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var ec384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
-        var openSshLike = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
+        // The start of an OpenSSH key file: its magic string and the "none" cipher and KDF.
+        var openSshLike = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes("openssh-key-v1\0\0\0\0\u0004none\0\0\0\u0004none")) + "\n-----END OPENSSH PRIVATE KEY-----\n";
         // SubjectPublicKeyInfo of the OpenSSL test key: the fixed 12-byte Ed25519 prefix, then the public key.
         var edPublic = "-----BEGIN PUBLIC KEY-----\n" + Convert.ToBase64String(Convert.FromHexString("302a300506032b6570032100" + TestKeys.OpenSslEd25519PublicKeyHex)) + "\n-----END PUBLIC KEY-----\n";
         return new TheoryData<string, string, SigningKeyProblem, string>

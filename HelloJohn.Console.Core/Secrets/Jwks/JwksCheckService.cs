@@ -36,7 +36,7 @@ public sealed class JwksCheckService(
         var check = await CompareAsync(target, ct);
         check.Id = Guid.NewGuid();
         check.TargetId = target.Id;
-        check.CheckedAt = time.GetUtcNow();
+        check.CheckedAt = time.GetUtcNow().TruncatedToMicroseconds();
         check.RequestedBy = actor.Name;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {

@@ -40,7 +40,7 @@ internal sealed class LocalSecretStore(
                 Name = name,
                 Version = latest + 1,
                 ProtectedValue = protectedValue,
-                CreatedAt = time.GetUtcNow(),
+                CreatedAt = time.GetUtcNow().TruncatedToMicroseconds(),
             };
             db.Add(row);
             try

@@ -173,7 +173,7 @@ public sealed class SigningKeyService(
             Fingerprint = key.Fingerprint,
             PublicKey = System.Buffers.Text.Base64Url.EncodeToString(key.PublicKey.Span),
             Origin = origin,
-            StoredAt = time.GetUtcNow(),
+            StoredAt = time.GetUtcNow().TruncatedToMicroseconds(),
             StoredBy = actor.Name,
         };
         await using var db = await dbFactory.CreateDbContextAsync(ct);

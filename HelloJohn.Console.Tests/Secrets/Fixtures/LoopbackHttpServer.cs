@@ -30,7 +30,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
         var app = builder.Build();
         app.Run(handler);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new LoopbackHttpServer(app, new Uri(address.TrimEnd('/') + "/"));
     }
 

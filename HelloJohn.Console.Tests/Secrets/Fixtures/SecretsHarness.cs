@@ -36,7 +36,9 @@ public sealed class SecretsHarness : IAsyncDisposable
     public static Actor Viewer { get; } = new("viewer-id", "viewer@example.com", [ConsoleRoles.Viewer]);
 
     /// <param name="keyRingDirectory">A Data Protection key ring to share with another harness; a new one by default.</param>
-    public static SecretsHarness Create(SecretsDatabaseFixture db, IDictionary<string, string?>? settings = null, string? keyRingDirectory = null)
+    /// <param name="db">The test database; null for tests that never touch it (a connection would be refused).</param>
+    /// <param name="time">The clock the services use; the system clock by default.</param>
+    public static SecretsHarness Create(SecretsDatabaseFixture? db, IDictionary<string, string?>? settings = null, string? keyRingDirectory = null, TimeProvider? time = null)
     {
         var logs = new CapturingLoggerProvider();
         var ownedKeyRing = keyRingDirectory is null ? Path.Combine(Path.GetTempPath(), "hjc-keys-" + Guid.NewGuid().ToString("N")) : null;
@@ -44,7 +46,12 @@ public sealed class SecretsHarness : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
-        services.AddDbContextFactory<ConsoleDbContext>(o => o.UseNpgsql(db.ConnectionString));
+        services.AddDbContextFactory<ConsoleDbContext>(o => o.UseNpgsql(db?.ConnectionString ?? "Host=127.0.0.1;Port=1;Database=unused"));
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         services.AddSingleton<IAuditLog, AuditLog>();
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(keyRing)).SetApplicationName("HelloJohn.Console.Tests");
         services.AddSecretsServices();
