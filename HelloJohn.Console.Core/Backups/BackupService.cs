@@ -4,6 +4,7 @@ using Hangfire;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Retention;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Core.Targets;
@@ -19,7 +20,7 @@ namespace HelloJohn.Console.Core.Backups;
 public sealed class BackupService(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     TargetService targets,
-    IEnumerable<IBackupStore> stores,
+    IBackupStoreRegistry stores,
     IPgToolRunner pgTools,
     IBackgroundJobClient jobs,
     IAuditLog audit,
@@ -137,7 +138,7 @@ public sealed class BackupService(
         try
         {
             connection = await targets.GetConnectionAsync(record.TargetId, ct);
-            var destinations = stores.ToList();
+            var destinations = stores.StoresOf(BackupTier.Daily);
             if (destinations.Count == 0)
             {
                 throw new InvalidOperationException("No backup store is configured.");
@@ -234,6 +235,8 @@ public sealed class BackupService(
             }
 
             notifier.Publish(new BackupProgress(backupId, BackupStatus.Succeeded, size, null));
+            // Retention runs after every backup; it copies weekly/monthly tiers and expires what the policy lets go.
+            jobs.Enqueue<RetentionJob>(j => j.RunAsync(record.TargetId, CancellationToken.None));
             logger.LogInformation("Backup {File} of {Target} succeeded: {Size} bytes, {Tables} tables, sha256 {Sha}", record.FileName, record.Target.Name, size, counts.Count, sha256[..12]);
         }
         catch (Exception e)
@@ -366,7 +369,7 @@ public sealed class BackupService(
 
         await db.SaveChangesAsync(ct);
         var stillRunning = (await db.Backups.Where(b => b.Status == BackupStatus.Running || b.Status == BackupStatus.Queued).Select(b => b.FileName).ToListAsync(ct)).ToHashSet();
-        foreach (var local in stores.OfType<LocalDiskBackupStore>())
+        foreach (var local in stores.All.OfType<LocalDiskBackupStore>())
         {
             foreach (var removed in local.RemovePartialFiles(stillRunning.Contains))
             {

@@ -4,6 +4,10 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Retention;
+using HelloJohn.Console.Core.Schedules;
+using HelloJohn.Console.Core.Secrets;
+using HelloJohn.Console.Core.Secrets.Jwks;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Core.Targets;
@@ -72,6 +76,13 @@ public static class ConsoleCoreExtensions
         services.AddSingleton<Dashboard.DashboardService>();
         services.AddBackups();
         services.AddLocalStorage(dataDirectory);
+        services.AddStorageServices(config);
+        services.AddRetention();
+        services.AddSchedules();
+        services.AddSecretsServices();
+        services.AddTransient<IScheduledBackupJob, BackupJob>();
+        services.AddTransient<IScheduledJwksCheckJob, JwksCheckJob>();
+        services.AddSingleton<IConsoleStartupTask, ScheduleStartupTask>();
         services.AddConsoleJobs();
 
         services.AddHealthChecks()
