@@ -16,8 +16,17 @@ namespace HelloJohn.Console.Tests.Schedules;
 
 /// <summary>Against real Hangfire storage in PostgreSQL: what the service saves is what Hangfire will run.</summary>
 [Trait("Capability", "Schedules")]
-public class ScheduleServiceTests(CatalogDatabaseFixture catalog) : IClassFixture<CatalogDatabaseFixture>
+[Collection(HelloJohn.Console.Tests.Infrastructure.PostgresCollection.Name)] // not beside console hosts: see SilentHangfireLogProvider
+public class ScheduleServiceTests : IClassFixture<CatalogDatabaseFixture>
 {
+    private readonly CatalogDatabaseFixture _catalog;
+
+    public ScheduleServiceTests(CatalogDatabaseFixture catalog)
+    {
+        _catalog = catalog;
+        HelloJohn.Console.Tests.Infrastructure.SilentHangfireLogProvider.Install();
+    }
+
     private static readonly Actor Admin = new("u-admin", "admin@example.com", [ConsoleRoles.Admin]);
 
     [Fact]
@@ -49,7 +58,7 @@ public class ScheduleServiceTests(CatalogDatabaseFixture catalog) : IClassFixtur
         Assert.StartsWith("The schedule was not changed: '0 2 * *' has 4 fields", e.Message);
         Assert.Equal("0 2 * * *", (await service.ListAsync(targetId, CancellationToken.None)).Single(v => v.Kind == ScheduleKind.Backup).Cron);
         Assert.Equal("0 2 * * *", RecurringJobsOf(storage, targetId)[$"backup:{targetId}"].Cron);
-        await using var db = await catalog.Factory.CreateDbContextAsync();
+        await using var db = await _catalog.Factory.CreateDbContextAsync();
         Assert.Equal(AuditOutcome.Failed, (await db.AuditEvents.Where(a => a.Target == $"backup:{targetId}").OrderBy(a => a.Id).LastAsync()).Outcome);
     }
 
@@ -77,7 +86,7 @@ public class ScheduleServiceTests(CatalogDatabaseFixture catalog) : IClassFixtur
         Assert.Equal(("30 1 * * *", "America/New_York"), (view.Cron, view.TimeZone));
         var job = RecurringJobsOf(storage, targetId)[$"backup:{targetId}"];
         Assert.Equal(("30 1 * * *", "America/New_York"), (job.Cron, job.TimeZoneId));
-        await using var db = await catalog.Factory.CreateDbContextAsync();
+        await using var db = await _catalog.Factory.CreateDbContextAsync();
         var audit = await db.AuditEvents.Where(a => a.Target == $"backup:{targetId}").OrderBy(a => a.Id).LastAsync();
         Assert.Equal((AuditOutcome.Succeeded, "admin@example.com"), (audit.Outcome, audit.Actor));
         Assert.Contains("'0 2 * * *' (Europe/Berlin) → '30 1 * * *' (America/New_York)", audit.Detail);
@@ -136,9 +145,9 @@ public class ScheduleServiceTests(CatalogDatabaseFixture catalog) : IClassFixtur
     private async Task<(ScheduleService Service, JobStorage Storage, Guid TargetId)> ArrangeAsync()
     {
         var options = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
-        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(catalog.ConnectionString, options), options);
+        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(_catalog.ConnectionString, options), options);
         var targetId = Guid.NewGuid();
-        await using (var db = await catalog.Factory.CreateDbContextAsync())
+        await using (var db = await _catalog.Factory.CreateDbContextAsync())
         {
             db.Targets.Add(new BackupTarget { Id = targetId, Name = "s-" + targetId.ToString("N")[..8], CreatedAt = DateTimeOffset.UnixEpoch });
             await db.SaveChangesAsync();
@@ -146,10 +155,10 @@ public class ScheduleServiceTests(CatalogDatabaseFixture catalog) : IClassFixtur
 
         var time = new FakeTimeProvider(new DateTimeOffset(2025, 3, 28, 12, 0, 0, TimeSpan.Zero));
         var service = new ScheduleService(
-            catalog.Factory,
+            _catalog.Factory,
             new RecurringJobManager(storage),
             new BackgroundJobClient(storage),
-            new AuditLog(catalog.Factory, time),
+            new AuditLog(_catalog.Factory, time),
             Options.Create(new ScheduleOptions { TimeZone = "Europe/Berlin" }),
             time,
             NullLogger<ScheduleService>.Instance);
