@@ -19,7 +19,15 @@ public sealed class ConsoleApp(IPage page)
     public async Task OpenAsync(string navigationLabel)
     {
         await page.GetByRole(AriaRole.Link, new() { Name = navigationLabel, Exact = true }).ClickAsync();
-        await page.GetByRole(AriaRole.Heading, new() { Name = navigationLabel, Exact = true }).WaitForAsync();
+        try
+        {
+            await page.GetByRole(AriaRole.Heading, new() { Name = navigationLabel, Exact = true }).WaitForAsync();
+        }
+        catch (TimeoutException)
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), $"e2e-failed-{navigationLabel}.png"), FullPage = true });
+            throw;
+        }
     }
 
     public ILocator BackupNowButton => page.GetByRole(AriaRole.Button, new() { Name = "Back up now" });
