@@ -51,6 +51,13 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     public static async Task<LocalPostgresCluster> StartAsync(string root, IPgToolRunner runner, ILogger? logger = null, bool deleteOnDispose = false, CancellationToken ct = default)
     {
         logger ??= NullLogger.Instance;
+        if (!runner.Binaries.HasServer)
+        {
+            throw new PgToolsNotFoundException(
+                $"The embedded default needs PostgreSQL's server programs (initdb, pg_ctl), which are not in {runner.Binaries.Directory}. " +
+                "Install them (apt-get install postgresql), or set HELLOJOHN_DATABASE_URL and ConnectionStrings__Console to use existing servers.");
+        }
+
         root = Path.GetFullPath(root);
         if (PgToolRunner.IsRoot && !ServerUserCanReach(root))
         {

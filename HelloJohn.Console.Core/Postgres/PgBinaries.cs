@@ -16,6 +16,9 @@ public sealed class PgBinaries
 
     public string PathOf(string tool) => Path.Combine(Directory, tool);
 
+    /// <summary>Whether the server programs (initdb, pg_ctl) are here too, as the embedded default needs.</summary>
+    public bool HasServer => File.Exists(PathOf("initdb")) && File.Exists(PathOf("pg_ctl"));
+
     /// <summary>Looks in <c>HELLOJOHN_PG_BIN</c>, then the newest <c>/usr/lib/postgresql/*/bin</c> that has a server,
     /// then PATH. Throws with install instructions when none is found.</summary>
     public static PgBinaries Locate(string? overrideDirectory = null)
@@ -37,16 +40,17 @@ public sealed class PgBinaries
 
         candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
 
-        foreach (var dir in candidates)
+        // A folder with the server programs is preferred (the embedded default needs initdb); a client-only
+        // installation (a container with postgresql-client) is enough to protect a remote database.
+        static bool HasClient(string dir) => File.Exists(Path.Combine(dir, "pg_dump")) && File.Exists(Path.Combine(dir, "pg_restore"));
+        var chosen = candidates.FirstOrDefault(d => HasClient(d) && File.Exists(Path.Combine(d, "initdb"))) ?? candidates.FirstOrDefault(HasClient);
+        if (chosen is not null)
         {
-            if (File.Exists(Path.Combine(dir, "pg_dump")) && File.Exists(Path.Combine(dir, "pg_restore")) && File.Exists(Path.Combine(dir, "initdb")))
-            {
-                return new PgBinaries(dir, ReadMajorVersion(dir));
-            }
+            return new PgBinaries(chosen, ReadMajorVersion(chosen));
         }
 
         throw new PgToolsNotFoundException(
-            "No PostgreSQL programs were found (looked for pg_dump, pg_restore and initdb in HELLOJOHN_PG_BIN, /usr/lib/postgresql/*/bin and PATH). " +
+            "No PostgreSQL programs were found (looked for pg_dump and pg_restore in HELLOJOHN_PG_BIN, /usr/lib/postgresql/*/bin and PATH). " +
             "Install them, for example with 'apt-get install postgresql' on Debian or Ubuntu, or set HELLOJOHN_PG_BIN to the folder that holds them.");
     }
 
