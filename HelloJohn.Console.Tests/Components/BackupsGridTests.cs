@@ -1,0 +1,108 @@
+using Bunit;
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Web.Components.Controls;
+
+namespace HelloJohn.Console.Tests.Components;
+
+[Trait("Capability", "Backups")]
+public sealed class BackupsGridTests : ConsoleComponentTest
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 25, 2, 0, 0, TimeSpan.Zero);
+
+    private static BackupListItem Item(string file, BackupStatus status, long? size = null, long written = 0, string? error = null, string? sha = null) =>
+        new(Guid.NewGuid(), Guid.NewGuid(), "production", file, status, BackupTrigger.Manual, "ops@example.test", T0,
+            status == BackupStatus.Queued ? null : T0, status is BackupStatus.Succeeded or BackupStatus.Failed ? T0.AddSeconds(12.5) : null,
+            written, size, sha, error, false, "daily");
+
+    private IRenderedComponent<BackupsGrid> RenderGrid(IReadOnlyList<BackupListItem> items, BackupDetails? details = null, bool canCancel = false, Action<BackupListItem>? onCancel = null)
+    {
+        var queries = new List<BackupQuery>();
+        var cut = Render<BackupsGrid>(ps => ps
+            .Add(p => p.Load, (q, _) => { queries.Add(q); return Task.FromResult(new BackupPage(items, items.Count + 40)); })
+            .Add(p => p.LoadDetails, _ => Task.FromResult(details))
+            .Add(p => p.CanCancel, canCancel)
+            .Add(p => p.OnCancel, (BackupListItem i) => onCancel?.Invoke(i)));
+        Assert.Contains(queries, q => q is { Page: 0, PageSize: 25 });
+        return cut;
+    }
+
+    [Fact]
+    public void Render_SucceededBackup_ShowsFileSizeDurationStatusAndShortSha()
+    {
+        var sha = new string('a', 52) + "0123456789ab";
+        var cut = RenderGrid([Item("hellojohn_20261125_020000.dump", BackupStatus.Succeeded, size: 2_200_000, sha: sha)]);
+
+        var row = cut.Find("tbody tr");
+        Assert.Contains("hellojohn_20261125_020000.dump", row.TextContent);
+        Assert.Contains("2.1 MB", row.TextContent);
+        Assert.Contains("12.5 s", row.TextContent);
+        Assert.Equal("succeeded", cut.Find("[data-testid=status]").TextContent.Trim());
+        Assert.Contains(sha[..12], row.TextContent);
+        Assert.DoesNotContain(sha, row.TextContent);
+        Assert.Contains("manual (ops@example.test)", row.TextContent);
+    }
+
+    [Fact]
+    public void Render_RunningBackup_ShowsBytesWrittenAndProgressBar()
+    {
+        var cut = RenderGrid([Item("hellojohn_20261125_020000.dump", BackupStatus.Running, written: 3 * 1024 * 1024)]);
+
+        Assert.Equal("3 MB written", cut.Find("[data-testid=progress]").TextContent.Trim());
+        Assert.Equal("running", cut.Find("[data-testid=status]").TextContent.Trim());
+        Assert.NotEmpty(cut.FindAll(".mud-progress-linear"));
+    }
+
+    [Fact]
+    public void Expand_FailedBackup_ShowsItsError()
+    {
+        var error = "Could not sign in to hellojohn@db:5432/hellojohn: password authentication failed. Nothing was backed up.";
+        var cut = RenderGrid([Item("hellojohn_20261125_020000.dump", BackupStatus.Failed, error: error)]);
+        Assert.Equal("failed", cut.Find("[data-testid=status]").TextContent.Trim());
+
+        cut.Find("tbody tr button").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(error, cut.Find("[data-testid=backup-error]").TextContent.Trim()));
+    }
+
+    [Fact]
+    public void Expand_SucceededBackup_ShowsRowCountsPerTable()
+    {
+        var item = Item("hellojohn_20261125_020000.dump", BackupStatus.Succeeded, size: 1000, sha: new string('b', 64));
+        var details = new BackupDetails(item, [new("public", "hj_user", 5000), new("public", "hj_session", 15000), new("audit", "hj_event", 7)],
+            [new BackupLocationInfo("local", item.FileName, null, T0)], "custom", "gzip:9", "15.18", "pg_dump (PostgreSQL) 15.18", null);
+        var cut = RenderGrid([item], details);
+
+        cut.Find("tbody tr button").Click();
+
+        cut.WaitForAssertion(() =>
+        {
+            var table = cut.Find("[data-testid=row-counts]").TextContent;
+            Assert.Contains("hj_user", table);
+            Assert.Contains("5,000", table);
+            Assert.Contains("15,000", table);
+            Assert.Contains("audit.hj_event", table);
+        });
+    }
+
+    [Fact]
+    public void Render_ActiveBackup_CancelOnlyWhenAllowed()
+    {
+        var running = Item("hellojohn_20261125_020000.dump", BackupStatus.Running);
+        Assert.DoesNotContain(RenderGrid([running]).FindAll("button"), b => b.TextContent.Contains("Cancel"));
+
+        BackupListItem? cancelled = null;
+        var cut = RenderGrid([running], canCancel: true, onCancel: i => cancelled = i);
+        cut.FindAll("button").Single(b => b.TextContent.Contains("Cancel")).Click();
+        Assert.Equal(running.Id, cancelled?.Id);
+    }
+
+    [Fact]
+    public void Render_NoBackups_InvitesTheFirstOne()
+    {
+        var cut = Render<BackupsGrid>(ps => ps
+            .Add(p => p.Load, (_, _) => Task.FromResult(new BackupPage([], 0)))
+            .Add(p => p.LoadDetails, _ => Task.FromResult<BackupDetails?>(null)));
+
+        Assert.Contains("No backups yet", cut.Markup);
+    }
+}

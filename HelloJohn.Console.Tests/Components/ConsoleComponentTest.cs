@@ -1,0 +1,34 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace HelloJohn.Console.Tests.Components;
+
+/// <summary>bUnit base: MudBlazor services with transitions off and loose JS interop, as MudBlazor's own tests do.
+/// The context is disposed asynchronously because some MudBlazor services are only IAsyncDisposable.</summary>
+public abstract class ConsoleComponentTest : IAsyncLifetime
+{
+    protected ConsoleComponentTest()
+    {
+        Context.JSInterop.Mode = JSRuntimeMode.Loose;
+        Context.Services.AddMudServices(o =>
+        {
+            o.SnackbarConfiguration.ShowTransitionDuration = 0;
+            o.SnackbarConfiguration.HideTransitionDuration = 0;
+            o.PopoverOptions.CheckForPopoverProvider = false;
+        });
+    }
+
+    protected BunitContext Context { get; } = new();
+
+    protected IServiceCollection Services => Context.Services;
+
+    protected IRenderedComponent<T> Render<T>(Action<ComponentParameterCollectionBuilder<T>>? parameters = null) where T : IComponent =>
+        Context.Render(parameters);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await Context.DisposeAsync();
+}
