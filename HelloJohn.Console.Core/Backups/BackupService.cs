@@ -144,9 +144,22 @@ public sealed class BackupService(
                 throw new InvalidOperationException("No backup store is configured.");
             }
 
+            var beginFailures = new List<string>();
             foreach (var store in destinations)
             {
-                uploads.Add((store, await store.BeginUploadAsync(record.FileName, ct)));
+                try
+                {
+                    uploads.Add((store, await store.BeginUploadAsync(record.FileName, ct)));
+                }
+                catch (Exception e) when (e is not OperationCanceledException && destinations.Count > 1)
+                {
+                    beginFailures.Add($"{store.Name}: {e.Message}");
+                }
+            }
+
+            if (uploads.Count == 0)
+            {
+                throw new IOException("No backup store accepted the dump (" + string.Join("; ", beginFailures) + ").");
             }
 
             await using var snapshotConn = new NpgsqlConnection(connection.ConnectionString);
@@ -185,9 +198,35 @@ public sealed class BackupService(
             await heartbeatCts.CancelAsync();
             await heartbeat;
 
-            foreach (var (_, upload) in uploads)
+            // A store that failed mid-way is dropped; the backup is kept where it is complete and marked partially
+            // stored, so a remote outage never costs the local copy.
+            var stored = new List<IBackupStore>();
+            var storeFailures = new List<string>(beginFailures);
+            for (var i = 0; i < uploads.Count; i++)
             {
-                await upload.CompleteAsync(ct);
+                var (store, upload) = uploads[i];
+                if (fanOut.FailureOf(i) is { } failure)
+                {
+                    await SafeAbortAsync(store, upload, record.FileName);
+                    storeFailures.Add($"{store.Name}: {failure.Message}");
+                    continue;
+                }
+
+                try
+                {
+                    await upload.CompleteAsync(ct);
+                    stored.Add(store);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    await SafeAbortAsync(store, upload, record.FileName);
+                    storeFailures.Add($"{store.Name}: {e.Message}");
+                }
+            }
+
+            if (stored.Count == 0)
+            {
+                throw new IOException("No backup store kept the dump (" + string.Join("; ", storeFailures) + ").");
             }
 
             var finishedAt = time.GetUtcNow();
@@ -212,15 +251,30 @@ public sealed class BackupService(
                 Tables = [.. counts.Select(c => new ManifestTableCount(c.Schema, c.Table, c.Rows))],
             };
             var manifestBytes = manifest.ToJsonBytes();
-            foreach (var (store, _) in uploads)
+            foreach (var store in stored.ToList())
             {
-                await store.PutSmallAsync(BackupManifest.KeyFor(record.FileName), manifestBytes, ct);
+                try
+                {
+                    await store.PutSmallAsync(BackupManifest.KeyFor(record.FileName), manifestBytes, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException && stored.Count > 1)
+                {
+                    // A dump without its manifest cannot be trusted or rebuilt from: take it back out of that store.
+                    await TryDeleteAsync(store, record.FileName);
+                    stored.Remove(store);
+                    storeFailures.Add($"{store.Name}: the manifest could not be written ({e.Message})");
+                }
             }
+
+            var status = storeFailures.Count == 0 ? BackupStatus.Succeeded : BackupStatus.PartiallyStored;
+            var partialNote = storeFailures.Count == 0 ? null
+                : $"Stored in {string.Join(", ", stored.Select(x => x.Name))} only; not in {string.Join("; ", storeFailures)}. Use Retry upload to copy it from {stored[0].Name}.";
 
             await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
             {
                 var r = await db.Backups.FirstAsync(b => b.Id == backupId, CancellationToken.None);
-                r.Status = BackupStatus.Succeeded;
+                r.Status = status;
+                r.Error = partialNote;
                 r.FinishedAt = finishedAt;
                 r.SizeBytes = size;
                 r.BytesWritten = size;
@@ -230,14 +284,18 @@ public sealed class BackupService(
                 r.SchemaVersion = schemaVersion;
                 r.HeartbeatAt = finishedAt;
                 db.BackupTableCounts.AddRange(counts.Select(c => new BackupTableCount { BackupId = backupId, Schema = c.Schema, Table = c.Table, Rows = c.Rows }));
-                db.Set<BackupLocation>().AddRange(uploads.Select(u => new BackupLocation { BackupId = backupId, Store = u.Store.Name, Key = record.FileName, StoredAt = finishedAt }));
+                db.Set<BackupLocation>().AddRange(stored.Select(x => new BackupLocation { BackupId = backupId, Store = x.Name, Key = record.FileName, StoredAt = finishedAt }));
                 await db.SaveChangesAsync(CancellationToken.None);
             }
 
-            notifier.Publish(new BackupProgress(backupId, BackupStatus.Succeeded, size, null));
+            notifier.Publish(new BackupProgress(backupId, status, size, partialNote));
             // Retention runs after every backup; it copies weekly/monthly tiers and expires what the policy lets go.
             jobs.Enqueue<RetentionJob>(j => j.RunAsync(record.TargetId, CancellationToken.None));
-            logger.LogInformation("Backup {File} of {Target} succeeded: {Size} bytes, {Tables} tables, sha256 {Sha}", record.FileName, record.Target.Name, size, counts.Count, sha256[..12]);
+            logger.LogInformation("Backup {File} of {Target} {Status}: {Size} bytes, {Tables} tables, sha256 {Sha}", record.FileName, record.Target.Name, status, size, counts.Count, sha256[..12]);
+            if (partialNote is not null)
+            {
+                logger.LogWarning("Backup {File} is partially stored: {Note}", record.FileName, partialNote);
+            }
         }
         catch (Exception e)
         {
@@ -257,6 +315,89 @@ public sealed class BackupService(
             await MarkEndedAsync(backupId, cancelled ? BackupStatus.Cancelled : BackupStatus.Failed, message);
             logger.LogWarning("Backup {File} {Outcome}: {Message}", record.FileName, cancelled ? "cancelled" : "failed", message);
             throw new BackupFailedException(message, e);
+        }
+    }
+
+    /// <summary>Copies a partially stored backup from a store that holds it into the daily stores that lack it, checking
+    /// its SHA-256 on the way. Returns the stores it reached.</summary>
+    public async Task<IReadOnlyList<string>> RetryUploadAsync(Actor actor, Guid backupId, CancellationToken ct)
+    {
+        actor.Demand(ConsolePermission.RunBackup);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var record = await db.Backups.Include(b => b.Locations).FirstOrDefaultAsync(b => b.Id == backupId, ct)
+            ?? throw new KeyNotFoundException($"No backup {backupId}.");
+        if (record.Status != BackupStatus.PartiallyStored)
+        {
+            throw new InvalidOperationException($"{record.FileName} is {record.Status.ToString().ToLowerInvariant()}; only a partially stored backup needs its upload retried.");
+        }
+
+        var source = record.Locations.Select(l => stores.TryGet(l.Store, out var st) ? st : null).FirstOrDefault(st => st is not null)
+            ?? throw new InvalidOperationException($"No configured store holds {record.FileName} any more; it cannot be copied.");
+        var missing = stores.StoresOf(BackupTier.Daily).Where(st => record.Locations.All(l => l.Store != st.Name)).ToList();
+        byte[] manifest;
+        await using (var manifestStream = await source.OpenReadAsync(BackupManifest.KeyFor(record.FileName), ct))
+        using (var buffer = new MemoryStream())
+        {
+            await manifestStream.CopyToAsync(buffer, ct);
+            manifest = buffer.ToArray();
+        }
+
+        var reached = new List<string>();
+        var failures = new List<string>();
+        foreach (var target in missing)
+        {
+            try
+            {
+                await using var upload = await target.BeginUploadAsync(record.FileName, ct);
+                await using (var input = await source.OpenReadAsync(record.FileName, ct))
+                await using (var hashing = new FanOutStream([upload.Stream]))
+                {
+                    await input.CopyToAsync(hashing, 1 << 20, ct);
+                    var sha = hashing.FinishHash();
+                    if (!string.Equals(sha, record.Sha256, StringComparison.Ordinal))
+                    {
+                        await upload.AbortAsync();
+                        throw new InvalidDataException($"the copy in {source.Name} no longer matches its SHA-256 ({sha[..12]} ≠ {record.Sha256?[..12]}); it was not copied");
+                    }
+                }
+
+                await upload.CompleteAsync(ct);
+                await target.PutSmallAsync(BackupManifest.KeyFor(record.FileName), manifest, ct);
+                db.Set<BackupLocation>().Add(new BackupLocation { BackupId = record.Id, Store = target.Name, Key = record.FileName, StoredAt = time.GetUtcNow() });
+                reached.Add(target.Name);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failures.Add($"{target.Name}: {e.Message}");
+            }
+        }
+
+        if (failures.Count == 0)
+        {
+            record.Status = BackupStatus.Succeeded;
+            record.Error = null;
+        }
+        else
+        {
+            record.Error = $"Retry reached {(reached.Count == 0 ? "no store" : string.Join(", ", reached))}; still missing in {string.Join("; ", failures)}.";
+        }
+
+        await db.SaveChangesAsync(CancellationToken.None);
+        await audit.RecordAsync(actor, AuditActions.BackupUploadRetried, record.FileName, failures.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
+            failures.Count == 0 ? $"copied to {string.Join(", ", reached)}" : record.Error, CancellationToken.None);
+        notifier.Publish(new BackupProgress(record.Id, record.Status, record.SizeBytes ?? 0, record.Error));
+        return reached;
+    }
+
+    private async Task TryDeleteAsync(IBackupStore store, string key)
+    {
+        try
+        {
+            await store.DeleteAsync(key, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Could not remove {Key} from {Store}: {Message}", key, store.Name, e.Message);
         }
     }
 

@@ -3,13 +3,19 @@ using System.Security.Cryptography;
 namespace HelloJohn.Console.Core.Storage;
 
 /// <summary>A write-only stream that hashes (SHA-256), counts and copies every buffer into each destination, so a
-/// dump is read once and stored everywhere at the same time.</summary>
+/// dump is read once and stored everywhere at the same time. A destination that fails is dropped and remembered; the
+/// others go on, so a failing remote store does not cost the local copy. Only when every destination has failed does
+/// a write throw.</summary>
 public sealed class FanOutStream(IReadOnlyList<Stream> destinations, Action<long>? onProgress = null) : Stream
 {
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly Exception?[] _failures = new Exception?[destinations.Count];
     private long _written;
 
     public long BytesWritten => Interlocked.Read(ref _written);
+
+    /// <summary>Why destination <paramref name="index"/> stopped receiving data, or null while it is healthy.</summary>
+    public Exception? FailureOf(int index) => _failures[index];
 
     /// <summary>Lower-case hex SHA-256 of everything written. Call once, after the last write.</summary>
     public string FinishHash() => Convert.ToHexStringLower(_sha256.GetHashAndReset());
@@ -25,11 +31,24 @@ public sealed class FanOutStream(IReadOnlyList<Stream> destinations, Action<long
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _sha256.AppendData(buffer);
-        foreach (var d in destinations)
+        for (var i = 0; i < destinations.Count; i++)
         {
-            d.Write(buffer);
+            if (_failures[i] is not null)
+            {
+                continue;
+            }
+
+            try
+            {
+                destinations[i].Write(buffer);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _failures[i] = e;
+            }
         }
 
+        ThrowIfAllFailed();
         Advance(buffer.Length);
     }
 
@@ -39,11 +58,24 @@ public sealed class FanOutStream(IReadOnlyList<Stream> destinations, Action<long
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         _sha256.AppendData(buffer.Span);
-        foreach (var d in destinations)
+        for (var i = 0; i < destinations.Count; i++)
         {
-            await d.WriteAsync(buffer, cancellationToken);
+            if (_failures[i] is not null)
+            {
+                continue;
+            }
+
+            try
+            {
+                await destinations[i].WriteAsync(buffer, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _failures[i] = e;
+            }
         }
 
+        ThrowIfAllFailed();
         Advance(buffer.Length);
     }
 
@@ -53,20 +85,52 @@ public sealed class FanOutStream(IReadOnlyList<Stream> destinations, Action<long
         onProgress?.Invoke(total);
     }
 
+    private void ThrowIfAllFailed()
+    {
+        if (_failures.All(f => f is not null) && _failures.Length > 0)
+        {
+            throw new IOException($"No backup store accepted the data: {_failures[0]!.Message}", _failures[0]);
+        }
+    }
+
     public override void Flush()
     {
-        foreach (var d in destinations)
+        for (var i = 0; i < destinations.Count; i++)
         {
-            d.Flush();
+            try
+            {
+                if (_failures[i] is null)
+                {
+                    destinations[i].Flush();
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _failures[i] = e;
+            }
         }
+
+        ThrowIfAllFailed();
     }
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        foreach (var d in destinations)
+        for (var i = 0; i < destinations.Count; i++)
         {
-            await d.FlushAsync(cancellationToken);
+            try
+            {
+                if (_failures[i] is null)
+                {
+                    await destinations[i].FlushAsync(cancellationToken);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _failures[i] = e;
+            }
         }
+
+        ThrowIfAllFailed();
     }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();

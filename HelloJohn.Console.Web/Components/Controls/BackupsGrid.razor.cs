@@ -25,6 +25,10 @@ public partial class BackupsGrid
     [Parameter]
     public EventCallback<BackupListItem> OnCancel { get; set; }
 
+    /// <summary>Raised when the user asks to copy a partially stored backup into the stores it is missing from.</summary>
+    [Parameter]
+    public EventCallback<BackupListItem> OnRetryUpload { get; set; }
+
     /// <summary>Whether any row on the current page is queued or running, after the last load.</summary>
     public bool HasActive { get; private set; }
 

@@ -123,6 +123,21 @@ public partial class Backups
         await ReloadGridAsync();
     }
 
+    private async Task RetryUploadAsync(BackupListItem item)
+    {
+        try
+        {
+            var reached = await BackupsService.RetryUploadAsync(_actor, item.Id, CancellationToken.None);
+            Snackbar.Add(reached.Count == 0 ? $"{item.FileName}: no store was reached." : $"{item.FileName} copied to {string.Join(", ", reached)}.", reached.Count == 0 ? Severity.Warning : Severity.Success);
+        }
+        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException or KeyNotFoundException)
+        {
+            _error = e.Message;
+        }
+
+        await ReloadGridAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Notifier.Changed -= OnBackupChanged;
