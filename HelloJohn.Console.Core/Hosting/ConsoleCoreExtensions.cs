@@ -74,6 +74,7 @@ public static class ConsoleCoreExtensions
         services.AddConsoleSecurity(embedded: needConsole);
         services.AddTargets();
         services.AddSingleton<Dashboard.DashboardService>();
+        services.AddSingleton<History.HistoryService>();
         services.AddBackups();
         services.AddLocalStorage(dataDirectory);
         services.AddStorageServices(config);
