@@ -12,11 +12,15 @@ public static class AuditActions
     public const string RestoreRequested = "restore.requested";
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";
+    public const string SignedOut = "signout";
+    public const string SetupAdminCreated = "setup.admin_created";
     public const string UserCreated = "user.created";
     public const string UserRoleChanged = "user.role_changed";
     public const string UserDisabled = "user.disabled";
     public const string UserEnabled = "user.enabled";
     public const string UserPasswordReset = "user.password_reset";
+    public const string UserUnlocked = "user.unlocked";
+    public const string AuditExported = "audit.exported";
     public const string SettingsChanged = "settings.changed";
     public const string ScheduleChanged = "schedule.changed";
     public const string RetentionRun = "retention.run";
@@ -28,4 +32,13 @@ public static class AuditActions
     public const string SigningKeyDownloaded = "signingkey.downloaded";
     public const string RecoveryStarted = "recovery.started";
     public const string RecoveryStep = "recovery.step";
+
+    /// <summary>Every action name above, for the Audit page's filter.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        .. typeof(AuditActions).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+            .Select(f => (string)f.GetRawConstantValue()!)
+            .Order(StringComparer.Ordinal),
+    ];
 }

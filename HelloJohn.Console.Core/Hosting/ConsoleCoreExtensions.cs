@@ -70,7 +70,7 @@ public static class ConsoleCoreExtensions
         services.AddHostedService<ConsoleDatabaseInitializer>();
         services.AddDataProtection().SetApplicationName("HelloJohn.Console").PersistKeysToDbContext<ConsoleDbContext>();
 
-        services.AddSingleton<IAuditLog, AuditLog>();
+        services.AddConsoleAudit();
         services.AddConsoleSecurity(embedded: needConsole);
         services.AddTargets();
         services.AddSingleton<Dashboard.DashboardService>();

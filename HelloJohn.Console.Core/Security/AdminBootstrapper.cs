@@ -1,6 +1,5 @@
-using HelloJohn.Console.Core.Data;
-using HelloJohn.Console.Core.Hosting;
 using Microsoft.AspNetCore.Identity;
+using HelloJohn.Console.Core.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,40 +7,41 @@ using Microsoft.Extensions.Options;
 namespace HelloJohn.Console.Core.Security;
 
 /// <summary>Creates the roles and, when no administrator exists, the first one: from the environment, or generated on
-/// the embedded default (its password printed once, to the console only).</summary>
-internal sealed class AdminBootstrapper(IServiceScopeFactory scopes, IOptions<AdminBootstrapOptions> options, TimeProvider time, ILogger<AdminBootstrapper> logger) : IConsoleStartupTask
+/// the embedded default (its password printed once, to the console only). Otherwise the setup page stays open.</summary>
+internal sealed class AdminBootstrapper(IServiceScopeFactory scopes, FirstAdminSetup setup, IOptions<AdminBootstrapOptions> options, ILogger<AdminBootstrapper> logger) : IConsoleStartupTask
 {
     public async Task RunAsync(CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
-        foreach (var role in ConsoleRoles.All)
+        await using (var scope = scopes.CreateAsyncScope())
         {
-            if (!await roles.RoleExistsAsync(role))
+            var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+            foreach (var role in ConsoleRoles.All)
             {
-                await roles.CreateAsync(new IdentityRole(role));
+                if (!await roles.RoleExistsAsync(role))
+                {
+                    await roles.CreateAsync(new IdentityRole(role));
+                }
             }
         }
 
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<ConsoleUser>>();
-        if ((await users.GetUsersInRoleAsync(ConsoleRoles.Admin)).Count > 0)
+        if (!await setup.IsOpenAsync(ct))
         {
             return;
         }
 
         var o = options.Value;
-        string email;
-        string password;
+        FirstAdminRequest request;
+        string how;
         var generated = false;
         if (!string.IsNullOrWhiteSpace(o.Email) && !string.IsNullOrWhiteSpace(o.Password))
         {
-            email = o.Email.Trim();
-            password = o.Password;
+            request = new FirstAdminRequest(o.Email.Trim(), "Administrator", o.Password);
+            how = "from HELLOJOHN_CONSOLE_ADMIN_EMAIL at start";
         }
         else if (o.GenerateWhenMissing)
         {
-            email = "admin@localhost";
-            password = GeneratePassword();
+            request = new FirstAdminRequest("admin@localhost", "Administrator", GeneratePassword());
+            how = "generated for the embedded console at start";
             generated = true;
         }
         else
@@ -50,28 +50,34 @@ internal sealed class AdminBootstrapper(IServiceScopeFactory scopes, IOptions<Ad
             return;
         }
 
-        var user = new ConsoleUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = "Administrator", CreatedAt = time.GetUtcNow() };
-        var created = await users.CreateAsync(user, password);
-        if (!created.Succeeded)
+        try
         {
-            throw new InvalidOperationException("The first administrator could not be created from HELLOJOHN_CONSOLE_ADMIN_EMAIL/HELLOJOHN_CONSOLE_ADMIN_PASSWORD: " +
-                string.Join(" ", created.Errors.Select(e => e.Description)));
+            await setup.CreateFirstAdminAsync(request, Actor.System, how, ct);
+        }
+        catch (SetupClosedException)
+        {
+            // Another console instance sharing this database created one a moment ago.
+            return;
+        }
+        catch (UserAdministrationException e)
+        {
+            throw new InvalidOperationException(
+                $"{e.Message} Fix HELLOJOHN_CONSOLE_ADMIN_EMAIL/HELLOJOHN_CONSOLE_ADMIN_PASSWORD (at least 12 characters with upper and lower case, a digit and a symbol), or unset both and use /setup.");
         }
 
-        await users.AddToRoleAsync(user, ConsoleRoles.Admin);
         if (generated)
         {
             // Printed straight to the terminal that started the console, once; never written to the log pipeline.
             System.Console.WriteLine();
             System.Console.WriteLine("  First administrator created for this embedded console:");
-            System.Console.WriteLine($"    email:    {email}");
-            System.Console.WriteLine($"    password: {password}");
+            System.Console.WriteLine($"    email:    {request.Email}");
+            System.Console.WriteLine($"    password: {request.Password}");
             System.Console.WriteLine("  It is shown only this once. Change it under Users after signing in.");
             System.Console.WriteLine();
         }
         else
         {
-            logger.LogInformation("Created the first administrator {Email} from the environment", email);
+            logger.LogInformation("Created the first administrator {Email} from the environment", request.Email);
         }
     }
 

@@ -4,6 +4,7 @@ namespace HelloJohn.Console.Core.Security;
 public enum ConsolePermission
 {
     ViewHistory,
+    ViewAuditTrail,
     RunBackup,
     CancelBackup,
     DeleteBackup,
@@ -24,9 +25,17 @@ public enum ConsolePermission
 
 public static class ConsolePermissions
 {
-    private static readonly HashSet<ConsolePermission> OperatorPermissions =
+    // The audit trail holds no secrets (callers never put one in it) and showing who did what is part of reading
+    // the console's history, so every role may read it; nobody may change it.
+    private static readonly HashSet<ConsolePermission> ViewerPermissions =
     [
         ConsolePermission.ViewHistory,
+        ConsolePermission.ViewAuditTrail,
+    ];
+
+    private static readonly HashSet<ConsolePermission> OperatorPermissions =
+    [
+        .. ViewerPermissions,
         ConsolePermission.RunBackup,
         ConsolePermission.CancelBackup,
         ConsolePermission.VerifyBackup,
@@ -38,7 +47,7 @@ public static class ConsolePermissions
     {
         ConsoleRoles.Admin => true,
         ConsoleRoles.Operator => OperatorPermissions.Contains(permission),
-        ConsoleRoles.Viewer => permission == ConsolePermission.ViewHistory,
+        ConsoleRoles.Viewer => ViewerPermissions.Contains(permission),
         _ => false,
     };
 }

@@ -3,6 +3,7 @@ using HelloJohn.Console.Core.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace HelloJohn.Console.Core.Security;
 
@@ -25,13 +26,21 @@ public static class SecurityServiceCollectionExtensions
                 o.SignIn.RequireConfirmedAccount = false;
             })
             .AddEntityFrameworkStores<ConsoleDbContext>()
+            .AddSignInManager<ConsoleSignInManager>()
             .AddDefaultTokenProviders();
+        services.AddOptions<ConsoleSecurityOptions>().BindConfiguration(ConsoleSecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // Each session is re-checked against the database this often: a disable, role change or password reset
+        // changes the user's security stamp, and the next check then signs that session out.
+        services.AddOptions<SecurityStampValidatorOptions>().Configure<IOptions<ConsoleSecurityOptions>>((o, console) =>
+            o.ValidationInterval = console.Value.SessionRevalidationInterval);
         services.AddOptions<AdminBootstrapOptions>().Configure<IConfiguration>((o, c) =>
         {
             o.Email = c["HELLOJOHN_CONSOLE_ADMIN_EMAIL"];
             o.Password = c["HELLOJOHN_CONSOLE_ADMIN_PASSWORD"];
             o.GenerateWhenMissing = embedded;
         });
+        services.AddSingleton<FirstAdminSetup>();
+        services.AddSingleton<UserAdministrationService>();
         services.AddSingleton<IConsoleStartupTask, AdminBootstrapper>();
         return services;
     }

@@ -1,0 +1,14 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace HelloJohn.Console.Core.Security;
+
+/// <summary>Session settings (section <c>Security</c>, environment <c>Security__…</c>).</summary>
+public sealed class ConsoleSecurityOptions
+{
+    public const string Section = "Security";
+
+    /// <summary>Security__SessionRevalidationInterval: how often a signed-in session is checked against the database,
+    /// so a disabled user, a role change or a password reset ends existing sessions within this time.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Security__SessionRevalidationInterval must be between 00:00:00 and 01:00:00 (hh:mm:ss).")]
+    public TimeSpan SessionRevalidationInterval { get; set; } = TimeSpan.FromMinutes(1);
+}
