@@ -14,11 +14,7 @@ public static class SecurityServiceCollectionExtensions
     {
         services.AddIdentity<ConsoleUser, IdentityRole>(o =>
             {
-                o.Password.RequiredLength = 12;
-                o.Password.RequireDigit = true;
-                o.Password.RequireLowercase = true;
-                o.Password.RequireUppercase = true;
-                o.Password.RequireNonAlphanumeric = true;
+                PasswordPolicy.Apply(o.Password);
                 o.Lockout.AllowedForNewUsers = true;
                 o.Lockout.MaxFailedAccessAttempts = 5;
                 o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
@@ -27,6 +23,7 @@ public static class SecurityServiceCollectionExtensions
             })
             .AddEntityFrameworkStores<ConsoleDbContext>()
             .AddSignInManager<ConsoleSignInManager>()
+            .AddPasswordValidator<MaximumLengthPasswordValidator>()
             .AddDefaultTokenProviders();
         services.AddOptions<ConsoleSecurityOptions>().BindConfiguration(ConsoleSecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // Each session is re-checked against the database this often: a disable, role change or password reset

@@ -18,6 +18,7 @@ public static class ConsoleWebExtensions
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddScoped<CurrentActor>();
+        services.AddConsoleWebSecurity();
         services.AddAuthorization(o => o.AddConsolePolicies());
         services.ConfigureApplicationCookie(o =>
         {
@@ -69,7 +70,7 @@ public static class ConsoleWebExtensions
             AppPath = "/",
         }).RequireAuthorization(ConsolePolicies.For(ConsolePermission.ViewJobsDashboard));
 
-        app.MapAccountEndpoints();
+        app.MapConsoleSecurityEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

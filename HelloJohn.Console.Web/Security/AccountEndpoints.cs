@@ -56,9 +56,11 @@ public static class AccountEndpoints
         return Results.LocalRedirect($"/signin?error={reason}&returnUrl={Uri.EscapeDataString(back)}");
     }
 
-    private static async Task<IResult> SignOutAsync(SignInManager<ConsoleUser> signIn)
+    private static async Task<IResult> SignOutAsync(HttpContext http, SignInManager<ConsoleUser> signIn, IAuditLog audit)
     {
+        var who = CurrentActor.FromPrincipal(http.User);
         await signIn.SignOutAsync();
+        await audit.RecordAsync(who, AuditActions.SignedOut, null, AuditOutcome.Succeeded);
         return Results.LocalRedirect("/signin");
     }
 

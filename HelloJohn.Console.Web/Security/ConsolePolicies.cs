@@ -6,10 +6,15 @@ namespace HelloJohn.Console.Web.Security;
 /// <summary>Authorization policies named after Core permissions, so a page and the service it calls agree.</summary>
 public static class ConsolePolicies
 {
-    public const string Viewer = "perm:ViewHistory";
-    public const string JobsDashboard = "perm:ViewJobsDashboard";
+    private const string Prefix = "perm:";
 
-    public static string For(ConsolePermission permission) => "perm:" + permission;
+    public const string Viewer = Prefix + nameof(ConsolePermission.ViewHistory);
+    public const string ViewAuditTrail = Prefix + nameof(ConsolePermission.ViewAuditTrail);
+    public const string ManageUsers = Prefix + nameof(ConsolePermission.ManageUsers);
+    public const string ManageSettings = Prefix + nameof(ConsolePermission.ManageSettings);
+    public const string JobsDashboard = Prefix + nameof(ConsolePermission.ViewJobsDashboard);
+
+    public static string For(ConsolePermission permission) => Prefix + permission;
 
     public static AuthorizationOptions AddConsolePolicies(this AuthorizationOptions options)
     {
