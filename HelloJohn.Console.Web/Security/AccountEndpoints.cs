@@ -1,4 +1,5 @@
 using HelloJohn.Console.Core.Audit;
+using Microsoft.AspNetCore.Antiforgery;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Security;
 using Microsoft.AspNetCore.Identity;
@@ -56,8 +57,15 @@ public static class AccountEndpoints
         return Results.LocalRedirect($"/signin?error={reason}&returnUrl={Uri.EscapeDataString(back)}");
     }
 
-    private static async Task<IResult> SignOutAsync(HttpContext http, SignInManager<ConsoleUser> signIn, IAuditLog audit)
+    private static async Task<IResult> SignOutAsync(HttpContext http, IAntiforgery antiforgery, SignInManager<ConsoleUser> signIn, IAuditLog audit)
     {
+        // The form has no fields to bind, so the framework would not check its token by itself: a page elsewhere
+        // could otherwise sign people out.
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return Results.BadRequest("The sign-out form has expired. Reload the page and sign out again.");
+        }
+
         var who = CurrentActor.FromPrincipal(http.User);
         await signIn.SignOutAsync();
         await audit.RecordAsync(who, AuditActions.SignedOut, null, AuditOutcome.Succeeded);

@@ -8,8 +8,6 @@ namespace HelloJohn.Console.Web.Components.Pages;
 
 public partial class Audit
 {
-    // The export is a file download: the attribute also keeps Blazor's router from treating the link as a page.
-    private static readonly Dictionary<string, object> DownloadAttributes = new() { ["download"] = "" };
     private MudTable<AuditEntry>? _table;
     private Actor _actor = new(null, "anonymous", []);
     private AuditFilter _applied = AuditFilter.None;

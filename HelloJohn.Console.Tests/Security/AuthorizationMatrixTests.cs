@@ -1,0 +1,171 @@
+using System.Net;
+using System.Reflection;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Tests.Infrastructure;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HelloJohn.Console.Tests.Security;
+
+/// <summary>Who may reach what, for every page and endpoint of the console. A page or endpoint that is not in
+/// <see cref="Matrix"/> fails the suite: whoever adds one must decide who may open it (and give it a policy).</summary>
+[Trait("Capability", "Security")]
+[Collection(PostgresCollection.Name)]
+public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) : IClassFixture<AuthorizationMatrixTests.App>
+{
+    public sealed class App(PostgresClusterFixture postgres) : SecurityAppFactory(postgres);
+
+    /// <summary>The least a caller needs. <see cref="Access.SetupClosed"/>: the setup page once an admin exists, which
+    /// sends everyone to sign in.</summary>
+    public enum Access { Public, AnyRole, Operator, Admin, SetupClosed }
+
+    private sealed record Row(string Pattern, Access Access, string Method = "GET", string? Path = null)
+    {
+        public string RequestPath => Path ?? Pattern;
+
+        /// <summary>A page or download someone opens: when allowed, it must answer 200, not merely pass authorization.</summary>
+        public bool MustAnswerOk => Method == "GET" && !Pattern.StartsWith("/_", StringComparison.Ordinal);
+    }
+
+    private static readonly Row[] Matrix =
+    [
+        // Reachable before signing in.
+        new("/signin", Access.Public),
+        new("/account/signin", Access.Public, "POST"),
+        new("/health", Access.Public),
+        new("/setup", Access.SetupClosed),
+        // Every role: reading the console.
+        new("/", Access.AnyRole),
+        new("/backups", Access.AnyRole),
+        new("/restores", Access.AnyRole),
+        new("/verification", Access.AnyRole),
+        new("/recovery", Access.AnyRole),
+        new("/keys", Access.AnyRole),
+        new("/schedules", Access.AnyRole),
+        new("/history", Access.AnyRole),
+        new("/audit", Access.AnyRole),
+        new("/audit/export.csv", Access.AnyRole),
+        new("/denied", Access.AnyRole),
+        new("/account/signout", Access.AnyRole, "POST"),
+        // Blazor's own plumbing: the circuit hub and redirects of interactive pages.
+        new("/_blazor", Access.AnyRole),
+        new("/_blazor/negotiate", Access.AnyRole, "POST"),
+        new("/_blazor/disconnect/", Access.AnyRole, "POST"),
+        new("/_blazor/initializers/", Access.AnyRole),
+        new("/_framework/opaque-redirect", Access.AnyRole),
+        // Admin only.
+        new("/settings", Access.Admin),
+        new("/users", Access.Admin),
+        new("/jobs/{**path}", Access.Admin, Path: "/jobs"),
+    ];
+
+    private static readonly string[] Identities = ["anonymous", ConsoleRoles.Viewer, ConsoleRoles.Operator, ConsoleRoles.Admin];
+
+    [Fact]
+    public void RoutablePages_DiscoveredByReflection_AreAllInTheMatrix()
+    {
+        var pages = typeof(Program).Assembly.GetTypes()
+            .Where(t => typeof(IComponent).IsAssignableFrom(t))
+            .SelectMany(t => t.GetCustomAttributes<RouteAttribute>().Select(r => (Type: t, r.Template)))
+            .ToList();
+
+        Assert.NotEmpty(pages);
+        var missing = pages.Where(p => Matrix.All(r => r.Pattern != p.Template)).Select(p => $"{p.Template} ({p.Type.Name})").ToList();
+        Assert.True(missing.Count == 0, "Pages without a row in the authorization matrix (decide who may open them, give them [Authorize(Policy = …)], add a row): " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void Endpoints_OfTheRunningApp_AreAllInTheMatrixAndNoRowIsStale()
+    {
+        var patterns = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Select(e => e.RoutePattern.RawText!).Distinct().ToList();
+
+        var missing = patterns.Where(p => Matrix.All(r => r.Pattern != p)).ToList();
+        Assert.True(missing.Count == 0, "Endpoints without a row in the authorization matrix: " + string.Join(", ", missing));
+        var stale = Matrix.Where(r => !patterns.Contains(r.Pattern)).Select(r => r.Pattern).ToList();
+        Assert.True(stale.Count == 0, "Matrix rows for endpoints that no longer exist: " + string.Join(", ", stale));
+    }
+
+    [Fact]
+    public async Task EveryRow_ForEveryRole_GivesTheExpectedAnswer()
+    {
+        var clients = new Dictionary<string, HttpClient> { ["anonymous"] = app.NewClient() };
+        foreach (var role in ConsoleRoles.All)
+        {
+            clients[role] = await app.SignedInClientAsync(await app.CreateAccountAsync(role));
+        }
+
+        var failures = new List<string>();
+        foreach (var row in Matrix)
+        {
+            foreach (var identity in Identities)
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(row.Method), row.RequestPath);
+                if (row.Method == "POST")
+                {
+                    // No antiforgery token: a request that passes authorization is then refused with 400, which still
+                    // shows it was let through; sign-out must not actually sign this client out.
+                    request.Content = new FormUrlEncodedContent([]);
+                }
+
+                using var response = await clients[identity].SendAsync(request);
+                var expected = Expected(row, identity);
+                var actual = Classify(response);
+                if (actual == Answer.Allowed && row.MustAnswerOk && response.StatusCode != HttpStatusCode.OK)
+                {
+                    actual = Answer.Broken;
+                }
+
+                if (expected != actual)
+                {
+                    failures.Add($"{row.Method} {row.RequestPath} as {identity}: expected {expected}, got {actual} ({(int)response.StatusCode} {response.Headers.Location})");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    private enum Answer { Allowed, SignInRequired, Refused, SentToSignIn, Broken }
+
+    private static Answer Expected(Row row, string identity)
+    {
+        if (row.Access == Access.SetupClosed)
+        {
+            return Answer.SentToSignIn;
+        }
+
+        if (row.Access == Access.Public)
+        {
+            return Answer.Allowed;
+        }
+
+        if (identity == "anonymous")
+        {
+            return Answer.SignInRequired;
+        }
+
+        var needed = row.Access switch
+        {
+            Access.AnyRole => ConsolePermission.ViewHistory,
+            Access.Operator => ConsolePermission.RunBackup,
+            _ => ConsolePermission.ManageUsers,
+        };
+        return ConsolePermissions.RoleHas(identity, needed) ? Answer.Allowed : Answer.Refused;
+    }
+
+    private static Answer Classify(HttpResponseMessage response)
+    {
+        var location = response.Headers.Location is { } l ? (l.IsAbsoluteUri ? l.AbsolutePath : l.OriginalString.Split('?')[0]) : null;
+        var query = response.Headers.Location?.OriginalString.Contains("ReturnUrl=", StringComparison.Ordinal) == true;
+        return (response.StatusCode, location) switch
+        {
+            (HttpStatusCode.Redirect or HttpStatusCode.Unauthorized, "/signin") when query => Answer.SignInRequired,
+            (HttpStatusCode.Redirect, "/signin") => Answer.SentToSignIn,
+            (HttpStatusCode.Redirect, "/denied") or (HttpStatusCode.Forbidden, _) => Answer.Refused,
+            (HttpStatusCode.Unauthorized, _) => Answer.SignInRequired,
+            _ => Answer.Allowed,
+        };
+    }
+}
