@@ -37,6 +37,7 @@ public partial class Setup
         // While setup is open, invalid input is shown; once closed, the service is asked anyway so the attempt is audited.
         if (open && !context.Validate())
         {
+            ForgetPasswords();
             return;
         }
 
@@ -53,11 +54,15 @@ public partial class Setup
         catch (UserAdministrationException e)
         {
             _error = e.Message;
+            ForgetPasswords();
             return;
         }
 
         Navigation.NavigateTo("/signin?setup=done");
     }
+
+    // The page is rendered again to show what was wrong; a password must not travel back inside it.
+    private void ForgetPasswords() => (Input.Password, Input.ConfirmPassword) = ("", "");
 
     internal sealed class SetupInput
     {
