@@ -1,8 +1,14 @@
 using System.Net;
+using System.Security.Claims;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Tests.Infrastructure;
+using HelloJohn.Console.Web.Security;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace HelloJohn.Console.Tests.Security;
 
@@ -206,6 +212,40 @@ public sealed class SignInTests(SignInTests.App app) : IClassFixture<SignInTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         using var home = await client.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, home.StatusCode);
+    }
+
+    [Fact]
+    public async Task CircuitRevalidation_AfterRoleChangeOrDisable_NoLongerAcceptsTheSignedInUser()
+    {
+        var admin = await app.AdminAsync();
+        var viewer = await app.CreateAccountAsync(ConsoleRoles.Viewer);
+        var signedIn = await PrincipalAsync(viewer.Id);
+
+        Assert.True(await StillValidAsync(signedIn));
+        await app.Service<UserAdministrationService>().ChangeRoleAsync(admin.Actor, viewer.Id, ConsoleRoles.Operator, CancellationToken.None);
+        Assert.False(await StillValidAsync(signedIn));
+
+        var signedInAgain = await PrincipalAsync(viewer.Id);
+        Assert.True(await StillValidAsync(signedInAgain));
+        await app.Service<UserAdministrationService>().DisableAsync(admin.Actor, viewer.Id, CancellationToken.None);
+        Assert.False(await StillValidAsync(signedInAgain));
+    }
+
+    private async Task<ClaimsPrincipal> PrincipalAsync(string userId)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var user = await scope.ServiceProvider.GetRequiredService<UserManager<ConsoleUser>>().FindByIdAsync(userId);
+        return await scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<ConsoleUser>>().CreateAsync(user!);
+    }
+
+    // A scope per check, as the provider itself does on every revalidation.
+    private async Task<bool> StillValidAsync(ClaimsPrincipal principal)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await ConsoleRevalidatingAuthenticationStateProvider.IsStillValidAsync(
+            scope.ServiceProvider.GetRequiredService<UserManager<ConsoleUser>>(),
+            scope.ServiceProvider.GetRequiredService<IOptions<IdentityOptions>>().Value,
+            principal);
     }
 
     [Theory]

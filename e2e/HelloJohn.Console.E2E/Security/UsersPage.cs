@@ -1,0 +1,37 @@
+using Microsoft.Playwright;
+
+namespace HelloJohn.Console.E2E.Security;
+
+/// <summary>The Users page as an administrator uses it, located by role and label.</summary>
+public sealed class UsersPage(IPage page)
+{
+    public async Task OpenAsync()
+    {
+        await page.GotoAsync("/users");
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Users", Exact = true }).WaitForAsync();
+    }
+
+    public ILocator Row(string email) => page.GetByTestId("users-table").Locator("tr", new() { HasText = email });
+
+    public ILocator NewUserButton => page.GetByRole(AriaRole.Button, new() { Name = "New user" });
+
+    /// <summary>Opens the New user dialog and fills it; <paramref name="screenshot"/> runs before submitting.</summary>
+    public async Task CreateAsync(string email, string displayName, string role, string password, Func<Task>? screenshot = null)
+    {
+        await NewUserButton.ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await dialog.GetByLabel("Email").FillAsync(email);
+        await dialog.GetByLabel("Display name (optional)").FillAsync(displayName);
+        await dialog.GetByRole(AriaRole.Radio, new() { Name = role }).CheckAsync();
+        await dialog.GetByLabel("Initial password").FillAsync(password);
+        await dialog.GetByLabel("Repeat the password").FillAsync(password);
+        if (screenshot is not null)
+        {
+            await screenshot();
+        }
+
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
+        await Assertions.Expect(dialog).ToBeHiddenAsync();
+        await Assertions.Expect(Row(email)).ToBeVisibleAsync();
+    }
+}
