@@ -1,13 +1,14 @@
 using Bunit;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Tests.Components;
 using HelloJohn.Console.Web.Components.Account;
 using HelloJohn.Console.Web.Components.Pages;
 
 namespace HelloJohn.Console.Tests.Security;
 
 [Trait("Capability", "Security")]
-public sealed class UsersPageComponentTests : MudTestContext
+public sealed class UsersPageComponentTests : ConsoleComponentTest
 {
     private static readonly DateTimeOffset Created = new(2026, 1, 2, 3, 4, 0, TimeSpan.Zero);
 
