@@ -9,6 +9,8 @@ public sealed class UsersPage(IPage page)
     {
         await page.GotoAsync("/users");
         await page.GetByRole(AriaRole.Heading, new() { Name = "Users", Exact = true }).WaitForAsync();
+        // The prerendered page shows the buttons before they answer; wait for the live circuit.
+        await Assertions.Expect(page.GetByTestId("users-header")).ToHaveAttributeAsync("data-interactive", "true");
     }
 
     public ILocator Row(string email) => page.GetByTestId("users-table").Locator("tr", new() { HasText = email });
