@@ -33,6 +33,7 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
     [
         new("BackupService.RequestAsync", ConsolePermission.RunBackup, (x, actor) => x.Service<BackupService>().RequestAsync(actor, null, BackupTrigger.Manual, CancellationToken.None)),
         new("BackupService.RunNowAsync", ConsolePermission.RunBackup, (x, actor) => x.Service<BackupService>().RunNowAsync(actor, Guid.NewGuid(), BackupTrigger.Manual, CancellationToken.None)),
+        new("BackupService.RetryUploadAsync", ConsolePermission.RunBackup, (x, actor) => x.Service<BackupService>().RetryUploadAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("BackupService.CancelAsync", ConsolePermission.CancelBackup, (x, actor) => x.Service<BackupService>().CancelAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("UserAdministrationService.ListAsync", ConsolePermission.ManageUsers, (x, actor) => x.Service<UserAdministrationService>().ListAsync(actor, CancellationToken.None)),
         new("UserAdministrationService.CreateAsync", ConsolePermission.ManageUsers, (x, actor) => x.Service<UserAdministrationService>().CreateAsync(actor, new NewConsoleUser("crafted@example.test", null, ConsoleRoles.Admin, "Crafted-Pa55word!"), CancellationToken.None)),
