@@ -44,7 +44,13 @@ public static class ConsoleWebExtensions
     {
         if (!app.Environment.IsDevelopment())
         {
-            app.UseExceptionHandler("/error", createScopeForErrors: true);
+            // A plain answer, not a page: the failure may be in the component pipeline itself. Details stay in the log.
+            app.UseExceptionHandler(error => error.Run(async context =>
+            {
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync("HelloJohn Console hit an unexpected error; it is in the console's log. Nothing was changed by this request. Go back and try again.");
+            }));
         }
 
         app.UseStaticFiles();
