@@ -486,6 +486,36 @@ public sealed class BackupService(
         await audit.RecordAsync(actor, AuditActions.BackupCancelled, record.FileName, AuditOutcome.Succeeded, ct: ct);
     }
 
+    /// <summary>Pins a backup (retention never expires it) or unpins it. Only a backup with a file can be pinned.</summary>
+    public async Task PinAsync(Actor actor, Guid backupId, bool pinned, CancellationToken ct)
+    {
+        var action = pinned ? "pin" : "unpin";
+        if (!actor.Has(ConsolePermission.PinBackup))
+        {
+            await audit.RecordAsync(actor, AuditActions.BackupPinned, backupId.ToString(), AuditOutcome.Denied, $"Refused to {action}; nothing was changed.", ct);
+            actor.Demand(ConsolePermission.PinBackup);
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var record = await db.Backups.FirstOrDefaultAsync(b => b.Id == backupId, ct)
+            ?? throw new KeyNotFoundException($"There is no backup with id {backupId}; it may have been removed. Nothing was changed.");
+        if (record.Status is not (BackupStatus.Succeeded or BackupStatus.PartiallyStored))
+        {
+            throw new InvalidOperationException($"{record.FileName} is {StatusText(record.Status)}, so it has no file to keep; only a finished backup can be pinned. Nothing was changed.");
+        }
+
+        if (record.Pinned != pinned)
+        {
+            record.Pinned = pinned;
+            await db.SaveChangesAsync(ct);
+        }
+
+        await audit.RecordAsync(actor, AuditActions.BackupPinned, record.FileName, AuditOutcome.Succeeded,
+            pinned ? "Pinned: retention keeps it until it is unpinned." : "Unpinned: retention treats it like any other backup again.", ct);
+    }
+
+    private static string StatusText(BackupStatus status) => status == BackupStatus.PartiallyStored ? "partially stored" : status.ToString().ToLowerInvariant();
+
     /// <summary>Marks runs whose process died as failed and removes partial files nobody writes any more.
     /// Called at start and periodically.</summary>
     public async Task<int> FailAbandonedRunsAsync(CancellationToken ct)

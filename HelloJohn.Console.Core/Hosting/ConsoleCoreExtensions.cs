@@ -78,6 +78,7 @@ public static class ConsoleCoreExtensions
         services.AddBackups();
         services.AddLocalStorage(dataDirectory);
         services.AddStorageServices(config);
+        services.AddCatalogRebuild();
         services.AddRetention();
         services.AddSchedules();
         services.AddSecretsServices();

@@ -25,6 +25,9 @@ public enum TargetConnectionSource
 {
     Environment,
     Stored,
+    /// <summary>No connection yet: the target was re-created from backup manifests by a catalog rebuild. Its backups
+    /// can be listed and restored; it cannot be backed up until an administrator gives it a connection.</summary>
+    Unset,
 }
 
 public enum TargetProvider

@@ -65,6 +65,11 @@ public sealed class TargetService(IDbContextFactory<ConsoleDbContext> dbFactory,
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var target = await db.Targets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, ct)
             ?? throw new KeyNotFoundException($"No target with id {id}.");
+        if (target.ConnectionSource == TargetConnectionSource.Unset)
+        {
+            throw new InvalidOperationException($"Target '{target.Name}' has no connection: it was re-created from its backup manifests by a catalog rebuild. Nothing was run against it. An administrator must give it its connection again before it can be backed up.");
+        }
+
         return target.ConnectionSource == TargetConnectionSource.Environment
             ? PgConnection.Parse(options.CurrentValue.DatabaseUrl!)
             : PgConnection.Parse(_protector.Unprotect(target.ProtectedConnectionString!));
