@@ -1,0 +1,72 @@
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Retention;
+using HelloJohn.Console.Core.Schedules;
+using HelloJohn.Console.Core.Secrets;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Storage;
+using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Web.Components.Controls;
+using HelloJohn.Console.Web.Security;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Options;
+
+namespace HelloJohn.Console.Web.Components.Pages;
+
+/// <summary>A read-only view of what the console runs with (targets, stores and tiers, secret store, compression), and
+/// the catalog rebuild.</summary>
+public partial class Settings
+{
+    private Actor _actor = Actor.System;
+    private IReadOnlyList<TargetSummary> _targets = [];
+    private IReadOnlyList<StorageStoreRow> _stores = [];
+    private int _compression;
+    private string _retentionPolicy = "";
+    private string _timeZone = "";
+    private string _secretStoreKind = "";
+    private string _secretStoreLocation = "";
+    private bool _canRebuild;
+    private bool _rebuilding;
+    private string? _rebuildError;
+    private CatalogRebuildReport? _report;
+
+    [Inject] private TargetService Targets { get; set; } = default!;
+    [Inject] private IBackupStoreRegistry Stores { get; set; } = default!;
+    [Inject] private ISecretStore SecretStore { get; set; } = default!;
+    [Inject] private CatalogRebuildService Catalog { get; set; } = default!;
+    [Inject] private IOptions<BackupOptions> BackupOptions { get; set; } = default!;
+    [Inject] private IOptions<RetentionOptions> RetentionOptions { get; set; } = default!;
+    [Inject] private IOptions<ScheduleOptions> ScheduleOptions { get; set; } = default!;
+    [Inject] private CurrentActor CurrentActor { get; set; } = default!;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _actor = await CurrentActor.GetAsync();
+        _canRebuild = _actor.Has(ConsolePermission.ManageStorage);
+        _targets = await Targets.ListAsync(CancellationToken.None);
+        _stores = StorageStoreRow.From(Stores);
+        _compression = BackupOptions.Value.Compression;
+        _retentionPolicy = RetentionOptions.Value.ToPolicy(Stores.Layout).Describe();
+        _timeZone = ScheduleOptions.Value.Zone().Id;
+        _secretStoreKind = SecretStore.Kind == SecretStoreKind.AwsSecretsManager ? "AWS Secrets Manager" : "Local encrypted store";
+        _secretStoreLocation = SecretStore.Location;
+    }
+
+    private async Task RebuildAsync()
+    {
+        _rebuilding = true;
+        _rebuildError = null;
+        try
+        {
+            _report = await Catalog.RebuildAsync(_actor, CancellationToken.None);
+            _targets = await Targets.ListAsync(CancellationToken.None);
+        }
+        catch (PermissionDeniedException e)
+        {
+            _rebuildError = e.Message;
+        }
+        finally
+        {
+            _rebuilding = false;
+        }
+    }
+}
