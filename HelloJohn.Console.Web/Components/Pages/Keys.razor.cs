@@ -115,6 +115,8 @@ public partial class Keys
         finally
         {
             _busy = false;
+            // Called back from the import panel: this page's own state changed too.
+            StateHasChanged();
         }
     }
 
@@ -124,9 +126,9 @@ public partial class Keys
         _keyError = null;
         try
         {
-            _check = await Jwks.CheckAsync(_actor, _targetId);
+            var check = await Jwks.CheckAsync(_actor, _targetId);
             await LoadKeyAsync();
-            _check = _status?.LastCheck ?? _check;
+            _check = check;
         }
         catch (Exception e) when (e is PermissionDeniedException or KeyNotFoundException)
         {

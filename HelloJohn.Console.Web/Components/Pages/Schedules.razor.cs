@@ -122,6 +122,8 @@ public partial class Schedules
             Snackbar.Add($"{ScheduleText.KindName(saved.Kind)} schedule saved: '{saved.Cron}' ({saved.TimeZone}).", Severity.Success);
             _editing = null;
             _schedules = await ScheduleService.ListAsync(_targetId, CancellationToken.None);
+            // Called back from the editor: the table and the editor's visibility are this page's.
+            StateHasChanged();
             return null;
         }
         catch (Exception e) when (e is ScheduleChangeRejectedException or PermissionDeniedException or KeyNotFoundException)
