@@ -30,6 +30,7 @@ public partial class Keys
     private bool _canCheck;
     private bool _canReveal;
     private bool _busy;
+    private bool _interactive;
     private string? _keyError;
     private string? _loadError;
 
@@ -51,6 +52,16 @@ public partial class Keys
         var preferred = await Targets.GetDefaultAsync(CancellationToken.None);
         _targetId = preferred?.Id ?? Guid.Empty;
         await LoadKeyAsync();
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        // The prerendered page shows the import form before it answers; this tells people (and tests) it is live.
+        if (firstRender)
+        {
+            _interactive = true;
+            StateHasChanged();
+        }
     }
 
     private async Task SelectTargetAsync(Guid targetId)
