@@ -23,14 +23,16 @@ public sealed partial record PostgresVersion(int Major, int Minor, string Text) 
         var first = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
         var second = m.Groups[2].Success ? int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) : 0;
         var third = m.Groups[3].Success ? int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture) : 0;
-        // 9.6.24: major 9.6 (kept as 906), minor 24.
-        return first >= 10 ? new PostgresVersion(first, second, text.Trim()) : new PostgresVersion(first * 100 + second, third, text.Trim());
+        // Majors are kept times 100 so both schemes compare: 9.6.24 is major 906, minor 24; 15.18 is major 1500, minor 18.
+        return first >= 10 ? new PostgresVersion(first * 100, second, text.Trim()) : new PostgresVersion(first * 100 + second, third, text.Trim());
     }
 
     public int CompareTo(PostgresVersion? other) =>
         other is null ? 1 : Major != other.Major ? Major.CompareTo(other.Major) : Minor.CompareTo(other.Minor);
 
-    public string MajorText => Major >= 100 ? $"{Major / 100}.{Major % 100}" : Major.ToString(CultureInfo.InvariantCulture);
+    public string MajorText => Major % 100 == 0
+        ? (Major / 100).ToString(CultureInfo.InvariantCulture)
+        : string.Create(CultureInfo.InvariantCulture, $"{Major / 100}.{Major % 100}");
 
     /// <summary>Whether a dump taken on <paramref name="backup"/> can be restored into a server of version
     /// <paramref name="server"/>, and the sentence that says so. An older major version is refused (pg_dump's output

@@ -34,6 +34,10 @@ public sealed class RecoveryService(
 {
     private const int MaxLogLinesShown = 2000;
 
+    /// <summary>Steps executing in this process. A step marked running by this process but not in here was left behind
+    /// by a console host that stopped (in tests, several hosts share one process).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Guid RunId, string Key), byte> RunningHere = new();
+
     /// <summary>Starts a wizard for a target. Refused (with the id of the run to resume) while another run of the same
     /// scenario is active for that target. A drill starts running at once, as a job.</summary>
     public async Task<Guid> StartAsync(Actor actor, RecoveryStartRequest request, CancellationToken ct)
@@ -217,8 +221,10 @@ public sealed class RecoveryService(
         }
 
         var now = time.GetUtcNow();
+        string? completed;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
             var rows = await db.Set<RecoveryStepState>()
                 .Where(s => s.RunId == runId && s.Key == stepKey && (s.Status == RecoveryStepStatus.Pending || s.Status == RecoveryStepStatus.Failed))
                 .ExecuteUpdateAsync(s => s
@@ -234,11 +240,15 @@ public sealed class RecoveryService(
             {
                 throw new RecoveryRefusedException($"\"{def.Title}\" was already marked done. Nothing changed.");
             }
+
+            db.Add(LogLine(runId, stepKey, RecoveryLogLevel.Info, $"Marked done by hand by {actor.Name}."));
+            await db.SaveChangesAsync(ct);
+            completed = await CompleteIfDoneAsync(db, runId, actor);
+            await tx.CommitAsync(ct);
         }
 
-        await AppendLogAsync(runId, stepKey, RecoveryLogLevel.Info, $"Marked done by hand by {actor.Name}.");
         await audit.RecordAsync(actor, AuditActions.RecoveryStep, $"{target.Name}: {def.Title}", AuditOutcome.Succeeded, $"run {runId}: marked done by hand", ct);
-        await CompleteIfDoneAsync(run.Id, actor);
+        await AuditCompletionAsync(run, target, actor, completed);
         notifier.Publish(runId);
     }
 
@@ -490,7 +500,9 @@ public sealed class RecoveryService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var running = await db.Set<RecoveryStepState>().Where(s => s.Status == RecoveryStepStatus.Running).ToListAsync(ct);
         var failed = 0;
-        foreach (var s in running.Where(s => s.RunnerHost == Environment.MachineName && s.RunnerPid is { } pid && pid != Environment.ProcessId && !ProcessAlive(pid)))
+        var orphaned = running.Where(s => s.RunnerHost == Environment.MachineName && s.RunnerPid is { } pid &&
+            (pid == Environment.ProcessId ? !RunningHere.ContainsKey((s.RunId, s.Key)) : !ProcessAlive(pid))).ToList();
+        foreach (var s in orphaned)
         {
             s.Status = RecoveryStepStatus.Failed;
             s.Message = "The console stopped while this step ran, so it did not finish. Run it again.";
@@ -607,6 +619,7 @@ public sealed class RecoveryService(
 
     private async Task<CheckOutcome> RunActionAndCheckAsync(RecoveryStepContext ctx, RecoveryStepDefinition def, CancellationToken ct)
     {
+        RunningHere[(ctx.Run.Id, def.Key)] = 0;
         try
         {
             if (def.Action is not null)
@@ -640,6 +653,7 @@ public sealed class RecoveryService(
         {
             // What the step learned (a chosen backup, a restore that wrote) is kept even when it failed.
             await SaveRunAsync(ctx.Run);
+            RunningHere.TryRemove((ctx.Run.Id, def.Key), out _);
         }
     }
 
@@ -647,8 +661,11 @@ public sealed class RecoveryService(
     {
         var now = time.GetUtcNow();
         var message = outcome.Message.Length > 4000 ? outcome.Message[..3997] + "..." : outcome.Message;
+        string? completed;
         await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
         {
+            // The last step passing and the run completing are one change: nobody sees one without the other.
+            await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
             await db.Set<RecoveryStepState>().Where(s => s.RunId == run.Id && s.Key == def.Key)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(x => x.Status, outcome.Passed ? RecoveryStepStatus.Passed : RecoveryStepStatus.Failed)
@@ -658,32 +675,40 @@ public sealed class RecoveryService(
                     .SetProperty(x => x.Message, message)
                     .SetProperty(x => x.RunnerHost, (string?)null)
                     .SetProperty(x => x.RunnerPid, (int?)null), CancellationToken.None);
+            db.Add(LogLine(run.Id, def.Key, outcome.Passed ? RecoveryLogLevel.Info : RecoveryLogLevel.Error, (outcome.Passed ? "Check passed: " : "Check failed: ") + message));
+            await db.SaveChangesAsync(CancellationToken.None);
+            completed = outcome.Passed ? await CompleteIfDoneAsync(db, run.Id, actor) : null;
+            await tx.CommitAsync(CancellationToken.None);
         }
 
-        await AppendLogAsync(run.Id, def.Key, outcome.Passed ? RecoveryLogLevel.Info : RecoveryLogLevel.Error, (outcome.Passed ? "Check passed: " : "Check failed: ") + message);
         await audit.RecordAsync(actor, AuditActions.RecoveryStep, $"{target.Name}: {def.Title}", outcome.Passed ? AuditOutcome.Succeeded : AuditOutcome.Failed,
             $"run {run.Id}: {(message.Length > 1500 ? message[..1500] : message)}", CancellationToken.None);
         RecoveryLog.StepEnded(logger, run.Id, run.Scenario, def.Key, outcome.Passed ? "passed" : "failed");
-        if (outcome.Passed)
-        {
-            await CompleteIfDoneAsync(run.Id, actor);
-        }
-
+        await AuditCompletionAsync(run, target, actor, completed);
         notifier.Publish(run.Id);
     }
 
-    private async Task CompleteIfDoneAsync(Guid runId, Actor actor)
+    private async Task AuditCompletionAsync(RecoveryRun run, TargetSummary target, Actor actor, string? completed)
     {
-        var (run, target) = await LoadRunAsync(runId, CancellationToken.None);
-        List<RecoveryStepState> states;
-        await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
-        {
-            states = await db.Set<RecoveryStepState>().AsNoTracking().Where(s => s.RunId == runId).ToListAsync(CancellationToken.None);
-        }
-
-        if (run.Status != RecoveryRunStatus.Active || states.Any(s => s.Status != RecoveryStepStatus.Passed))
+        if (completed is null)
         {
             return;
+        }
+
+        await audit.RecordAsync(actor, AuditActions.RecoveryStep, $"{target.Name}: {RecoveryScenarios.Info(run.Scenario).Title}", AuditOutcome.Succeeded,
+            $"run {run.Id} completed: {completed}", CancellationToken.None);
+        logger.LogInformation("Recovery run {RunId} ({Scenario}) of {Target} completed: {Summary}", run.Id, run.Scenario, target.Name, completed);
+    }
+
+    /// <summary>Completes the run in <paramref name="db"/>'s transaction when every step has passed: measures RPO and
+    /// RTO. Returns their summary, or null when the run goes on.</summary>
+    private async Task<string?> CompleteIfDoneAsync(ConsoleDbContext db, Guid runId, Actor actor)
+    {
+        var run = await db.Set<RecoveryRun>().AsNoTracking().FirstAsync(r => r.Id == runId, CancellationToken.None);
+        var states = await db.Set<RecoveryStepState>().AsNoTracking().Where(s => s.RunId == runId).ToListAsync(CancellationToken.None);
+        if (run.Status != RecoveryRunStatus.Active || states.Any(s => s.Status != RecoveryStepStatus.Passed))
+        {
+            return null;
         }
 
         var defs = RecoveryScenarios.StepsOf(run.Scenario).ToDictionary(d => d.Key);
@@ -693,29 +718,25 @@ public sealed class RecoveryService(
         var point = run.Scenario == RecoveryScenario.SigningKeyLost ? incident : run.RecoveryPointAt;
         var rpo = point is { } p ? (incident - p < TimeSpan.Zero ? TimeSpan.Zero : incident - p) : (TimeSpan?)null;
         var rto = recovered - run.StartedAt;
-        await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
+        var rows = await db.Set<RecoveryRun>().Where(r => r.Id == runId && r.Status == RecoveryRunStatus.Active)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, RecoveryRunStatus.Completed)
+                .SetProperty(r => r.EndedAt, time.GetUtcNow())
+                .SetProperty(r => r.EndedBy, actor.Name)
+                .SetProperty(r => r.IncidentAt, incident)
+                .SetProperty(r => r.IncidentSource, source)
+                .SetProperty(r => r.RecoveryPointAt, point)
+                .SetProperty(r => r.Rpo, rpo)
+                .SetProperty(r => r.Rto, rto), CancellationToken.None);
+        if (rows == 0)
         {
-            var rows = await db.Set<RecoveryRun>().Where(r => r.Id == runId && r.Status == RecoveryRunStatus.Active)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.Status, RecoveryRunStatus.Completed)
-                    .SetProperty(r => r.EndedAt, time.GetUtcNow())
-                    .SetProperty(r => r.EndedBy, actor.Name)
-                    .SetProperty(r => r.IncidentAt, incident)
-                    .SetProperty(r => r.IncidentSource, source)
-                    .SetProperty(r => r.RecoveryPointAt, point)
-                    .SetProperty(r => r.Rpo, rpo)
-                    .SetProperty(r => r.Rto, rto), CancellationToken.None);
-            if (rows == 0)
-            {
-                return;
-            }
+            return null;
         }
 
         var summary = $"RPO {RecoveryDurations.Describe(rpo)} ({RecoveryDurations.Describe(source)}), RTO {RecoveryDurations.Describe(rto)}";
-        await AppendLogAsync(runId, states.OrderBy(s => s.Position).Last().Key, RecoveryLogLevel.Info, $"Recovery complete: {summary}.");
-        await audit.RecordAsync(actor, AuditActions.RecoveryStep, $"{target.Name}: {RecoveryScenarios.Info(run.Scenario).Title}", AuditOutcome.Succeeded,
-            $"run {runId} completed: {summary}", CancellationToken.None);
-        logger.LogInformation("Recovery run {RunId} ({Scenario}) of {Target} completed: {Summary}", runId, run.Scenario, target.Name, summary);
+        db.Add(LogLine(runId, states.OrderBy(s => s.Position).Last().Key, RecoveryLogLevel.Info, $"Recovery complete: {summary}."));
+        await db.SaveChangesAsync(CancellationToken.None);
+        return summary;
     }
 
     private async Task EndRunAsync(Guid runId, RecoveryRunStatus status, string by, string reason)
@@ -767,10 +788,13 @@ public sealed class RecoveryService(
     private async Task AppendLogAsync(Guid runId, string stepKey, RecoveryLogLevel level, string text)
     {
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        db.Add(new RecoveryLogLine { RunId = runId, StepKey = stepKey, At = time.GetUtcNow(), Level = level, Text = text.Length > 4000 ? text[..3997] + "..." : text });
+        db.Add(LogLine(runId, stepKey, level, text));
         await db.SaveChangesAsync(CancellationToken.None);
         notifier.Publish(runId);
     }
+
+    private RecoveryLogLine LogLine(Guid runId, string stepKey, RecoveryLogLevel level, string text) =>
+        new() { RunId = runId, StepKey = stepKey, At = time.GetUtcNow(), Level = level, Text = text.Length > 4000 ? text[..3997] + "..." : text };
 
     private async Task DemandAsync(Actor actor, ConsolePermission permission, string action, string target, CancellationToken ct)
     {
