@@ -39,7 +39,7 @@ public partial class WizardStepView
     [Parameter]
     public RenderFragment? ChildContent { get; set; }
 
-    private string ButtonText => Step.ActionLabel ?? (Step.Inputs.Count > 0 ? "Check" : "Run check");
+    private string ButtonText => Step.ActionLabel ?? (Step.Inputs.Any(i => i.Required) ? "Check" : "Run check");
 
     protected override void OnParametersSet()
     {

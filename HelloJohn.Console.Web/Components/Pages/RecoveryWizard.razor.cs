@@ -38,13 +38,14 @@ public partial class RecoveryWizard : IAsyncDisposable
     private RecoveryStepView? SelectedStep => _view?.Steps.FirstOrDefault(s => s.Key == SelectedKey);
 
     private string RpoText => _view!.Run.Rpo is { } rpo ? RecoveryDurations.Describe(rpo)
-        : _view.Run is { RecoveryPointAt: { } point } run ? "≈ " + RecoveryDurations.Describe((run.IncidentAt ?? DateTimeOffset.UtcNow) - point)
+        : _view.Run is { RecoveryPointAt: { } point } run ? "≈ " + RecoveryDurations.Describe((run.IncidentAt ?? run.StartedAt) - point)
         : "—";
 
     private string RpoCaption => _view!.Run switch
     {
         { Rpo: not null, IncidentSource: { } source } => RecoveryDurations.Describe(source),
-        { RecoveryPointAt: not null } => "data written after the restored point is lost; final once the run completes",
+        { RecoveryPointAt: not null, IncidentAt: null } => "counted to the start of this run unless an earlier incident is detected; final once the run completes",
+        { RecoveryPointAt: not null } => "from the restored point to the incident; final once the run completes",
         _ => "known once a backup or time is chosen",
     };
 
