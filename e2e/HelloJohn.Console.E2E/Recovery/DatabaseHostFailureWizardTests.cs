@@ -128,6 +128,14 @@ public sealed class DatabaseHostFailureWizardTests(ConsoleServerFixture server)
         await wizard.PressAsync("Run check");
         await wizard.WaitPassedAsync("verify");
 
+        // A second engineer opens the run by its address in another browser and sees the same state.
+        var otherPage = await server.NewPageAsync();
+        await new ConsoleApp(otherPage).SignInAsync(ConsoleServerFixture.AdminEmail, ConsoleServerFixture.AdminPassword);
+        var other = new RecoveryWizardPage(otherPage);
+        await other.OpenRunAsync(page.Url);
+        await other.WaitPassedAsync("verify");
+        await other.OnStepAsync("deploy-url");
+
         await wizard.OnStepAsync("deploy-url");
         var command = wizard.StepView.GetByTestId("wizard-command").First;
         await Assertions.Expect(command).ToContainTextAsync("postgres://newhost:••••••••@127.0.0.1");
@@ -155,6 +163,8 @@ public sealed class DatabaseHostFailureWizardTests(ConsoleServerFixture server)
         await Assertions.Expect(page.GetByTestId("run-progress")).ToHaveTextAsync("7 / 7 steps");
         await Assertions.Expect(page.GetByTestId("run-rto")).Not.ToContainTextAsync("so far");
         await server.ScreenshotAsync(page, "recovery-08-done");
+        await Assertions.Expect(other.RunStatus).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        await server.ScreenshotAsync(otherPage, "recovery-08b-done-second-browser");
 
         await app.OpenAsync("Recovery");
         var history = page.GetByTestId("recovery-history");

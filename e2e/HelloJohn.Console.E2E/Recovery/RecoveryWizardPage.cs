@@ -19,9 +19,19 @@ public sealed class RecoveryWizardPage(IPage page)
 
     public async Task StartAsync(string scenarioTitle)
     {
+        // The prerendered page shows the buttons before they answer; wait for the live circuit.
+        await Assertions.Expect(page.GetByTestId("recovery-header")).ToHaveAttributeAsync("data-interactive", "true");
         await page.GetByRole(AriaRole.Button, new() { Name = $"Start {scenarioTitle}" }).ClickAsync();
         await page.WaitForURLAsync(url => url.Contains("/recovery/", StringComparison.Ordinal));
+        await Assertions.Expect(page.GetByTestId("wizard-header")).ToHaveAttributeAsync("data-interactive", "true");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = scenarioTitle })).ToBeVisibleAsync();
+    }
+
+    /// <summary>Opens a run by its address, as a second engineer resuming it would.</summary>
+    public async Task OpenRunAsync(string url)
+    {
+        await page.GotoAsync(url);
+        await Assertions.Expect(page.GetByTestId("wizard-header")).ToHaveAttributeAsync("data-interactive", "true");
     }
 
     /// <summary>Waits until the open step is <paramref name="key"/> (the page follows the run by itself).</summary>
