@@ -4,6 +4,7 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Retention;
 using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Secrets;
@@ -82,6 +83,7 @@ public static class ConsoleCoreExtensions
         services.AddRetention();
         services.AddSchedules();
         services.AddSecretsServices();
+        services.AddRecovery();
         services.AddTransient<IScheduledBackupJob, BackupJob>();
         services.AddTransient<IScheduledJwksCheckJob, JwksCheckJob>();
         services.AddSingleton<IConsoleStartupTask, ScheduleStartupTask>();

@@ -1,0 +1,242 @@
+using HelloJohn.Console.Core.Audit;
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Recovery;
+using HelloJohn.Console.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using static HelloJohn.Console.Tests.Recovery.RecoveryTestActors;
+using static HelloJohn.Console.Tests.Recovery.RecoveryTestExtensions;
+
+namespace HelloJohn.Console.Tests.Recovery;
+
+[Trait("Capability", "Recovery")]
+[Collection(PostgresCollection.Name)]
+public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : IAsyncLifetime
+{
+    private FakeHelloJohn _helloJohn = default!;
+    private RecoveryAppFactory _app = default!;
+
+    public async Task InitializeAsync()
+    {
+        _helloJohn = await FakeHelloJohn.StartAsync();
+        _app = new RecoveryAppFactory(postgres, _helloJohn.BaseUrl);
+        await _app.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _helloJohn.DisposeAsync();
+    }
+
+    private RecoveryService Recovery => _app.Service<RecoveryService>();
+
+    private async Task<Guid> StartAsync(DateTimeOffset? incident = null) =>
+        await Recovery.StartAsync(Operator, new RecoveryStartRequest(RecoveryScenario.DatabaseHostFailure, await _app.DefaultTargetAsync(), incident), CancellationToken.None);
+
+    private static async Task<bool> HasTableAsync(NpgsqlConnectionStringBuilder db, string table)
+    {
+        await using var conn = new NpgsqlConnection(db.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", conn) { Parameters = { new() { Value = table } } };
+        return (bool)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task Wizard_IntoASecondEmptyDatabase_RestoresVerifiesWaitsForHealthAndRecordsRpoAndRto()
+    {
+        var backupId = await _app.BackUpAsync();
+        var backup = (await _app.Service<BackupService>().GetAsync(backupId, CancellationToken.None))!;
+        // Whole microseconds, as PostgreSQL keeps them, so the expected RPO is exact.
+        var now = DateTimeOffset.UtcNow;
+        var incident = now.AddTicks(-(now.Ticks % 10));
+        var expectedRpo = incident - backup.Backup.StartedAt!.Value;
+        var newHost = await postgres.CreateDatabaseAsync("newhost");
+        var runId = await StartAsync(incident);
+
+        var server = await Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", newHost.ToUrl(includePassword: true))), CancellationToken.None);
+        Assert.Equal(RecoveryStepStatus.Passed, server.Status);
+        Assert.Contains("is empty", server.Message);
+
+        var candidates = await Recovery.GetBackupCandidatesAsync(runId, CancellationToken.None);
+        var chosen = candidates.Single(c => c.IsDefault);
+        Assert.Equal(backupId, chosen.Id);
+        Assert.Equal(expectedRpo, chosen.AgeAtIncident);
+        var pick = await Recovery.AdvanceAsync(Operator, runId, "choose-backup", Inputs(("backup", chosen.Id.ToString())), CancellationToken.None);
+        Assert.Equal(RecoveryStepStatus.Passed, pick.Status);
+        Assert.Contains($"{RecoveryDurations.Describe(expectedRpo)} at the incident (incident time as entered)", pick.Message);
+
+        Assert.Equal(RecoveryStepStatus.Queued, (await Recovery.AdvanceAsync(Operator, runId, "restore", null, CancellationToken.None)).Status);
+        var restore = await _app.WaitForStepAsync(runId, "restore");
+        Assert.True(restore.Status == RecoveryStepStatus.Passed, restore.Message);
+
+        await Recovery.AdvanceAsync(Operator, runId, "verify", null, CancellationToken.None);
+        var verify = await _app.WaitForStepAsync(runId, "verify");
+        Assert.True(verify.Status == RecoveryStepStatus.Passed, verify.Message);
+        foreach (var table in backup.Tables)
+        {
+            Assert.Equal(table.Rows, await postgres.CountAsync(newHost, table.Table));
+        }
+
+        var view = await _app.RunAsync(runId);
+        Assert.Equal(RecoveryConnectionVault.Masked(newHost), view.MaskedNewDatabaseUrl);
+        Assert.DoesNotContain(newHost.Password!, view.MaskedNewDatabaseUrl);
+        Assert.Contains(view.Steps.Single(s => s.Key == "deploy-url").Instructions, i => i.CopiesSecret && i.Command == view.MaskedNewDatabaseUrl);
+        var url = await Recovery.RevealNewDatabaseUrlAsync(Operator, runId, CancellationToken.None);
+        var parsed = PgConnection.Parse(url);
+        Assert.Equal((newHost.Host, newHost.Port, newHost.Database, newHost.Username, newHost.Password), (parsed.Host, parsed.Port, parsed.Database, parsed.Username, parsed.Password));
+
+        await Recovery.MarkDoneAsync(Operator, runId, "deploy-url", CancellationToken.None);
+        await Recovery.MarkDoneAsync(Operator, runId, "restart", CancellationToken.None);
+
+        // HelloJohn is still down: the check keeps polling and logging until the test turns it healthy.
+        await Recovery.AdvanceAsync(Operator, runId, "health", null, CancellationToken.None);
+        await _app.WaitForStepAsync(runId, "health", s => s.Status == RecoveryStepStatus.Running);
+        while (_helloJohn.HealthRequests < 3)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(RecoveryStepStatus.Running, (await _app.StepAsync(runId, "health")).Status);
+        _helloJohn.Healthy = true;
+        var health = await _app.WaitForStepAsync(runId, "health");
+        Assert.True(health.Status == RecoveryStepStatus.Passed, health.Message);
+
+        var done = await _app.RunAsync(runId);
+        Assert.Equal(RecoveryRunStatus.Completed, done.Run.Status);
+        Assert.Equal(7, done.Run.StepsPassed);
+        Assert.Equal(expectedRpo, done.Run.Rpo);
+        Assert.Equal(IncidentTimeSource.Entered, done.Run.IncidentSource);
+        Assert.Equal(health.CompletedAt!.Value - done.Run.StartedAt, done.Run.Rto);
+        Assert.True(done.Run.Rto > TimeSpan.Zero);
+        Assert.Contains(done.Log, l => l.StepKey == "health" && l.Text.Contains("HTTP 503", StringComparison.Ordinal));
+        Assert.Contains(done.Log, l => l.StepKey == "restore" && l.Text.Contains("matches the manifest", StringComparison.Ordinal));
+        Assert.Contains(done.Log, l => l.StepKey == "verify" && l.Text.StartsWith("✓ hj_user", StringComparison.Ordinal));
+        var manual = done.Steps.Single(s => s.Key == "restart");
+        Assert.True(manual.MarkedDoneByHand);
+        Assert.Equal(Operator.Name, manual.CompletedBy);
+
+        var audit = await _app.WaitForAuditAsync(e => e.Detail?.Contains(" completed: ", StringComparison.Ordinal) == true);
+        Assert.Single(audit, e => e.Action == AuditActions.RecoveryStarted);
+        Assert.Contains(audit, e => e.Action == AuditActions.RecoveryStep && e.Detail!.Contains($"completed: RPO {RecoveryDurations.Describe(expectedRpo)}", StringComparison.Ordinal));
+        Assert.Contains(audit, e => e.Action == AuditActions.RecoveryStep && e.Detail!.Contains("copied the URL", StringComparison.Ordinal));
+
+        // The new database's password is never logged, audited or kept in clear.
+        Assert.DoesNotContain(newHost.Password!, _app.Logs.AllText);
+        Assert.All(audit, e => Assert.DoesNotContain(newHost.Password!, e.Detail ?? ""));
+        Assert.All(done.Log, l => Assert.DoesNotContain(newHost.Password!, l.Text));
+        await using var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        var stored = await db.Set<RecoveryRun>().AsNoTracking().SingleAsync(r => r.Id == runId);
+        Assert.DoesNotContain(newHost.Password!, stored.ProtectedNewConnection);
+    }
+
+    [Fact]
+    public async Task NewServer_Unreachable_FailsWithAClearErrorAndTheNextStepStaysClosed()
+    {
+        await _app.BackUpAsync();
+        var runId = await StartAsync();
+        var port = LocalPostgresCluster.FreeLoopbackPort();
+
+        var result = await Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", $"postgres://hj:secret-pw@127.0.0.1:{port}/hellojohn?connect_timeout=3")), CancellationToken.None);
+
+        Assert.Equal(RecoveryStepStatus.Failed, result.Status);
+        Assert.Contains($"Could not reach the new server 127.0.0.1:{port}", result.Message);
+        Assert.Contains("Nothing was restored", result.Message);
+        Assert.DoesNotContain("secret-pw", result.Message);
+        var refused = await Assert.ThrowsAsync<RecoveryRefusedException>(() =>
+            Recovery.AdvanceAsync(Operator, runId, "choose-backup", Inputs(("backup", Guid.NewGuid().ToString())), CancellationToken.None));
+        Assert.Contains("opens once step 1", refused.Message);
+        Assert.Equal(RecoveryStepStatus.Pending, (await _app.StepAsync(runId, "restore")).Status);
+    }
+
+    [Fact]
+    public async Task NewServer_NotEmptyWithoutConfirmation_FailsAndNothingIsRestored()
+    {
+        await _app.BackUpAsync();
+        var newHost = await postgres.CreateDatabaseAsync("busyhost");
+        await using (var conn = new NpgsqlConnection(newHost.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("CREATE TABLE leftover (id int); INSERT INTO leftover VALUES (1)", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var runId = await StartAsync();
+        var result = await Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", newHost.ConnectionString)), CancellationToken.None);
+
+        Assert.Equal(RecoveryStepStatus.Failed, result.Status);
+        Assert.Contains("is not empty: it holds 1 table(s) (public.leftover)", result.Message);
+        Assert.Contains("Nothing was restored", result.Message);
+        Assert.False(await HasTableAsync(newHost, "hj_user"));
+        await Assert.ThrowsAsync<RecoveryRefusedException>(() => Recovery.AdvanceAsync(Operator, runId, "restore", null, CancellationToken.None));
+
+        // Confirmed, the same database is accepted.
+        var confirmed = await Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", newHost.ConnectionString), ("confirmNonEmpty", "true")), CancellationToken.None);
+        Assert.Equal(RecoveryStepStatus.Passed, confirmed.Status);
+        Assert.Contains("restoring over them was confirmed", confirmed.Message);
+    }
+
+    [Fact]
+    public async Task NewServer_TheLiveDatabaseOrUnreadableText_IsRefusedWithNothingStored()
+    {
+        var runId = await StartAsync();
+
+        var live = await Assert.ThrowsAsync<RecoveryInputException>(() =>
+            Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", postgres.Demo.ConnectionString)), CancellationToken.None));
+        Assert.Contains("restore in place", live.Message);
+        var garbage = await Assert.ThrowsAsync<RecoveryInputException>(() =>
+            Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", "postgres://")), CancellationToken.None));
+        Assert.Contains("could not be read", garbage.Message);
+
+        var view = await _app.RunAsync(runId);
+        Assert.Null(view.MaskedNewDatabaseUrl);
+        Assert.Equal(RecoveryStepStatus.Failed, view.Steps[0].Status);
+        Assert.Equal(garbage.Message, view.Steps[0].Message);
+    }
+
+    [Fact]
+    public async Task NewServer_DatabaseMissingButCreatable_IsCreatedByTheRestore()
+    {
+        await _app.BackUpAsync();
+        var owner = await postgres.CreateDatabaseAsync("creator", canCreateDatabases: true);
+        var missing = new NpgsqlConnectionStringBuilder(owner.ConnectionString) { Database = "hj_fresh_" + Guid.NewGuid().ToString("N")[..8] };
+        var runId = await StartAsync();
+
+        var server = await Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", missing.ConnectionString)), CancellationToken.None);
+        Assert.Equal(RecoveryStepStatus.Passed, server.Status);
+        Assert.Contains("the restore creates it", server.Message);
+        var chosen = (await Recovery.GetBackupCandidatesAsync(runId, CancellationToken.None)).Single(c => c.IsDefault);
+        await Recovery.AdvanceAsync(Operator, runId, "choose-backup", Inputs(("backup", chosen.Id.ToString())), CancellationToken.None);
+        await Recovery.AdvanceAsync(Operator, runId, "restore", null, CancellationToken.None);
+
+        var restore = await _app.WaitForStepAsync(runId, "restore");
+        Assert.True(restore.Status == RecoveryStepStatus.Passed, restore.Message);
+        Assert.Equal(PostgresClusterFixture.DemoUsers, await postgres.CountAsync(missing, "hj_user"));
+    }
+
+    [Fact]
+    public async Task Restore_FileDamagedAfterTheBackup_FailsBeforeWritingAnything()
+    {
+        var backupId = await _app.BackUpAsync();
+        var file = (await _app.Service<BackupService>().GetAsync(backupId, CancellationToken.None))!.Backup.FileName;
+        var newHost = await postgres.CreateDatabaseAsync("damaged");
+        var runId = await StartAsync();
+        await Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", newHost.ConnectionString)), CancellationToken.None);
+        await Recovery.AdvanceAsync(Operator, runId, "choose-backup", Inputs(("backup", backupId.ToString())), CancellationToken.None);
+        var path = Path.Combine(_app.BackupDirectory, file);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        await File.WriteAllBytesAsync(path, bytes);
+
+        await Recovery.AdvanceAsync(Operator, runId, "restore", null, CancellationToken.None);
+        var restore = await _app.WaitForStepAsync(runId, "restore");
+
+        Assert.Equal(RecoveryStepStatus.Failed, restore.Status);
+        Assert.Contains("does not match its manifest", restore.Message);
+        Assert.Contains("Nothing was restored", restore.Message);
+        Assert.False(await HasTableAsync(newHost, "hj_user"));
+        await Assert.ThrowsAsync<RecoveryRefusedException>(() => Recovery.AdvanceAsync(Operator, runId, "verify", null, CancellationToken.None));
+    }
+}

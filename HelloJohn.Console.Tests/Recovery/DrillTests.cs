@@ -1,0 +1,86 @@
+using HelloJohn.Console.Core.Recovery;
+using HelloJohn.Console.Tests.Infrastructure;
+using Npgsql;
+using static HelloJohn.Console.Tests.Recovery.RecoveryTestActors;
+
+namespace HelloJohn.Console.Tests.Recovery;
+
+[Trait("Capability", "Recovery")]
+[Collection(PostgresCollection.Name)]
+public sealed class DrillTests(PostgresClusterFixture postgres) : IAsyncLifetime
+{
+    private FakeHelloJohn _helloJohn = default!;
+    private RecoveryAppFactory _app = default!;
+
+    public async Task InitializeAsync()
+    {
+        _helloJohn = await FakeHelloJohn.StartAsync();
+        _app = new RecoveryAppFactory(postgres, _helloJohn.BaseUrl);
+        await _app.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _helloJohn.DisposeAsync();
+    }
+
+    private async Task<IReadOnlyList<string>> DrillDatabasesAsync()
+    {
+        await using var conn = new NpgsqlConnection(postgres.Cluster.ConnectionFor("postgres").ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname LIKE 'hellojohn\\_drill\\_%'", conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var names = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    [Fact]
+    public async Task Drill_OnDemand_RestoresIntoAScratchDatabaseMeasuresRtoAndDropsIt()
+    {
+        var backupId = await _app.BackUpAsync();
+        var recovery = _app.Service<RecoveryService>();
+        var targetId = await _app.DefaultTargetAsync();
+
+        var runId = await recovery.StartAsync(Operator, new RecoveryStartRequest(RecoveryScenario.Drill, targetId), CancellationToken.None);
+        var run = await _app.WaitForRunAsync(runId, r => r.Status != RecoveryRunStatus.Active);
+
+        var view = await _app.RunAsync(runId);
+        Assert.True(run.Status == RecoveryRunStatus.Completed, string.Join('\n', view.Log.Select(l => l.Text)));
+        Assert.StartsWith("hellojohn_drill_", view.ScratchDatabase);
+        Assert.Empty(await DrillDatabasesAsync());
+        Assert.Contains(view.Log, l => l.StepKey == "verify" && l.Text.StartsWith("Check passed: All 7 tables match", StringComparison.Ordinal));
+        var verified = view.Steps.Single(s => s.Key == "verify").CompletedAt!.Value;
+        Assert.Equal(verified - run.StartedAt, run.Rto);
+        Assert.True(view.Steps.Single(s => s.Key == "drop-scratch").CompletedAt >= verified);
+
+        var last = await recovery.GetLastDrillAsync(targetId, CancellationToken.None);
+        Assert.NotNull(last);
+        Assert.Equal((runId, RecoveryRunStatus.Completed, run.Rto, run.Rpo), (last.RunId, last.Status, last.Rto, last.Rpo));
+        var backup = await _app.Service<HelloJohn.Console.Core.Backups.BackupService>().GetAsync(backupId, CancellationToken.None);
+        Assert.Equal(backup!.Backup.FileName, last.BackupFileName);
+        Assert.Equal(run.StartedAt - backup.Backup.StartedAt, run.Rpo);
+    }
+
+    [Fact]
+    public async Task Drill_WithNoBackupToRestore_FailsSaysWhyAndLeavesNoScratchDatabase()
+    {
+        var recovery = _app.Service<RecoveryService>();
+        var targetId = await _app.DefaultTargetAsync();
+
+        await recovery.RunScheduledDrillAsync(targetId, CancellationToken.None);
+
+        var last = await recovery.GetLastDrillAsync(targetId, CancellationToken.None);
+        Assert.NotNull(last);
+        Assert.Equal(RecoveryRunStatus.Failed, last.Status);
+        Assert.Contains("has no finished backup to restore", last.EndReason);
+        Assert.Null(last.Rto);
+        Assert.Empty(await DrillDatabasesAsync());
+        Assert.Equal("system", (await _app.RunAsync(last.RunId)).Run.StartedBy);
+    }
+}
