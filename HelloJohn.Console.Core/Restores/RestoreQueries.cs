@@ -18,6 +18,7 @@ public sealed record RestoreRunItem(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
+    DateTimeOffset? RestoreStartedAt,
     TimeSpan? ChecksDuration,
     TimeSpan? SafetyBackupDuration,
     TimeSpan? RestoreDuration,

@@ -544,7 +544,7 @@ public sealed class RestoreService(
         var total = await q.CountAsync(ct);
         var items = await q.OrderByDescending(r => r.CreatedAt).Skip(page * pageSize).Take(pageSize)
             .Select(r => new RestoreRunItem(r.Id, r.BackupId, r.BackupFileName, r.Target!.Name, r.Mode, r.DatabaseName, r.Server, r.ReplaceExisting,
-                r.Status, r.Phase, r.RequestedBy, r.CreatedAt, r.StartedAt, r.FinishedAt, r.ChecksDuration, r.SafetyBackupDuration,
+                r.Status, r.Phase, r.RequestedBy, r.CreatedAt, r.StartedAt, r.FinishedAt, r.RestoreStartedAt, r.ChecksDuration, r.SafetyBackupDuration,
                 r.RestoreDuration, r.CountDuration, r.SafetyBackupId, r.Jobs, r.CountsMatch, r.RowsRestored, r.FailedCheck, r.Error))
             .ToListAsync(ct);
         return new RestoreRunPage(items, total);
@@ -560,7 +560,7 @@ public sealed class RestoreService(
         }
 
         var item = new RestoreRunItem(r.Id, r.BackupId, r.BackupFileName, r.Target!.Name, r.Mode, r.DatabaseName, r.Server, r.ReplaceExisting,
-            r.Status, r.Phase, r.RequestedBy, r.CreatedAt, r.StartedAt, r.FinishedAt, r.ChecksDuration, r.SafetyBackupDuration,
+            r.Status, r.Phase, r.RequestedBy, r.CreatedAt, r.StartedAt, r.FinishedAt, r.RestoreStartedAt, r.ChecksDuration, r.SafetyBackupDuration,
             r.RestoreDuration, r.CountDuration, r.SafetyBackupId, r.Jobs, r.CountsMatch, r.RowsRestored, r.FailedCheck, r.Error);
         var safetyFile = r.SafetyBackupId is { } sid ? await db.Backups.Where(b => b.Id == sid).Select(b => b.FileName).FirstOrDefaultAsync(ct) : null;
         var tables = TableCountComparison.Compare(
