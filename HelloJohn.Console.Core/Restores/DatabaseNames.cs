@@ -46,9 +46,18 @@ public static partial class DatabaseNames
 
     public static bool IsVerificationDatabase(string name) => VerificationPattern().IsMatch(name);
 
+    /// <summary>When a verification database was made, from the unix time in its name; null for other names.</summary>
+    public static DateTimeOffset? CreatedAt(string name)
+    {
+        var m = VerificationPattern().Match(name);
+        return m.Success && long.TryParse(m.Groups["seconds"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s < 253402300799
+            ? DateTimeOffset.FromUnixTimeSeconds(s)
+            : null;
+    }
+
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
     private static partial Regex IdentifierPattern();
 
-    [GeneratedRegex(@"^hellojohn_verify_\d+(_\d+)?$")]
+    [GeneratedRegex(@"^hellojohn_verify_(?<seconds>\d{1,18})(_\d+)?$")]
     private static partial Regex VerificationPattern();
 }

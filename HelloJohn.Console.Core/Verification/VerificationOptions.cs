@@ -19,6 +19,10 @@ public sealed class VerificationOptions
     [Range(1, 64, ErrorMessage = "Verification__Jobs must be from 1 to 64 (pg_restore -j).")]
     public int? Jobs { get; set; }
 
+    /// <summary>Verification__LeftoverGracePeriod: a hellojohn_verify_* database that this console's catalog does not
+    /// know (another console or a script made it) is dropped only once its name's time is older than this.</summary>
+    public TimeSpan LeftoverGracePeriod { get; set; } = TimeSpan.FromHours(24);
+
     public int EffectiveJobs => Jobs ?? Math.Max(1, Environment.ProcessorCount);
 }
 

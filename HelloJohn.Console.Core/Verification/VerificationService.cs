@@ -315,6 +315,13 @@ public sealed class VerificationService(
                 continue;
             }
 
+            if (owner is null && DatabaseNames.CreatedAt(name) is { } made && time.GetUtcNow() - made < options.CurrentValue.LeftoverGracePeriod)
+            {
+                // Not ours and recent: another console sharing this server, or HelloJohn's own script, may be using it.
+                notes.Add($"{name} (not made by this console and younger than {options.CurrentValue.LeftoverGracePeriod.TotalHours:0} h, left alone)");
+                continue;
+            }
+
             if (sessions > 0)
             {
                 notes.Add($"{name} (in use by {sessions} session(s), left alone)");

@@ -1,4 +1,6 @@
 using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Retention;
+using HelloJohn.Console.Core.Schedules;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +17,8 @@ public static class VerificationServiceCollectionExtensions
         services.AddSingleton<VerificationService>();
         services.AddSingleton<IBackupCompletedHandler, VerifyAfterBackup>();
         services.AddTransient<VerificationJob>();
+        services.AddTransient<IScheduledVerificationJob, VerificationJob>();
+        services.AddSingleton<IBackupVerificationHistory, VerificationHistory>();
         return services;
     }
 }

@@ -45,6 +45,8 @@ public sealed class DatabaseNamesTests
         Assert.True(DatabaseNames.IsVerificationDatabase(DatabaseNames.ForVerification(at, 2)));
         Assert.False(DatabaseNames.IsVerificationDatabase("hellojohn_verify_me"));
         Assert.False(DatabaseNames.IsVerificationDatabase("hellojohn"));
+        Assert.Equal(at, DatabaseNames.CreatedAt("hellojohn_verify_1700000000_2"));
+        Assert.Null(DatabaseNames.CreatedAt("hellojohn_restore"));
     }
 }
 

@@ -1,42 +1,42 @@
 using HelloJohn.Console.E2E.Infrastructure;
+using HelloJohn.Console.E2E.Pages;
 using Microsoft.Playwright;
 
 namespace HelloJohn.Console.E2E.Verification;
 
 [Trait("Capability", "E2E")]
-public sealed class VerifyBackupFromUiTests(LocalConsoleApp app) : IClassFixture<LocalConsoleApp>
+[Collection(ConsoleServerCollection.Name)]
+public sealed class VerifyBackupFromUiTests(ConsoleServerFixture server)
 {
     [Fact]
-    public async Task VerifyNow_OnAFreshBackup_PassesAndShowsEqualCountsPerTable()
+    public async Task VerifyNow_OnAFreshBackup_PassesWithEqualCountsPerTableAndBadgeSaysVerified()
     {
-        await using var context = await app.Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync($"{app.BaseUrl}/signin");
-        await page.GetByLabel("Email").FillAsync(LocalConsoleApp.AdminEmail);
-        await page.GetByLabel("Password").FillAsync(LocalConsoleApp.AdminPassword);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-
-        // Start on an interactive page, then move through the menu: the Backups page then renders in the live circuit,
-        // so "Back up now" is wired when clicked.
-        var verification = new VerificationPage(page);
-        await verification.OpenAsync(app.BaseUrl);
-        await page.GetByRole(AriaRole.Link, new() { Name = "Backups" }).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Back up now" }).ClickAsync();
-        var newest = page.GetByTestId("backups-grid").Locator("tbody tr").Filter(new() { Has = page.GetByTestId("status") }).First;
-        await Assertions.Expect(newest.GetByTestId("status")).ToHaveTextAsync("succeeded", new() { Timeout = 120_000 });
+        var app = new ConsoleApp(await server.NewPageAsync());
+        var verification = new VerificationPage(app.Page);
+        await app.SignInAsync(ConsoleServerFixture.AdminEmail, ConsoleServerFixture.AdminPassword);
+        // Reaching Backups through the menu of an interactive page renders it in the live circuit, so its button is wired.
+        await verification.OpenAsync();
+        await app.OpenAsync("Backups");
+        await app.BackupNowButton.ClickAsync();
+        await Assertions.Expect(app.FirstRowStatus).ToHaveTextAsync("succeeded", new() { Timeout = 60_000 });
+        var newest = app.BackupRows.First;
         await Assertions.Expect(newest.GetByTestId("verification-badge")).ToHaveAttributeAsync("data-state", "never");
         var fileName = (await newest.Locator("td").Nth(2).TextContentAsync())!.Trim();
+        Assert.StartsWith("hellojohn_", fileName);
 
-        await verification.NavigateAsync();
+        await verification.OpenAsync();
         await verification.VerifyNowAsync(fileName);
 
         Assert.Equal("passed", await verification.WaitForNewestResultAsync());
         var counts = await verification.NewestTableCountsAsync();
-        Assert.Equal(["hj_user", "hj_session"], counts.Keys.Take(2));
-        Assert.All(counts, c => Assert.Equal(c.Value.Expected, c.Value.Actual));
-        Assert.NotEqual("0", counts["hj_user"].Actual);
+        Assert.Equal(["hj_user", "hj_session"], counts.Take(2).Select(c => c.Table));
+        Assert.Equal(7, counts.Count);
+        Assert.All(counts, c => Assert.Equal(c.Expected, c.Actual));
+        Assert.Equal(("hj_user", "5,000", "5,000"), counts[0]);
+        await server.ScreenshotAsync(app.Page, "verification-passed");
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Backups" }).ClickAsync();
+        await app.OpenAsync("Backups");
         await Assertions.Expect(newest.GetByTestId("verification-badge")).ToHaveAttributeAsync("data-state", "verified");
+        await server.ScreenshotAsync(app.Page, "backups-verified-badge");
     }
 }
