@@ -334,6 +334,7 @@ public sealed class BackupService(
                 logger.LogWarning("After backup {File}, {Handler} failed: {Message}", completed.FileName, handler.GetType().Name, e.Message);
             }
         }
+    }
 
     /// <summary>Copies a partially stored backup from a store that holds it into the daily stores that lack it, checking
     /// its SHA-256 on the way. Returns the stores it reached.</summary>

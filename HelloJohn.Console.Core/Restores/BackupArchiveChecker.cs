@@ -40,7 +40,7 @@ public sealed class CheckedArchive(string path, bool temporary, string store, Ba
 /// SHA-256, and that this pg_restore can read the archive.</summary>
 public sealed partial class BackupArchiveChecker(
     IDbContextFactory<ConsoleDbContext> dbFactory,
-    IEnumerable<IBackupStore> stores,
+    IBackupStoreRegistry stores,
     IPgToolRunner pgTools,
     IOptionsMonitor<RestoreOptions> options,
     ILogger<BackupArchiveChecker> logger)
@@ -118,7 +118,7 @@ public sealed partial class BackupArchiveChecker(
 
     private (IBackupStore Store, string Key) PickCopy(BackupRecord record)
     {
-        var configured = stores.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var configured = stores.All.ToDictionary(s => s.Name, StringComparer.Ordinal);
         // A local copy is read in place; a remote one has to be downloaded first.
         var copy = record.Locations
             .Where(l => configured.ContainsKey(l.Store))
