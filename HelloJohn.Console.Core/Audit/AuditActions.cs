@@ -9,7 +9,9 @@ public static class AuditActions
     public const string BackupDeleted = "backup.deleted";
     public const string BackupPinned = "backup.pinned";
     public const string VerificationRequested = "verification.requested";
+    public const string VerificationFinished = "verification.finished";
     public const string RestoreRequested = "restore.requested";
+    public const string RestoreFinished = "restore.finished";
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";
     public const string SignedOut = "signout";

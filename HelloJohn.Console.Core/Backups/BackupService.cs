@@ -27,7 +27,8 @@ public sealed class BackupService(
     BackupProgressNotifier notifier,
     IOptionsMonitor<BackupOptions> options,
     TimeProvider time,
-    ILogger<BackupService> logger)
+    ILogger<BackupService> logger,
+    IEnumerable<IBackupCompletedHandler> completedHandlers)
 {
     private static readonly ConcurrentDictionary<Guid, CancellationTokenSource> RunningHere = new();
     private static string? s_pgDumpVersion;
@@ -291,6 +292,7 @@ public sealed class BackupService(
             notifier.Publish(new BackupProgress(backupId, status, size, partialNote));
             // Retention runs after every backup; it copies weekly/monthly tiers and expires what the policy lets go.
             jobs.Enqueue<RetentionJob>(j => j.RunAsync(record.TargetId, CancellationToken.None));
+            await NotifyCompletedAsync(new BackupCompleted(backupId, record.TargetId, record.Trigger, record.FileName));
             logger.LogInformation("Backup {File} of {Target} {Status}: {Size} bytes, {Tables} tables, sha256 {Sha}", record.FileName, record.Target.Name, status, size, counts.Count, sha256[..12]);
             if (partialNote is not null)
             {
@@ -315,6 +317,22 @@ public sealed class BackupService(
             await MarkEndedAsync(backupId, cancelled ? BackupStatus.Cancelled : BackupStatus.Failed, message);
             logger.LogWarning("Backup {File} {Outcome}: {Message}", record.FileName, cancelled ? "cancelled" : "failed", message);
             throw new BackupFailedException(message, e);
+        }
+    }
+
+    private async Task NotifyCompletedAsync(BackupCompleted completed)
+    {
+        foreach (var handler in completedHandlers)
+        {
+            try
+            {
+                await handler.OnBackupSucceededAsync(completed, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                // The backup is durable and recorded; what follows it must not turn it into a failure.
+                logger.LogWarning("After backup {File}, {Handler} failed: {Message}", completed.FileName, handler.GetType().Name, e.Message);
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Verification;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -8,6 +9,7 @@ namespace HelloJohn.Console.Web.Components.Controls;
 public partial class BackupsGrid
 {
     private MudDataGrid<BackupListItem>? _grid;
+    private IReadOnlyDictionary<Guid, VerificationBadge> _badges = new Dictionary<Guid, VerificationBadge>();
 
     /// <summary>Loads one page of backups (paging happens in the database).</summary>
     [Parameter, EditorRequired]
@@ -29,6 +31,10 @@ public partial class BackupsGrid
     [Parameter]
     public EventCallback<BackupListItem> OnRetryUpload { get; set; }
 
+    /// <summary>Loads the latest verification outcome of the backups on the page; no Verified column when null.</summary>
+    [Parameter]
+    public Func<IReadOnlyCollection<Guid>, CancellationToken, Task<IReadOnlyDictionary<Guid, VerificationBadge>>>? LoadVerifications { get; set; }
+
     /// <summary>Whether any row on the current page is queued or running, after the last load.</summary>
     public bool HasActive { get; private set; }
 
@@ -38,8 +44,15 @@ public partial class BackupsGrid
     {
         var page = await Load(new BackupQuery(state.Page, state.PageSize), ct);
         HasActive = page.Items.Any(i => i.IsActive);
+        if (LoadVerifications is not null)
+        {
+            _badges = await LoadVerifications([.. page.Items.Select(i => i.Id)], ct);
+        }
+
         return new GridData<BackupListItem> { Items = page.Items, TotalItems = page.TotalCount };
     }
+
+    private VerificationBadge BadgeOf(Guid backupId) => _badges.GetValueOrDefault(backupId) ?? VerificationBadge.Never;
 
     internal static Color StatusColor(BackupStatus status) => status switch
     {

@@ -1,5 +1,6 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Web.Components.Controls;
 using HelloJohn.Console.Web.Security;
 using Microsoft.AspNetCore.Components;
@@ -21,6 +22,7 @@ public partial class Backups
 
     [Inject] private BackupService BackupsService { get; set; } = default!;
     [Inject] private BackupProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private VerificationService Verifications { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 

@@ -376,6 +376,257 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "recovery_runs",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Scenario = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    TargetId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Provider = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    StartedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    StartedByUserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    EndedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    EndedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    EndReason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    IncidentAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    IncidentSource = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    BackupId = table.Column<Guid>(type: "uuid", nullable: true),
+                    BackupFileName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    RecoveryPointAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    BackupServerVersion = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Rpo = table.Column<TimeSpan>(type: "interval", nullable: true),
+                    Rto = table.Column<TimeSpan>(type: "interval", nullable: true),
+                    ProtectedNewConnection = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    NewDatabaseDisplay = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
+                    NewServerVersion = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    CreateNewDatabase = table.Column<bool>(type: "boolean", nullable: false),
+                    NonEmptyConfirmed = table.Column<bool>(type: "boolean", nullable: false),
+                    RestoreWritten = table.Column<bool>(type: "boolean", nullable: false),
+                    HealthUrl = table.Column<string>(type: "character varying(600)", maxLength: 600, nullable: true),
+                    SigningKeyFingerprint = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    SigningKeyVersionId = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    PointInTimeTarget = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    PointInTimeZone = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    ScratchDatabase = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recovery_runs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_recovery_runs_backups_BackupId",
+                        column: x => x.BackupId,
+                        principalTable: "backups",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_recovery_runs_targets_TargetId",
+                        column: x => x.TargetId,
+                        principalTable: "targets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "restore_runs",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    BackupId = table.Column<Guid>(type: "uuid", nullable: true),
+                    BackupFileName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    TargetId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Mode = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    DatabaseName = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: false),
+                    Server = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
+                    ReplaceExisting = table.Column<bool>(type: "boolean", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Phase = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    RequestedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    RequestedByUserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    RestoreStartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    ChecksDuration = table.Column<TimeSpan>(type: "interval", nullable: true),
+                    SafetyBackupDuration = table.Column<TimeSpan>(type: "interval", nullable: true),
+                    RestoreDuration = table.Column<TimeSpan>(type: "interval", nullable: true),
+                    CountDuration = table.Column<TimeSpan>(type: "interval", nullable: true),
+                    SafetyBackupId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Jobs = table.Column<int>(type: "integer", nullable: false),
+                    CountsMatch = table.Column<bool>(type: "boolean", nullable: true),
+                    RowsRestored = table.Column<long>(type: "bigint", nullable: true),
+                    FailedCheck = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    Error = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    JobId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_restore_runs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_restore_runs_backups_BackupId",
+                        column: x => x.BackupId,
+                        principalTable: "backups",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_restore_runs_backups_SafetyBackupId",
+                        column: x => x.SafetyBackupId,
+                        principalTable: "backups",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_restore_runs_targets_TargetId",
+                        column: x => x.TargetId,
+                        principalTable: "targets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "verification_runs",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    BackupId = table.Column<Guid>(type: "uuid", nullable: true),
+                    BackupFileName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    TargetId = table.Column<Guid>(type: "uuid", nullable: false),
+                    DatabaseName = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: true),
+                    Server = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Trigger = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Phase = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    RequestedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    RequestedByUserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    ChecksDuration = table.Column<TimeSpan>(type: "interval", nullable: true),
+                    RestoreDuration = table.Column<TimeSpan>(type: "interval", nullable: true),
+                    CountDuration = table.Column<TimeSpan>(type: "interval", nullable: true),
+                    Jobs = table.Column<int>(type: "integer", nullable: false),
+                    RowsCounted = table.Column<long>(type: "bigint", nullable: true),
+                    FailedCheck = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    Error = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    DatabaseDropped = table.Column<bool>(type: "boolean", nullable: true),
+                    Leftovers = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    JobId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_verification_runs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_verification_runs_backups_BackupId",
+                        column: x => x.BackupId,
+                        principalTable: "backups",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_verification_runs_targets_TargetId",
+                        column: x => x.TargetId,
+                        principalTable: "targets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "recovery_log_lines",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    RunId = table.Column<Guid>(type: "uuid", nullable: false),
+                    StepKey = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Level = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Text = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recovery_log_lines", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_recovery_log_lines_recovery_runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "recovery_runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "recovery_steps",
+                columns: table => new
+                {
+                    RunId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Key = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Position = table.Column<int>(type: "integer", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CompletedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    RequestedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    RequestedByUserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
+                    MarkedDoneByHand = table.Column<bool>(type: "boolean", nullable: false),
+                    Message = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    CheckedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    JobId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    RunnerHost = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    RunnerPid = table.Column<int>(type: "integer", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recovery_steps", x => new { x.RunId, x.Key });
+                    table.ForeignKey(
+                        name: "FK_recovery_steps_recovery_runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "recovery_runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "restore_table_counts",
+                columns: table => new
+                {
+                    RunId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Schema = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Table = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Expected = table.Column<long>(type: "bigint", nullable: true),
+                    Actual = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_restore_table_counts", x => new { x.RunId, x.Schema, x.Table });
+                    table.ForeignKey(
+                        name: "FK_restore_table_counts_restore_runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "restore_runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "verification_table_counts",
+                columns: table => new
+                {
+                    RunId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Schema = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Table = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Expected = table.Column<long>(type: "bigint", nullable: true),
+                    Actual = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_verification_table_counts", x => new { x.RunId, x.Schema, x.Table });
+                    table.ForeignKey(
+                        name: "FK_verification_table_counts_verification_runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "verification_runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_AspNetRoleClaims_RoleId",
                 table: "AspNetRoleClaims",
@@ -449,6 +700,64 @@ namespace HelloJohn.Console.Core.Data.Migrations
                 columns: new[] { "TargetId", "CheckedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_recovery_log_lines_RunId_Id",
+                table: "recovery_log_lines",
+                columns: new[] { "RunId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recovery_runs_BackupId",
+                table: "recovery_runs",
+                column: "BackupId");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_recovery_runs_one_active",
+                table: "recovery_runs",
+                columns: new[] { "TargetId", "Scenario" },
+                unique: true,
+                filter: "\"Status\" = 'Active'");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recovery_runs_Scenario_Status_EndedAt",
+                table: "recovery_runs",
+                columns: new[] { "Scenario", "Status", "EndedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recovery_runs_StartedAt",
+                table: "recovery_runs",
+                column: "StartedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recovery_steps_RunId_Position",
+                table: "recovery_steps",
+                columns: new[] { "RunId", "Position" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recovery_steps_Status",
+                table: "recovery_steps",
+                column: "Status");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_restore_runs_BackupId",
+                table: "restore_runs",
+                column: "BackupId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_restore_runs_CreatedAt",
+                table: "restore_runs",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_restore_runs_SafetyBackupId",
+                table: "restore_runs",
+                column: "SafetyBackupId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_restore_runs_TargetId_DatabaseName_Status",
+                table: "restore_runs",
+                columns: new[] { "TargetId", "DatabaseName", "Status" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_schedules_TargetId_Kind",
                 table: "schedules",
                 columns: new[] { "TargetId", "Kind" },
@@ -470,6 +779,31 @@ namespace HelloJohn.Console.Core.Data.Migrations
                 table: "targets",
                 column: "Name",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_verification_runs_BackupId_CreatedAt",
+                table: "verification_runs",
+                columns: new[] { "BackupId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_verification_runs_CreatedAt",
+                table: "verification_runs",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_verification_runs_DatabaseName",
+                table: "verification_runs",
+                column: "DatabaseName");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_verification_runs_Status",
+                table: "verification_runs",
+                column: "Status");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_verification_runs_TargetId",
+                table: "verification_runs",
+                column: "TargetId");
         }
 
         /// <inheritdoc />
@@ -506,6 +840,15 @@ namespace HelloJohn.Console.Core.Data.Migrations
                 name: "jwks_checks");
 
             migrationBuilder.DropTable(
+                name: "recovery_log_lines");
+
+            migrationBuilder.DropTable(
+                name: "recovery_steps");
+
+            migrationBuilder.DropTable(
+                name: "restore_table_counts");
+
+            migrationBuilder.DropTable(
                 name: "schedules");
 
             migrationBuilder.DropTable(
@@ -515,10 +858,22 @@ namespace HelloJohn.Console.Core.Data.Migrations
                 name: "signing_key_versions");
 
             migrationBuilder.DropTable(
+                name: "verification_table_counts");
+
+            migrationBuilder.DropTable(
                 name: "AspNetRoles");
 
             migrationBuilder.DropTable(
                 name: "AspNetUsers");
+
+            migrationBuilder.DropTable(
+                name: "recovery_runs");
+
+            migrationBuilder.DropTable(
+                name: "restore_runs");
+
+            migrationBuilder.DropTable(
+                name: "verification_runs");
 
             migrationBuilder.DropTable(
                 name: "backups");

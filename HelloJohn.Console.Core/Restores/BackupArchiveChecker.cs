@@ -1,0 +1,233 @@
+using System.Text.RegularExpressions;
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace HelloJohn.Console.Core.Restores;
+
+/// <summary>A backup file that passed every check, ready for pg_restore. A downloaded copy is deleted on dispose.</summary>
+public sealed class CheckedArchive(string path, bool temporary, string store, BackupManifest manifest, int tableDataEntries) : IAsyncDisposable
+{
+    public string Path => path;
+    public string Store => store;
+    public BackupManifest Manifest => manifest;
+    /// <summary>How many tables' data the archive holds (its TABLE DATA entries), for progress.</summary>
+    public int TableDataEntries => tableDataEntries;
+
+    public ValueTask DisposeAsync()
+    {
+        if (temporary)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (IOException)
+            {
+                // A leftover 0600 download in the work folder; the next start-up may remove it.
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Proves a backup file is intact before it goes near a database: catalog entry, manifest, size and
+/// SHA-256, and that this pg_restore can read the archive.</summary>
+public sealed partial class BackupArchiveChecker(
+    IDbContextFactory<ConsoleDbContext> dbFactory,
+    IBackupStoreRegistry stores,
+    IPgToolRunner pgTools,
+    IOptionsMonitor<RestoreOptions> options,
+    ILogger<BackupArchiveChecker> logger)
+{
+    private const int MaxManifestBytes = 16 << 20;
+
+    /// <summary>Runs every check; throws <see cref="ArchiveCheckFailedException"/> naming the first that fails.</summary>
+    public async Task<CheckedArchive> CheckAsync(Guid backupId, CancellationToken ct)
+    {
+        BackupRecord? record;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            record = await db.Backups.AsNoTracking().Include(b => b.Locations).FirstOrDefaultAsync(b => b.Id == backupId, ct);
+        }
+
+        if (record is null)
+        {
+            throw new ArchiveCheckFailedException(ArchiveCheck.Catalog, $"there is no backup {backupId} in the catalog.");
+        }
+
+        if (record.Status is not (BackupStatus.Succeeded or BackupStatus.PartiallyStored))
+        {
+            throw new ArchiveCheckFailedException(ArchiveCheck.Catalog,
+                $"{record.FileName} is {record.Status.ToString().ToLowerInvariant()}; only a finished backup can be restored.");
+        }
+
+        var (store, key) = PickCopy(record);
+        var manifest = await ReadManifestAsync(store, key, record, ct);
+
+        var temporary = store is not LocalDiskBackupStore;
+        string path;
+        long size;
+        string sha256;
+        try
+        {
+            (path, size, sha256) = temporary ? await DownloadAsync(store, key, ct) : await HashLocalAsync((LocalDiskBackupStore)store, key, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArchiveCheckFailedException(ArchiveCheck.File, $"{key} could not be read from the '{store.Name}' store ({e.Message}).", e);
+        }
+
+        var archive = new CheckedArchive(path, temporary, store.Name, manifest, 0);
+        try
+        {
+            if (size != manifest.SizeBytes)
+            {
+                throw new ArchiveCheckFailedException(ArchiveCheck.Checksum,
+                    $"{key} in the '{store.Name}' store is {size:N0} bytes but its manifest says {manifest.SizeBytes:N0}: the file is truncated or was changed.");
+            }
+
+            if (!string.Equals(sha256, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArchiveCheckFailedException(ArchiveCheck.Checksum,
+                    $"the SHA-256 of {key} in the '{store.Name}' store is {sha256[..12]}…, its manifest says {manifest.Sha256[..12]}…: the file is corrupted.");
+            }
+
+            var list = await pgTools.RunAsync(new PgToolInvocation("pg_restore", ["--list", path]), ct);
+            if (!list.Succeeded)
+            {
+                throw new ArchiveCheckFailedException(ArchiveCheck.Archive,
+                    $"pg_restore ({pgTools.Binaries.MajorVersion}) cannot read {key}: {list.ErrorSummary}.");
+            }
+
+            var entries = TableDataEntry().Matches(list.StandardOutputText).Count;
+            logger.LogInformation("{File} passed its checks ({Store}, sha256 {Sha}, {Entries} tables of data)", key, store.Name, sha256[..12], entries);
+            return new CheckedArchive(path, temporary, store.Name, manifest, entries);
+        }
+        catch
+        {
+            await archive.DisposeAsync();
+            throw;
+        }
+    }
+
+    private (IBackupStore Store, string Key) PickCopy(BackupRecord record)
+    {
+        var configured = stores.All.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        // A local copy is read in place; a remote one has to be downloaded first.
+        var copy = record.Locations
+            .Where(l => configured.ContainsKey(l.Store))
+            .OrderBy(l => configured[l.Store] is LocalDiskBackupStore ? 0 : 1)
+            .FirstOrDefault();
+        if (copy is null)
+        {
+            var where = record.Locations.Count == 0 ? "no recorded location" : "only in " + string.Join(", ", record.Locations.Select(l => l.Store));
+            throw new ArchiveCheckFailedException(ArchiveCheck.Catalog,
+                $"{record.FileName} has {where}, and none of that is a store configured on this console.");
+        }
+
+        return (configured[copy.Store], copy.Key);
+    }
+
+    private static async Task<BackupManifest> ReadManifestAsync(IBackupStore store, string key, BackupRecord record, CancellationToken ct)
+    {
+        var manifestKey = BackupManifest.KeyFor(key);
+        byte[] bytes;
+        try
+        {
+            if (!await store.ExistsAsync(manifestKey, ct))
+            {
+                throw new ArchiveCheckFailedException(ArchiveCheck.Manifest,
+                    $"{manifestKey} is missing from the '{store.Name}' store, so the file's SHA-256 and row counts cannot be proven.");
+            }
+
+            await using var stream = await store.OpenReadAsync(manifestKey, ct);
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > MaxManifestBytes)
+                {
+                    throw new ArchiveCheckFailedException(ArchiveCheck.Manifest, $"{manifestKey} is larger than 16 MB; it is not a manifest this console wrote.");
+                }
+            }
+
+            bytes = buffer.ToArray();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArchiveCheckFailedException(ArchiveCheck.Manifest, $"{manifestKey} could not be read from the '{store.Name}' store ({e.Message}).", e);
+        }
+
+        BackupManifest manifest;
+        try
+        {
+            manifest = BackupManifest.Parse(bytes);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ArchiveCheckFailedException(ArchiveCheck.Manifest, $"{manifestKey} cannot be used: {e.Message}", e);
+        }
+
+        if (manifest.BackupId != record.Id || !string.Equals(manifest.FileName, record.FileName, StringComparison.Ordinal))
+        {
+            throw new ArchiveCheckFailedException(ArchiveCheck.Manifest, $"{manifestKey} describes another backup ({manifest.FileName}).");
+        }
+
+        if (record.Sha256 is { } catalogSha && !string.Equals(catalogSha, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArchiveCheckFailedException(ArchiveCheck.Manifest, $"{manifestKey} gives a SHA-256 other than the catalog's: one of them was changed.");
+        }
+
+        return manifest;
+    }
+
+    private static async Task<(string Path, long Size, string Sha256)> HashLocalAsync(LocalDiskBackupStore store, string key, CancellationToken ct)
+    {
+        var path = store.PathOf(key);
+        await using var source = await store.OpenReadAsync(key, ct);
+        await using var hasher = new FanOutStream([]);
+        await source.CopyToAsync(hasher, 1 << 20, ct);
+        return (path, hasher.BytesWritten, hasher.FinishHash());
+    }
+
+    private async Task<(string Path, long Size, string Sha256)> DownloadAsync(IBackupStore store, string key, CancellationToken ct)
+    {
+        var folder = string.IsNullOrWhiteSpace(options.CurrentValue.WorkDirectory) ? System.IO.Path.GetTempPath() : options.CurrentValue.WorkDirectory;
+        Directory.CreateDirectory(folder);
+        var path = System.IO.Path.Combine(folder, $"hjc-restore-{Guid.NewGuid():N}.dump");
+        try
+        {
+            await using var source = await store.OpenReadAsync(key, ct);
+            await using var file = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                BufferSize = 1 << 16,
+                Options = FileOptions.Asynchronous,
+                // The dump holds every user's password hash: readable by the console's user only.
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            await using var hasher = new FanOutStream([file]);
+            await source.CopyToAsync(hasher, 1 << 20, ct);
+            await hasher.FlushAsync(ct);
+            return (path, hasher.BytesWritten, hasher.FinishHash());
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+    }
+
+    // pg_restore --list: "3345; 0 16390 TABLE DATA public hj_user hellojohn"
+    [GeneratedRegex(@"^\d+; \d+ \d+ TABLE DATA ", RegexOptions.Multiline)]
+    private static partial Regex TableDataEntry();
+}

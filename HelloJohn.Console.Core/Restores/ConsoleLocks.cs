@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using System.Text;
+using HelloJohn.Console.Core.Data;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace HelloJohn.Console.Core.Restores;
+
+/// <summary>PostgreSQL advisory locks in the console database. Every console instance shares that database, so a lock
+/// taken here keeps a restore single across instances. Each lock lives on a connection of its own: it is released
+/// when the holder disposes it or when its process dies and the session ends.</summary>
+public sealed class ConsoleLocks(IDbContextFactory<ConsoleDbContext> dbFactory)
+{
+    /// <summary>Takes the lock named <paramref name="scope"/> without waiting; null when someone else holds it.</summary>
+    public async Task<ConsoleLock?> TryAcquireAsync(string scope, CancellationToken ct)
+    {
+        var key = KeyFor(scope);
+        var conn = new NpgsqlConnection(await UnpooledConsoleConnectionAsync(ct));
+        try
+        {
+            await conn.OpenAsync(ct);
+            await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", conn) { Parameters = { new() { Value = key } } };
+            if ((bool)(await cmd.ExecuteScalarAsync(ct))!)
+            {
+                return new ConsoleLock(conn, key);
+            }
+        }
+        catch
+        {
+            await conn.DisposeAsync();
+            throw;
+        }
+
+        await conn.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>Whether some session holds the lock named <paramref name="scope"/> right now.</summary>
+    public async Task<bool> IsHeldAsync(string scope, CancellationToken ct)
+    {
+        await using var probe = await TryAcquireAsync(scope, ct);
+        return probe is null;
+    }
+
+    /// <summary>A stable 64-bit key for a lock name; the name keeps restores and verifications apart from other features.</summary>
+    public static long KeyFor(string scope) =>
+        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("hellojohn-console:" + scope)), 0);
+
+    public static string ForRestore(Guid targetId, string database) => $"restore:{targetId:N}:{database}";
+
+    public static string ForVerificationRun(Guid runId) => $"verification:{runId:N}";
+
+    private async Task<string> UnpooledConsoleConnectionAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Not pooled: a pooled session would outlive Dispose and keep the lock.
+        return new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false }.ConnectionString;
+    }
+}
+
+/// <summary>A held advisory lock. Disposing releases it and closes its connection.</summary>
+public sealed class ConsoleLock(NpgsqlConnection conn, long key) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", conn) { Parameters = { new() { Value = key } } };
+            await cmd.ExecuteScalarAsync(CancellationToken.None);
+        }
+        catch (NpgsqlException)
+        {
+            // The session is gone, and with it the lock.
+        }
+        finally
+        {
+            await conn.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using HelloJohn.Console.Core.Postgres;
+using Npgsql;
+
+namespace HelloJohn.Console.Core.Restores;
+
+/// <summary>Creates, finds and drops databases on a PostgreSQL server. Names are validated by the callers and always
+/// quoted here.</summary>
+public static class ServerDatabases
+{
+    /// <summary>A connection that is closed for real when disposed: a database we drop must not keep pooled sessions.</summary>
+    public static NpgsqlConnectionStringBuilder Unpooled(this NpgsqlConnectionStringBuilder source, string? database = null)
+    {
+        var copy = new NpgsqlConnectionStringBuilder(source.ConnectionString) { Pooling = false };
+        if (database is not null)
+        {
+            copy.Database = database;
+        }
+
+        return copy;
+    }
+
+    public static async Task<bool> ExistsAsync(NpgsqlConnection conn, string name, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", conn) { Parameters = { new() { Value = name } } };
+        return await cmd.ExecuteScalarAsync(ct) is not null;
+    }
+
+    /// <summary>Creates an empty database from <c>template0</c>, so nothing added to <c>template1</c> collides with the dump.</summary>
+    public static async Task CreateAsync(NpgsqlConnection conn, string name, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"CREATE DATABASE {LocalPostgresCluster.QuoteIdent(name)} TEMPLATE template0", conn) { CommandTimeout = 0 };
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Drops the database, disconnecting its sessions first (PostgreSQL 13 and later).</summary>
+    public static async Task DropAsync(NpgsqlConnection conn, string name, bool force, CancellationToken ct)
+    {
+        var sql = $"DROP DATABASE IF EXISTS {LocalPostgresCluster.QuoteIdent(name)}" + (force ? " WITH (FORCE)" : "");
+        await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Databases whose name starts with <paramref name="prefix"/>, with how many sessions each has open.</summary>
+    public static async Task<IReadOnlyList<(string Name, int Sessions)>> ListAsync(NpgsqlConnection conn, string prefix, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT d.datname, (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = d.datname)::int
+            FROM pg_database d
+            WHERE left(d.datname, length($1)) = $1
+            ORDER BY d.datname
+            """;
+        await using var cmd = new NpgsqlCommand(sql, conn) { Parameters = { new() { Value = prefix } } };
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var found = new List<(string, int)>();
+        while (await reader.ReadAsync(ct))
+        {
+            found.Add((reader.GetString(0), reader.GetInt32(1)));
+        }
+
+        return found;
+    }
+}

@@ -1,0 +1,24 @@
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Retention;
+using HelloJohn.Console.Core.Schedules;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace HelloJohn.Console.Core.Verification;
+
+public static class VerificationServiceCollectionExtensions
+{
+    /// <summary>Verification runs, their job, and the verify-after-every-backup hook. Needs <c>AddRestores()</c>.</summary>
+    public static IServiceCollection AddVerification(this IServiceCollection services)
+    {
+        services.AddOptions<VerificationOptions>().BindConfiguration(VerificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<VerificationOptions>, VerificationOptionsValidation>();
+        services.AddSingleton<VerificationProgressNotifier>();
+        services.AddSingleton<VerificationService>();
+        services.AddSingleton<IBackupCompletedHandler, VerifyAfterBackup>();
+        services.AddTransient<VerificationJob>();
+        services.AddTransient<IScheduledVerificationJob, VerificationJob>();
+        services.AddSingleton<IBackupVerificationHistory, VerificationHistory>();
+        return services;
+    }
+}

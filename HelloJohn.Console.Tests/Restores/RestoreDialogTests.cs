@@ -1,0 +1,173 @@
+using Bunit;
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Web.Components.Dialogs;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace HelloJohn.Console.Tests.Restores;
+
+/// <summary>The restore dialog's confirmation rules, rendered with MudBlazor's real dialog provider.</summary>
+[Trait("Capability", "Restore")]
+public sealed class RestoreDialogTests : IAsyncLifetime
+{
+    // Composed, not inherited: MudBlazor's services dispose only asynchronously, which xunit's Dispose() cannot do.
+    private readonly BunitContext _ctx = new();
+    private static readonly RestorableBackup Backup = new(Guid.NewGuid(), "hellojohn_20240120_103000.dump", DateTimeOffset.UtcNow, 1234, BackupTrigger.Manual, "production", "hellojohn");
+    private readonly List<string> _checkedNames = [];
+
+    public Task InitializeAsync()
+    {
+        _ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        _ctx.Services.AddMudServices(o =>
+        {
+            o.SnackbarConfiguration.ShowTransitionDuration = 0;
+            o.SnackbarConfiguration.HideTransitionDuration = 0;
+            o.PopoverOptions.CheckForPopoverProvider = false;
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync() => _ctx.DisposeAsync().AsTask();
+
+    /// <summary>Stands in for the server: "taken" exists, everything else is free.</summary>
+    private Task<DatabaseNameCheck> CheckNameAsync(Guid backupId, string name, CancellationToken ct)
+    {
+        _checkedNames.Add(name);
+        return Task.FromResult(new DatabaseNameCheck(null, name == "taken"));
+    }
+
+    private async Task<(IRenderedComponent<MudDialogProvider> Provider, IDialogReference Dialog)> OpenAsync(bool canRestoreInPlace)
+    {
+        var provider = _ctx.Render<MudDialogProvider>();
+        var dialogs = _ctx.Services.GetRequiredService<IDialogService>();
+        IDialogReference? reference = null;
+        await provider.InvokeAsync(async () => reference = await dialogs.ShowAsync<RestoreDialog>("Restore a backup", new DialogParameters<RestoreDialog>
+        {
+            { d => d.Backups, new[] { Backup } },
+            { d => d.CanRestoreInPlace, canRestoreInPlace },
+            { d => d.CheckName, CheckNameAsync },
+        }));
+        return (provider, reference!);
+    }
+
+    private static AngleSharp.Dom.IElement Submit(IRenderedComponent<MudDialogProvider> p) => p.Find("[data-testid=restore-submit]");
+
+    private static bool IsDisabled(AngleSharp.Dom.IElement button) => button.HasAttribute("disabled");
+
+    private static AngleSharp.Dom.IElement InputOf(IRenderedComponent<MudDialogProvider> p, string testId)
+    {
+        var element = p.Find($"[data-testid={testId}]");
+        return element.TagName == "INPUT" ? element : element.QuerySelector("input")!;
+    }
+
+    private static void SelectInPlace(IRenderedComponent<MudDialogProvider> p) =>
+        InputOf(p, "mode-in-place").Click();
+
+    [Fact]
+    public async Task Open_AsOperator_OffersNoInPlaceMode()
+    {
+        var (p, _) = await OpenAsync(canRestoreInPlace: false);
+
+        Assert.Empty(p.FindAll("[data-testid=mode-in-place]"));
+        Assert.Empty(p.FindAll("[data-testid=in-place-confirmation]"));
+        Assert.Single(p.FindAll("[data-testid=restore-database-name]"));
+    }
+
+    [Fact]
+    public async Task Open_DefaultFreeName_CanBeSubmittedAsNewDatabase()
+    {
+        var (p, dialog) = await OpenAsync(canRestoreInPlace: false);
+
+        p.WaitForAssertion(() => Assert.False(IsDisabled(Submit(p))));
+        Assert.Contains("hellojohn_restore", _checkedNames);
+        Submit(p).Click();
+
+        var result = await dialog.Result;
+        var request = Assert.IsType<RestoreRequest>(result!.Data);
+        Assert.Equal(new RestoreRequest(Backup.Id, RestoreMode.NewDatabase, "hellojohn_restore"), request);
+    }
+
+    [Theory]
+    [InlineData("Bad-Name", "not a usable database name")]
+    [InlineData("postgres", "system database")]
+    [InlineData("hellojohn_verify_1", "reserved for verification")]
+    public async Task NewDatabase_InvalidName_ShowsWhyAndCannotBeSubmitted(string name, string reason)
+    {
+        var (p, _) = await OpenAsync(canRestoreInPlace: true);
+
+        InputOf(p, "restore-database-name").Input(name);
+
+        p.WaitForAssertion(() => Assert.Contains(reason, p.Markup));
+        Assert.True(IsDisabled(Submit(p)));
+        Assert.DoesNotContain(name, _checkedNames);
+    }
+
+    [Fact]
+    public async Task NewDatabase_ExistingName_NeedsReplaceTickedAndSaysSo()
+    {
+        var (p, dialog) = await OpenAsync(canRestoreInPlace: false);
+
+        InputOf(p, "restore-database-name").Input("taken");
+
+        p.WaitForAssertion(() => Assert.Single(p.FindAll("[data-testid=database-exists]")));
+        Assert.True(IsDisabled(Submit(p)));
+        InputOf(p, "replace-existing").Change(true);
+        p.WaitForAssertion(() => Assert.False(IsDisabled(Submit(p))));
+        Submit(p).Click();
+
+        var request = Assert.IsType<RestoreRequest>((await dialog.Result)!.Data);
+        Assert.Equal(RestoreMode.NewDatabase, request.Mode);
+        Assert.Equal("taken", request.DatabaseName);
+        Assert.True(request.ReplaceExisting);
+    }
+
+    [Fact]
+    public async Task NewDatabase_ReplaceTickedThenNameChanged_NeedsReplaceAgain()
+    {
+        var (p, _) = await OpenAsync(canRestoreInPlace: false);
+        InputOf(p, "restore-database-name").Input("taken");
+        p.WaitForAssertion(() => Assert.Single(p.FindAll("[data-testid=replace-existing]")));
+        InputOf(p, "replace-existing").Change(true);
+
+        InputOf(p, "restore-database-name").Input("other");
+        p.WaitForAssertion(() => Assert.Empty(p.FindAll("[data-testid=database-exists]")));
+        InputOf(p, "restore-database-name").Input("taken");
+
+        p.WaitForAssertion(() => Assert.Single(p.FindAll("[data-testid=database-exists]")));
+        Assert.True(IsDisabled(Submit(p)));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("hellojoh")]
+    [InlineData("HELLOJOHN")]
+    [InlineData("hellojohn ")]
+    public async Task InPlace_ConfirmationNotExactlyTheLiveName_CannotBeSubmitted(string typed)
+    {
+        var (p, _) = await OpenAsync(canRestoreInPlace: true);
+        SelectInPlace(p);
+        p.WaitForAssertion(() => Assert.Single(p.FindAll("[data-testid=in-place-warning]")));
+
+        InputOf(p, "in-place-confirmation").Input(typed);
+
+        p.WaitForAssertion(() => Assert.True(IsDisabled(Submit(p))));
+    }
+
+    [Fact]
+    public async Task InPlace_ExactLiveName_SubmitsAnInPlaceRequestWithTheConfirmation()
+    {
+        var (p, dialog) = await OpenAsync(canRestoreInPlace: true);
+        SelectInPlace(p);
+        p.WaitForAssertion(() => Assert.Contains("hellojohn", p.Find("[data-testid=in-place-warning]").TextContent));
+        Assert.True(IsDisabled(Submit(p)));
+
+        InputOf(p, "in-place-confirmation").Input("hellojohn");
+        p.WaitForAssertion(() => Assert.False(IsDisabled(Submit(p))));
+        Submit(p).Click();
+
+        var request = Assert.IsType<RestoreRequest>((await dialog.Result)!.Data);
+        Assert.Equal(new RestoreRequest(Backup.Id, RestoreMode.InPlace, "hellojohn", Confirmation: "hellojohn"), request);
+    }
+}

@@ -1,0 +1,176 @@
+using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Verification;
+using HelloJohn.Console.Web.Components.Controls;
+using HelloJohn.Console.Web.Security;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace HelloJohn.Console.Web.Components.Pages;
+
+public partial class Verification
+{
+    private MudDataGrid<VerificationRunItem>? _grid;
+    private IReadOnlyList<RestorableBackup> _backups = [];
+    private Guid? _selectedBackup;
+    private bool _canVerify;
+    private bool _requesting;
+    private bool _hasActive;
+    private string? _error;
+    private Actor _actor = Actor.System;
+    private PeriodicTimer? _poll;
+    private CancellationTokenSource? _pollCts;
+    private int _reloadQueued;
+
+    [Inject] private VerificationService Verifications { get; set; } = default!;
+    [Inject] private RestoreService Restores { get; set; } = default!;
+    [Inject] private VerificationProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private CurrentActor CurrentActor { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    /// <summary>Shows only this backup's runs, and selects it for Verify now (the badge in the Backups grid links here).</summary>
+    [SupplyParameterFromQuery(Name = "backup")]
+    public Guid? BackupId { get; set; }
+
+    protected override async Task OnInitializedAsync()
+    {
+        _actor = await CurrentActor.GetAsync();
+        _canVerify = _actor.Has(ConsolePermission.VerifyBackup);
+        if (_canVerify)
+        {
+            _backups = await Restores.ListRestorableAsync(100, CancellationToken.None);
+            _selectedBackup = BackupId is { } id && _backups.Any(b => b.Id == id) ? id : _backups.FirstOrDefault()?.Id;
+        }
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (!firstRender)
+        {
+            return;
+        }
+
+        Notifier.Changed += OnVerificationChanged;
+        // Verifications may run on another console instance: while any is active, re-read the runs every two seconds.
+        _pollCts = new CancellationTokenSource();
+        _poll = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        _ = PollAsync(_pollCts.Token);
+    }
+
+    private async Task<GridData<VerificationRunItem>> LoadAsync(GridState<VerificationRunItem> state, CancellationToken ct)
+    {
+        var page = await Verifications.QueryAsync(state.Page, state.PageSize, BackupId, ct);
+        _hasActive = page.Items.Any(i => i.IsActive);
+        return new GridData<VerificationRunItem> { Items = page.Items, TotalItems = page.TotalCount };
+    }
+
+    private Task<VerificationRunDetails?> LoadDetailsAsync(Guid id) => Verifications.GetAsync(id, CancellationToken.None);
+
+    private async Task VerifyNowAsync()
+    {
+        if (_selectedBackup is not { } backupId)
+        {
+            return;
+        }
+
+        _requesting = true;
+        _error = null;
+        try
+        {
+            await Verifications.RequestAsync(_actor, backupId, VerificationTrigger.Manual, CancellationToken.None);
+            Snackbar.Add("Verification queued.", Severity.Info);
+        }
+        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException)
+        {
+            _error = e.Message;
+        }
+        finally
+        {
+            _requesting = false;
+        }
+
+        await ReloadGridAsync();
+    }
+
+    private async Task PollAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (await _poll!.WaitForNextTickAsync(ct))
+            {
+                if (_hasActive)
+                {
+                    await InvokeAsync(ReloadGridAsync);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The page was closed.
+        }
+    }
+
+    private void OnVerificationChanged(VerificationProgress progress)
+    {
+        if (Interlocked.Exchange(ref _reloadQueued, 1) == 0)
+        {
+            _ = InvokeAsync(async () =>
+            {
+                Interlocked.Exchange(ref _reloadQueued, 0);
+                await ReloadGridAsync();
+            });
+        }
+    }
+
+    private async Task ReloadGridAsync()
+    {
+        if (_grid is not null)
+        {
+            await _grid.ReloadServerData();
+            StateHasChanged();
+        }
+    }
+
+    private static string Format(TimeSpan? d) => d is { } v ? BackupsGrid.FormatDuration(v) : "";
+
+    private static Color StatusColor(VerificationStatus status) => status switch
+    {
+        VerificationStatus.Passed => Color.Success,
+        VerificationStatus.Failed => Color.Error,
+        VerificationStatus.Cancelled => Color.Default,
+        _ => Color.Info,
+    };
+
+    private static string StatusText(VerificationRunItem run) => run.IsActive
+        ? run.Phase switch
+        {
+            RestorePhase.Queued => "queued",
+            RestorePhase.Checking => "checking the file",
+            RestorePhase.Creating => "creating the database",
+            RestorePhase.Restoring => "restoring",
+            RestorePhase.Counting => "counting rows",
+            RestorePhase.CleaningUp => "dropping the database",
+            _ => "running",
+        }
+        : run.Status.ToString().ToLowerInvariant();
+
+    private static string TriggerText(VerificationRunItem run) => run.Trigger switch
+    {
+        VerificationTrigger.Manual => $"manual ({run.RequestedBy})",
+        VerificationTrigger.AfterBackup => "after backup",
+        VerificationTrigger.Scheduled => "weekly",
+        _ => run.Trigger.ToString(),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        Notifier.Changed -= OnVerificationChanged;
+        if (_pollCts is not null)
+        {
+            await _pollCts.CancelAsync();
+            _pollCts.Dispose();
+        }
+
+        _poll?.Dispose();
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace HelloJohn.Console.E2E.Verification;
+
+/// <summary>The Verification page, in the words of someone using it.</summary>
+public sealed partial class VerificationPage(IPage page)
+{
+    private ILocator Runs => page.GetByTestId("verifications-grid").Locator("tbody tr").Filter(new() { Has = page.GetByTestId("verification-status") });
+
+    private ILocator BackupPicker => page.GetByLabel("Backup to verify");
+
+    /// <summary>Goes to the page through the menu and waits until it is interactive (the picker is disabled while prerendered).</summary>
+    public async Task OpenAsync()
+    {
+        await page.GetByRole(AriaRole.Link, new() { Name = "Verification", Exact = true }).ClickAsync();
+        await Assertions.Expect(BackupPicker).ToBeEnabledAsync();
+    }
+
+    /// <summary>Chooses the backup in the picker and presses Verify now.</summary>
+    public async Task VerifyNowAsync(string backupFileName)
+    {
+        await BackupPicker.ClickAsync();
+        await page.Locator(".mud-popover-open").GetByText(backupFileName).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Verify now" }).ClickAsync();
+    }
+
+    /// <summary>Waits until the newest run has finished and returns its result (passed, failed, cancelled).</summary>
+    public async Task<string> WaitForNewestResultAsync()
+    {
+        var status = Runs.First.GetByTestId("verification-status");
+        await Assertions.Expect(status).ToHaveTextAsync(FinishedResult(), new() { Timeout = 120_000 });
+        return (await status.TextContentAsync())!.Trim();
+    }
+
+    /// <summary>Expands the newest run and reads its per-table counts: table → (expected, actual), in the order shown.</summary>
+    public async Task<IReadOnlyList<(string Table, string Expected, string Actual)>> NewestTableCountsAsync()
+    {
+        await Runs.First.GetByRole(AriaRole.Button).First.ClickAsync();
+        var rows = page.GetByTestId("verification-details").GetByTestId("table-count-row");
+        await Assertions.Expect(rows.First).ToBeVisibleAsync();
+        var counts = new List<(string, string, string)>();
+        foreach (var row in await rows.AllAsync())
+        {
+            counts.Add(((await row.GetAttributeAsync("data-table"))!,
+                (await row.GetByTestId("expected").TextContentAsync())!.Trim(),
+                (await row.GetByTestId("actual").TextContentAsync())!.Trim()));
+        }
+
+        return counts;
+    }
+
+    [GeneratedRegex("^(passed|failed|cancelled)$")]
+    private static partial Regex FinishedResult();
+}
