@@ -46,6 +46,7 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
             var targetId = await console.DefaultTargetAsync(ct);
             var quarterId = await console.Service<TargetService>().AddStoredAsync("bench-quarter", quarter.ConnectionString, null, TargetProvider.SelfManaged, ct);
 
+            var loadAtStart = LoadAverage();
             log.WriteLine("Warming the page cache…");
             await DumpCases.WarmUpAsync(runner, target, ct);
             await DumpCases.WarmUpAsync(runner, quarter, ct);
@@ -55,6 +56,7 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
             var (backupCases, memoryCases, recipeDump, consoleBackup, consoleDefault) = await RunBackupsAsync(console, target, targetId, quarterId, dumps, ct);
             var verificationCases = await RunVerificationsAsync(target, recipeDump, consoleBackup, dumps, ct);
             var uiCases = await RunCatalogAsync(console, consoleDb, targetId, ct);
+            machine = machine with { LoadAverages = $"at start {loadAtStart}, at end {LoadAverage()}" };
             return new BenchmarkReport(machine, databases, consoleDefault, [.. backupCases, .. memoryCases, .. verificationCases, .. uiCases], _notes);
         }
         finally
@@ -195,6 +197,8 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
             await drop.ExecuteNonQueryAsync();
         }
     }
+
+    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     private async Task<MachineFacts> MachineFactsAsync(NpgsqlConnectionStringBuilder db, CancellationToken ct)
     {

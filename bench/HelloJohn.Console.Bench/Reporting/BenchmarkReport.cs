@@ -4,7 +4,11 @@ using HelloJohn.Console.Bench.Measurement;
 
 namespace HelloJohn.Console.Bench.Reporting;
 
-public sealed record MachineFacts(int Cores, string CpuModel, long MemoryBytes, string ServerVersion, string PgDumpVersion, string Runtime);
+public sealed record MachineFacts(int Cores, string CpuModel, long MemoryBytes, string ServerVersion, string PgDumpVersion, string Runtime)
+{
+    /// <summary>/proc/loadavg when the cases started and when they ended: how busy the machine was besides the benchmark.</summary>
+    public string LoadAverages { get; init; } = "";
+}
 
 public sealed record DatabaseFacts(string Name, int Users, long Sessions, long SizeBytes, TimeSpan GenerationTime);
 
@@ -20,6 +24,7 @@ public sealed record BenchmarkReport(MachineFacts Machine, IReadOnlyList<Databas
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.AppendLine(inv, $"Machine: {Machine.Cores} cores ({Machine.CpuModel}), {Machine.MemoryBytes / 1073741824.0:F1} GiB RAM; {Machine.ServerVersion}; {Machine.PgDumpVersion}; {Machine.Runtime}");
+        sb.AppendLine(inv, $"Load average (1, 5, 15 min) {Machine.LoadAverages}");
         foreach (var d in Databases)
         {
             sb.AppendLine(inv, $"Database {d.Name}: {d.Users:N0} users, {d.Sessions:N0} sessions, {Mb(d.SizeBytes)} MB on disk, generated in {d.GenerationTime.TotalSeconds:F1} s");
