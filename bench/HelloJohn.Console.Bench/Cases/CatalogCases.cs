@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Security.Cryptography;
 using HelloJohn.Console.Bench.Measurement;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Dashboard;
@@ -14,8 +12,8 @@ namespace HelloJohn.Console.Bench.Cases;
 public static class CatalogCases
 {
     /// <summary>Adds <paramref name="count"/> backup records of <paramref name="targetId"/>, one every 30 minutes back from
-    /// now, mostly succeeded, some failed, expired or cancelled. Column names come from the EF model, so the seed follows
-    /// the schema.</summary>
+    /// now: the last two weeks succeeded, older ones expired by retention, 5% failed and 1% cancelled throughout. Column
+    /// names come from the EF model, so the seed follows the schema.</summary>
     public static async Task SeedBackupsAsync(IDbContextFactory<ConsoleDbContext> dbFactory, NpgsqlConnectionStringBuilder consoleDb, Guid targetId, int count, CancellationToken ct)
     {
         string table;
@@ -49,12 +47,13 @@ public static class CatalogCases
             {
                 var created = newest.AddMinutes(-30 * i);
                 var roll = random.Next(100);
+                // Retention keeps about two weeks of files; everything older was expired, so its record stays for history.
+                var kept = created > newest.AddDays(-14);
                 var status = i == 0 ? BackupStatus.Succeeded : roll switch
                 {
-                    < 90 => BackupStatus.Succeeded,
-                    < 95 => BackupStatus.Failed,
-                    < 99 => BackupStatus.Expired,
-                    _ => BackupStatus.Cancelled,
+                    < 5 => BackupStatus.Failed,
+                    < 6 => BackupStatus.Cancelled,
+                    _ => kept ? BackupStatus.Succeeded : BackupStatus.Expired,
                 };
                 var finished = status == BackupStatus.Succeeded || status == BackupStatus.Expired;
                 var size = 150_000_000L + random.Next(60_000_000);
@@ -74,7 +73,7 @@ public static class CatalogCases
                 await WriteNullableAsync<string>(writer, finished ? Convert.ToHexStringLower(sha) : null, ct);
                 await WriteNullableAsync<string>(writer, status == BackupStatus.Failed ? "pg_dump failed on hellojohn@db:5432/hellojohn: connection to server was lost. Nothing was kept." : null, ct);
                 await writer.WriteAsync("custom", ct);
-                await writer.WriteAsync("gzip:9", ct);
+                await writer.WriteAsync(BackupCompression.Default.ToString(), ct);
                 await writer.WriteAsync("daily", ct);
                 await writer.WriteAsync(false, ct);
             }

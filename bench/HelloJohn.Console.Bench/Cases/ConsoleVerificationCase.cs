@@ -4,7 +4,6 @@ using HelloJohn.Console.Bench.Measurement;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Postgres;
 using Npgsql;
-using ZstdSharp;
 
 namespace HelloJohn.Console.Bench.Cases;
 
@@ -35,14 +34,11 @@ public static class ConsoleVerificationCase
         try
         {
             var archive = backupPath;
-            if (manifest.Compression.StartsWith("zstd", StringComparison.Ordinal))
+            if (BackupCompression.IsZstd(manifest.Compression))
             {
                 // pg_restore -j needs a seekable archive: the zstd frame is unpacked to a file first.
                 decompressed = Path.Combine(scratchDirectory, Path.GetFileName(backupPath) + ".restore");
-                await using var source = File.OpenRead(backupPath);
-                await using var zstd = new DecompressionStream(source);
-                await using var target = new FileStream(decompressed, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                await zstd.CopyToAsync(target, 1 << 20, ct);
+                await BackupCompression.DecompressAsync(backupPath, decompressed, ct);
                 archive = decompressed;
             }
 
