@@ -71,11 +71,12 @@ public sealed class BackupService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
-        var name = BackupNaming.FileNameFor(now);
+        var compression = BackupCompression.Parse(options.CurrentValue.Compression);
+        var name = BackupNaming.FileNameFor(now, extension: compression.FileExtension);
         // Two backups in the same second (a manual one beside the schedule) must not share a file.
         for (var n = 2; await db.Backups.AnyAsync(b => b.FileName == name, ct); n++)
         {
-            name = BackupNaming.FileNameFor(now, n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            name = BackupNaming.FileNameFor(now, n.ToString(System.Globalization.CultureInfo.InvariantCulture), compression.FileExtension);
         }
 
         var record = new BackupRecord
@@ -87,7 +88,7 @@ public sealed class BackupService(
             Trigger = trigger,
             RequestedBy = actor.Name,
             CreatedAt = now,
-            Compression = $"gzip:{options.CurrentValue.Compression}",
+            Compression = compression.ToString(),
         };
         db.Backups.Add(record);
         await db.SaveChangesAsync(ct);
@@ -177,14 +178,17 @@ public sealed class BackupService(
             var pgDumpVersion = await PgDumpVersionAsync(ct);
             await using var fanOut = new FanOutStream([.. uploads.Select(u => u.Upload.Stream)]);
             heartbeat = HeartbeatAsync(backupId, fanOut, o.ProgressInterval, heartbeatCts.Token);
+            // The record's compression, not today's setting: the file name already says which it is.
+            var compression = BackupCompression.Parse(record.Compression);
+            await using var dumpOutput = compression.WrapDumpOutput(fanOut);
 
             // pg_dump and the counts read the same exported snapshot, so they run side by side.
             var dump = pgTools.RunAsync(new PgToolInvocation("pg_dump",
             [
-                "--format=custom", $"--compress={o.Compression}", $"--snapshot={snapshotId}", "--no-password",
+                "--format=custom", $"--compress={compression.PgDumpLevel}", $"--snapshot={snapshotId}", "--no-password",
                 "--dbname", connection.Database!,
             ])
-            { Connection = connection, StandardOutput = fanOut }, ct);
+            { Connection = connection, StandardOutput = dumpOutput }, ct);
             var counts = await DatabaseInspector.CountRowsAsync(snapshotConn, ct);
             var result = await dump;
             await snapshotTx.CommitAsync(ct);
@@ -193,6 +197,8 @@ public sealed class BackupService(
                 throw new PgDumpFailedException($"pg_dump failed on {connection.Describe()}: {result.ErrorSummary}. Nothing was kept.");
             }
 
+            // Writes the end of the zstd frame, which must be in the file and its hash.
+            await dumpOutput.DisposeAsync();
             await fanOut.FlushAsync(ct);
             var sha256 = fanOut.FinishHash();
             var size = fanOut.BytesWritten;

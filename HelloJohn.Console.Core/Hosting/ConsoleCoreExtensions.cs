@@ -122,6 +122,7 @@ public static class ConsoleCoreExtensions
     private static IServiceCollection AddBackups(this IServiceCollection services)
     {
         services.AddOptions<BackupOptions>().BindConfiguration(BackupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidation>();
         services.AddSingleton<BackupProgressNotifier>();
         services.AddSingleton<BackupService>();
         services.AddTransient<BackupJob>();

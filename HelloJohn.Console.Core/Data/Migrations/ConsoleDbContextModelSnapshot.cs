@@ -197,6 +197,10 @@ namespace HelloJohn.Console.Core.Data.Migrations
 
                     b.HasIndex("TargetId", "CreatedAt");
 
+                    b.HasIndex("TargetId", "Status", "StartedAt");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("TargetId", "Status", "StartedAt"), new[] { "SizeBytes" });
+
                     b.ToTable("backups", (string)null);
                 });
 

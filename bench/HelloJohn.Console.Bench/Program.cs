@@ -1,0 +1,19 @@
+namespace HelloJohn.Console.Bench;
+
+// A named entry point rather than top-level statements: the test project references this and the web project, and
+// both would otherwise define a global Program class.
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        try
+        {
+            return await BenchProgram.RunAsync(BenchCommand.Parse(args), System.Console.Out, System.Console.Error);
+        }
+        catch (BenchUsageException e)
+        {
+            await System.Console.Error.WriteLineAsync($"{e.Message} Nothing was run.\n\n{BenchCommand.Usage}");
+            return 2;
+        }
+    }
+}

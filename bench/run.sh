@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The HelloJohn Console benchmark in one command (see docs/benchmarks.md):
+#   bench/run.sh [--users N] [--reps K] [--verification-reps K] [--catalog-backups N] [--output FILE]
+# It starts a private PostgreSQL cluster under a temporary folder, generates the data, runs every case, prints one
+# table and removes what it created. Progress goes to stderr, the table to stdout.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+dotnet build --nologo --verbosity quiet --configuration Release "$here/HelloJohn.Console.Bench" >&2
+exec dotnet run --no-build --configuration Release --project "$here/HelloJohn.Console.Bench" -- run "$@"
