@@ -153,6 +153,28 @@ public sealed class RecoveryRestorer(
                     "the file is damaged. Nothing was restored. Choose another backup.");
             }
 
+            if (BackupCompression.IsZstd(manifest.Compression))
+            {
+                // pg_restore -j needs the plain, seekable archive: unpack it next to the download first.
+                var archivePath = Path.Combine(Path.GetTempPath(), $"hjc-recovery-{Guid.NewGuid():N}.dump");
+                try
+                {
+                    await BackupCompression.DecompressAsync(path, archivePath, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    TryDelete(archivePath);
+                    throw new RecoveryStepFailedException($"{copy.Key} could not be decompressed (zstd): {e.Message}. Nothing was restored.", e);
+                }
+
+                if (temporary)
+                {
+                    TryDelete(path);
+                }
+
+                (path, temporary) = (archivePath, true);
+            }
+
             var list = await pgTools.RunAsync(new PgToolInvocation("pg_restore", ["--list", path]), ct);
             if (!list.Succeeded)
             {

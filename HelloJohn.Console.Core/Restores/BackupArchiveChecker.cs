@@ -98,6 +98,25 @@ public sealed partial class BackupArchiveChecker(
                     $"the SHA-256 of {key} in the '{store.Name}' store is {sha256[..12]}…, its manifest says {manifest.Sha256[..12]}…: the file is corrupted.");
             }
 
+            if (BackupCompression.IsZstd(manifest.Compression))
+            {
+                // pg_restore -j needs the plain, seekable archive inside the zstd frame (as `zstd -d` would give).
+                var archivePath = System.IO.Path.Combine(WorkFolder(), $"hjc-restore-{Guid.NewGuid():N}.dump");
+                try
+                {
+                    await BackupCompression.DecompressAsync(path, archivePath, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    await new CheckedArchive(archivePath, true, store.Name, manifest, 0).DisposeAsync();
+                    throw new ArchiveCheckFailedException(ArchiveCheck.Archive, $"{key} could not be decompressed (zstd): {e.Message}.", e);
+                }
+
+                await archive.DisposeAsync();
+                (path, temporary) = (archivePath, true);
+                archive = new CheckedArchive(path, temporary, store.Name, manifest, 0);
+            }
+
             var list = await pgTools.RunAsync(new PgToolInvocation("pg_restore", ["--list", path]), ct);
             if (!list.Succeeded)
             {
@@ -115,6 +134,9 @@ public sealed partial class BackupArchiveChecker(
             throw;
         }
     }
+
+    private string WorkFolder() =>
+        string.IsNullOrWhiteSpace(options.CurrentValue.WorkDirectory) ? System.IO.Path.GetTempPath() : options.CurrentValue.WorkDirectory;
 
     private (IBackupStore Store, string Key) PickCopy(BackupRecord record)
     {
@@ -200,7 +222,7 @@ public sealed partial class BackupArchiveChecker(
 
     private async Task<(string Path, long Size, string Sha256)> DownloadAsync(IBackupStore store, string key, CancellationToken ct)
     {
-        var folder = string.IsNullOrWhiteSpace(options.CurrentValue.WorkDirectory) ? System.IO.Path.GetTempPath() : options.CurrentValue.WorkDirectory;
+        var folder = WorkFolder();
         Directory.CreateDirectory(folder);
         var path = System.IO.Path.Combine(folder, $"hjc-restore-{Guid.NewGuid():N}.dump");
         try

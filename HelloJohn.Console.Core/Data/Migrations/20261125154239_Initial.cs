@@ -695,6 +695,12 @@ namespace HelloJohn.Console.Core.Data.Migrations
                 columns: new[] { "TargetId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_backups_TargetId_Status_StartedAt",
+                table: "backups",
+                columns: new[] { "TargetId", "Status", "StartedAt" })
+                .Annotation("Npgsql:IndexInclude", new[] { "SizeBytes" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_jwks_checks_TargetId_CheckedAt",
                 table: "jwks_checks",
                 columns: new[] { "TargetId", "CheckedAt" });

@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace HelloJohn.Console.Core.Data.Migrations
 {
     [DbContext(typeof(ConsoleDbContext))]
-    [Migration("20261125150529_BackupDashboardIndex")]
-    partial class BackupDashboardIndex
+    [Migration("20261125154239_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -304,6 +304,382 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryLogLine", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Level")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("StepKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "Id");
+
+                    b.ToTable("recovery_log_lines", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("BackupFileName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid?>("BackupId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("BackupServerVersion")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("CreateNewDatabase")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("EndReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EndedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("HealthUrl")
+                        .HasMaxLength(600)
+                        .HasColumnType("character varying(600)");
+
+                    b.Property<DateTimeOffset?>("IncidentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("IncidentSource")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("NewDatabaseDisplay")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("NewServerVersion")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("NonEmptyConfirmed")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset?>("PointInTimeTarget")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("PointInTimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ProtectedNewConnection")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("RecoveryPointAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("RestoreWritten")
+                        .HasColumnType("boolean");
+
+                    b.Property<TimeSpan?>("Rpo")
+                        .HasColumnType("interval");
+
+                    b.Property<TimeSpan?>("Rto")
+                        .HasColumnType("interval");
+
+                    b.Property<string>("Scenario")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("ScratchDatabase")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<string>("SigningKeyFingerprint")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("SigningKeyVersionId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("StartedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("StartedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BackupId");
+
+                    b.HasIndex("StartedAt");
+
+                    b.HasIndex("TargetId", "Scenario")
+                        .IsUnique()
+                        .HasDatabaseName("ix_recovery_runs_one_active")
+                        .HasFilter("\"Status\" = 'Active'");
+
+                    b.HasIndex("Scenario", "Status", "EndedAt");
+
+                    b.ToTable("recovery_runs", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryStepState", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("CheckedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CompletedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("MarkedDoneByHand")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Message")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RequestedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<string>("RunnerHost")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int?>("RunnerPid")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("RunId", "Key");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("RunId", "Position")
+                        .IsUnique();
+
+                    b.ToTable("recovery_steps", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("BackupFileName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid?>("BackupId")
+                        .HasColumnType("uuid");
+
+                    b.Property<TimeSpan?>("ChecksDuration")
+                        .HasColumnType("interval");
+
+                    b.Property<TimeSpan?>("CountDuration")
+                        .HasColumnType("interval");
+
+                    b.Property<bool?>("CountsMatch")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DatabaseName")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("FailedCheck")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Jobs")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Mode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<bool>("ReplaceExisting")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RequestedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<TimeSpan?>("RestoreDuration")
+                        .HasColumnType("interval");
+
+                    b.Property<DateTimeOffset?>("RestoreStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("RowsRestored")
+                        .HasColumnType("bigint");
+
+                    b.Property<TimeSpan?>("SafetyBackupDuration")
+                        .HasColumnType("interval");
+
+                    b.Property<Guid?>("SafetyBackupId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Server")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BackupId");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("SafetyBackupId");
+
+                    b.HasIndex("TargetId", "DatabaseName", "Status");
+
+                    b.ToTable("restore_runs", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreTableCount", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Schema")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Table")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long?>("Actual")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("Expected")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("RunId", "Schema", "Table");
+
+                    b.ToTable("restore_table_counts", (string)null);
+                });
+
             modelBuilder.Entity("HelloJohn.Console.Core.Schedules.ScheduleSetting", b =>
                 {
                     b.Property<string>("Id")
@@ -533,6 +909,136 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.ToTable("targets", (string)null);
                 });
 
+            modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("BackupFileName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid?>("BackupId")
+                        .HasColumnType("uuid");
+
+                    b.Property<TimeSpan?>("ChecksDuration")
+                        .HasColumnType("interval");
+
+                    b.Property<TimeSpan?>("CountDuration")
+                        .HasColumnType("interval");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool?>("DatabaseDropped")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("DatabaseName")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("FailedCheck")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Jobs")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Leftovers")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RequestedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<TimeSpan?>("RestoreDuration")
+                        .HasColumnType("interval");
+
+                    b.Property<long?>("RowsCounted")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Server")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("DatabaseName");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("TargetId");
+
+                    b.HasIndex("BackupId", "CreatedAt");
+
+                    b.ToTable("verification_runs", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationTableCount", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Schema")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Table")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long?>("Actual")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("Expected")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("RunId", "Schema", "Table");
+
+                    b.ToTable("verification_table_counts", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -713,11 +1219,100 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryLogLine", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Recovery.RecoveryRun", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryRun", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
+                        .WithMany()
+                        .HasForeignKey("BackupId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Target");
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryStepState", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Recovery.RecoveryRun", null)
+                        .WithMany("Steps")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreRun", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
+                        .WithMany()
+                        .HasForeignKey("BackupId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
+                        .WithMany()
+                        .HasForeignKey("SafetyBackupId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Target");
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreTableCount", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Restores.RestoreRun", null)
+                        .WithMany("Tables")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("HelloJohn.Console.Core.Schedules.ScheduleSetting", b =>
                 {
                     b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", null)
                         .WithMany()
                         .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationRun", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
+                        .WithMany()
+                        .HasForeignKey("BackupId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Target");
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationTableCount", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Verification.VerificationRun", null)
+                        .WithMany("Tables")
+                        .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -778,6 +1373,21 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Navigation("Locations");
 
                     b.Navigation("TableCounts");
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryRun", b =>
+                {
+                    b.Navigation("Steps");
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreRun", b =>
+                {
+                    b.Navigation("Tables");
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationRun", b =>
+                {
+                    b.Navigation("Tables");
                 });
 #pragma warning restore 612, 618
         }
