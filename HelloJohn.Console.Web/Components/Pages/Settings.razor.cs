@@ -19,7 +19,7 @@ public partial class Settings
     private Actor _actor = Actor.System;
     private IReadOnlyList<TargetSummary> _targets = [];
     private IReadOnlyList<StorageStoreRow> _stores = [];
-    private int _compression;
+    private string _compression = "";
     private string _retentionPolicy = "";
     private string _timeZone = "";
     private string _secretStoreKind = "";
