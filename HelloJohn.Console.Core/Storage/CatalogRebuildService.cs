@@ -13,8 +13,8 @@ namespace HelloJohn.Console.Core.Storage;
 /// restored from an old copy. It only adds: a backup the catalog already knows is left exactly as it is.</summary>
 /// <remarks>
 /// What a manifest cannot give back stays unknown: pins, verification history and who pressed the button (the record
-/// says "rebuilt from storage"). A backup's creation time is the one its file name encodes (to the second, UTC), which
-/// is what the original record held. A manifest whose target is not in the catalog creates that target with no
+/// says "rebuilt from storage"). A backup's creation time is the one its file name encodes (to the second, UTC), or its
+/// start time when it started within that second. A manifest whose target is not in the catalog creates that target with no
 /// connection (<see cref="TargetConnectionSource.Unset"/>) and paused schedules, so nothing runs against it until an
 /// administrator gives it its connection; its backups can still be listed and restored.
 /// </remarks>
@@ -257,9 +257,13 @@ public sealed class CatalogRebuildService(
         return target;
     }
 
-    /// <summary>The file name holds the creation time to the second; a name of another shape falls back to the start.</summary>
+    /// <summary>The file name holds the creation time to the second. A backup that started within that second gets
+    /// its start time instead, which keeps two backups of the same second in order; a name of another shape falls back
+    /// to the start.</summary>
     private static DateTimeOffset CreatedAtOf(BackupManifest manifest) =>
-        BackupNaming.TryParseTime(manifest.FileName) is { } named && named <= manifest.StartedAt ? named : manifest.StartedAt;
+        BackupNaming.TryParseTime(manifest.FileName) is { } named && named <= manifest.StartedAt && manifest.StartedAt >= named.AddSeconds(1)
+            ? named
+            : manifest.StartedAt;
 
     /// <summary>The manifest says the tier the backup was taken for; a copy found only in a weekly or monthly store says
     /// retention promoted it since.</summary>

@@ -184,6 +184,28 @@ public sealed class CatalogRebuildServiceTests(PostgresClusterFixture postgres, 
     }
 
     [Fact]
+    public async Task RebuildAsync_BackupsOfTheSameSecondOrALongQueue_GetCreationTimesThatKeepTheirOrder()
+    {
+        var real = await ManifestOfAsync((await TakeBackupsAsync(1))[0]);
+        var second = new DateTimeOffset(2020, 1, 5, 0, 0, 0, TimeSpan.Zero);
+        var first = real with { BackupId = Guid.NewGuid(), FileName = "hellojohn_20200105_000000.dump", StartedAt = second.AddMilliseconds(700), FinishedAt = second.AddSeconds(5) };
+        var sameSecond = real with { BackupId = Guid.NewGuid(), FileName = "hellojohn_20200105_000000_2.dump", StartedAt = second.AddMilliseconds(900), FinishedAt = second.AddSeconds(6) };
+        var queued = real with { BackupId = Guid.NewGuid(), FileName = "hellojohn_20200106_000000.dump", StartedAt = second.AddDays(1).AddMinutes(10), FinishedAt = second.AddDays(1).AddMinutes(11) };
+        foreach (var m in new[] { first, sameSecond, queued })
+        {
+            File.Copy(Path.Combine(_app.BackupDirectory, real.FileName), Path.Combine(_app.BackupDirectory, m.FileName));
+            await File.WriteAllBytesAsync(Path.Combine(_app.BackupDirectory, BackupManifest.KeyFor(m.FileName)), m.ToJsonBytes());
+        }
+
+        var report = await RebuildAsync(Admin);
+
+        var created = report.Recreated.ToDictionary(r => r.Id, r => r.CreatedAt);
+        Assert.Equal(second.AddMilliseconds(700), created[first.BackupId]);
+        Assert.Equal(second.AddMilliseconds(900), created[sameSecond.BackupId]);
+        Assert.Equal(second.AddDays(1), created[queued.BackupId]);
+    }
+
+    [Fact]
     public async Task RebuildAsync_AsOperator_IsRefusedAuditedAndScansNothing()
     {
         await TakeBackupsAsync(1);
