@@ -106,9 +106,15 @@ public sealed partial class BackupArchiveChecker(
                 {
                     await BackupCompression.DecompressAsync(path, archivePath, ct);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e)
                 {
+                    // A cancelled decompression leaves a partial 0600 file too; remove it either way.
                     await new CheckedArchive(archivePath, true, store.Name, manifest, 0).DisposeAsync();
+                    if (e is OperationCanceledException)
+                    {
+                        throw;
+                    }
+
                     throw new ArchiveCheckFailedException(ArchiveCheck.Archive, $"{key} could not be decompressed (zstd): {e.Message}.", e);
                 }
 

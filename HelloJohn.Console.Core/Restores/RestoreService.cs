@@ -459,16 +459,19 @@ public sealed class RestoreService(
         using var cleanup = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         try
         {
-            await using var conn = new NpgsqlConnection(connection.Unpooled().ConnectionString);
-            await conn.OpenAsync(cleanup.Token);
-            await ServerDatabases.DropAsync(conn, database, force: true, cleanup.Token);
-            return true;
+            if (await ServerDatabases.DropOwnAsync(connection, database, time, cleanup.Token) is not { } reason)
+            {
+                return true;
+            }
+
+            logger.LogWarning("Could not drop the half-restored {Database}: {Reason}", database, reason);
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
         {
             logger.LogWarning("Could not drop the half-restored {Database}: {Message}", database, e.Message);
-            return false;
         }
+
+        return false;
     }
 
     private async Task FailStaleRunsAsync(RestoreRun current)

@@ -40,6 +40,31 @@ public static class ServerDatabases
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Drops a database this console made (a verification's, a half-restored one), retrying while a session it
+    /// may not end holds it: autovacuum visits a freshly restored database, and DROP ... WITH (FORCE) refuses to end a
+    /// process of another role, while a plain DROP cancels autovacuum and waits. Null when it is gone, else why not.</summary>
+    public static async Task<string?> DropOwnAsync(NpgsqlConnectionStringBuilder server, string name, TimeProvider time, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var conn = new NpgsqlConnection(server.Unpooled().ConnectionString);
+                await conn.OpenAsync(ct);
+                await DropAsync(conn, name, force: attempt % 2 == 1, ct);
+                return null;
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.ObjectInUse or PostgresErrorCodes.InsufficientPrivilege && attempt < 6)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), time, ct);
+            }
+            catch (PostgresException e)
+            {
+                return e.MessageText;
+            }
+        }
+    }
+
     /// <summary>Databases whose name starts with <paramref name="prefix"/>, with how many sessions each has open.</summary>
     public static async Task<IReadOnlyList<(string Name, int Sessions)>> ListAsync(NpgsqlConnection conn, string prefix, CancellationToken ct)
     {

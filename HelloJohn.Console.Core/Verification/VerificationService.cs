@@ -224,10 +224,11 @@ public sealed class VerificationService(
             if (created && server is not null)
             {
                 await SetPhaseAsync(run, RestorePhase.CleaningUp);
-                run.DatabaseDropped = await DropAsync(server, run.DatabaseName!);
-                if (run.DatabaseDropped == false)
+                var notDropped = await DropAsync(server, run.DatabaseName!);
+                run.DatabaseDropped = notDropped is null;
+                if (notDropped is not null)
                 {
-                    failure = (failure is null ? "" : failure + " ") + $"The throw-away database {run.DatabaseName} could not be dropped; the next verification drops it.";
+                    failure = (failure is null ? "" : failure + " ") + $"The throw-away database {run.DatabaseName} could not be dropped ({notDropped}); the next verification drops it.";
                     status = status == VerificationStatus.Passed ? VerificationStatus.Failed : status;
                 }
             }
@@ -269,21 +270,48 @@ public sealed class VerificationService(
         }
     }
 
-    private async Task<bool> DropAsync(NpgsqlConnectionStringBuilder server, string database)
+    /// <summary>Drops the throw-away database; null when it is gone, else why it could not be dropped.</summary>
+    private async Task<string?> DropAsync(NpgsqlConnectionStringBuilder server, string database)
     {
         // Runs after success, failure and cancellation alike, so never with the run's token; bounded on its own.
         using var cleanup = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        string? reason;
         try
         {
-            await using var conn = new NpgsqlConnection(server.Unpooled().ConnectionString);
-            await conn.OpenAsync(cleanup.Token);
-            await ServerDatabases.DropAsync(conn, database, force: true, cleanup.Token);
-            return true;
+            reason = await ServerDatabases.DropOwnAsync(server, database, time, cleanup.Token);
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
         {
-            logger.LogWarning("Could not drop the verification database {Database}: {Message}", database, e.Message);
-            return false;
+            reason = e.Message;
+        }
+
+        if (reason is not null)
+        {
+            var who = await SessionsInAsync(server, database);
+            logger.LogWarning("Could not drop the verification database {Database}: {Reason} {Sessions}", database, reason, who);
+            reason += who is null ? "" : $"; connected: {who}";
+        }
+
+        return reason;
+    }
+
+    /// <summary>Who is connected to a database (roles and programs, never queries), to say what kept it from being dropped.</summary>
+    private static async Task<string?> SessionsInAsync(NpgsqlConnectionStringBuilder server, string database)
+    {
+        try
+        {
+            await using var conn = new NpgsqlConnection(server.Unpooled().ConnectionString);
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand(
+                "SELECT string_agg(coalesce(usename, '?') || ' (' || coalesce(nullif(application_name, ''), backend_type) || ')', ', ') FROM pg_stat_activity WHERE datname = $1", conn)
+            {
+                Parameters = { new() { Value = database } },
+            };
+            return await cmd.ExecuteScalarAsync() as string;
+        }
+        catch (NpgsqlException)
+        {
+            return null;
         }
     }
 

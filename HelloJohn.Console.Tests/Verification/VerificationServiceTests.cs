@@ -116,9 +116,9 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         var session = result.Tables.Single(t => t.Table == "hj_session");
         Assert.False(session.Matches);
         Assert.Equal(session.Actual + 1, session.Expected);
-        Assert.True(result.Tables.Where(t => t.Table != "hj_session").All(t => t.Matches));
+        Assert.All(result.Tables.Where(t => t.Table != "hj_session"), t => Assert.True(t.Matches, t.QualifiedName));
         Assert.NotNull(result.Run.DatabaseName);
-        Assert.True(result.Run.DatabaseDropped);
+        Assert.True(result.Run.DatabaseDropped, result.Run.Error);
         Assert.Empty(await postgres.DatabasesAsync(DatabaseNames.VerificationPrefix));
     }
 
