@@ -81,7 +81,7 @@ internal static class DatabaseHostSteps
         NewServerFacts facts;
         try
         {
-            facts = await NewServerProbe.InspectAsync(connection, ct);
+            facts = await NewServerProbe.InspectAsync(connection, ctx.Run.Provider, ct);
         }
         catch (RecoveryInputException e)
         {

@@ -41,7 +41,7 @@ public static class ProviderInstructions
         ],
         TargetProvider.Supabase =>
         [
-            new("Create a new Supabase project (Dashboard → New project). Its database already holds Supabase's own schemas (auth, storage…): the console will list them and ask you to confirm."),
+            new("Create a new Supabase project (Dashboard → New project). Its database already holds Supabase's own schemas (auth, storage, realtime…); the console does not count those as data, so the database still checks as empty."),
             new("Copy the direct connection string from Project Settings → Database → Connection string (port 5432, sslmode=require) and enter it below."),
         ],
         TargetProvider.AmazonRds =>

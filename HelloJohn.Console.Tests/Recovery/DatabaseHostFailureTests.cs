@@ -179,6 +179,31 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
     }
 
     [Fact]
+    public async Task NewServer_OnSupabase_DoesNotCountSupabasesOwnSchemasAsData()
+    {
+        var source = await postgres.CreateDemoDatabaseAsync(users: 50);
+        var targets = _app.Service<HelloJohn.Console.Core.Targets.TargetService>();
+        var supabaseTarget = await targets.AddStoredAsync("supabase", source.ConnectionString, null, HelloJohn.Console.Core.Targets.TargetProvider.Supabase, CancellationToken.None);
+        var newHost = await postgres.CreateDatabaseAsync("supa");
+        await using (var conn = new NpgsqlConnection(newHost.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid); CREATE SCHEMA storage; CREATE TABLE storage.objects (id uuid)", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var supabaseRun = await Recovery.StartAsync(Operator, new RecoveryStartRequest(RecoveryScenario.DatabaseHostFailure, supabaseTarget), CancellationToken.None);
+        var onSupabase = await Recovery.AdvanceAsync(Operator, supabaseRun, "new-server", Inputs(("connection", newHost.ConnectionString)), CancellationToken.None);
+        var selfManagedRun = await StartAsync();
+        var selfManaged = await Recovery.AdvanceAsync(Operator, selfManagedRun, "new-server", Inputs(("connection", newHost.ConnectionString)), CancellationToken.None);
+
+        Assert.Equal(RecoveryStepStatus.Passed, onSupabase.Status);
+        Assert.Contains("is empty", onSupabase.Message);
+        Assert.Equal(RecoveryStepStatus.Failed, selfManaged.Status);
+        Assert.Contains("it holds 2 table(s) (auth.users, storage.objects)", selfManaged.Message);
+    }
+
+    [Fact]
     public async Task NewServer_TheLiveDatabaseOrUnreadableText_IsRefusedWithNothingStored()
     {
         var runId = await StartAsync();
