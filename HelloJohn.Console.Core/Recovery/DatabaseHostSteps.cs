@@ -2,6 +2,7 @@ using System.Globalization;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Core.Targets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -81,7 +82,7 @@ internal static class DatabaseHostSteps
         NewServerFacts facts;
         try
         {
-            facts = await NewServerProbe.InspectAsync(connection, ct);
+            facts = await NewServerProbe.InspectAsync(connection, ctx.Run.Provider, ct);
         }
         catch (RecoveryInputException e)
         {
@@ -261,30 +262,34 @@ internal static class DatabaseHostSteps
     {
         var expected = await ExpectedCountsAsync(ctx, ct);
         IReadOnlyList<TableRowCount> actual;
-        await using (var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ctx.NewConnection().ConnectionString) { Pooling = false }.ConnectionString))
+        await using (var conn = new NpgsqlConnection(ctx.NewConnection().Unpooled().ConnectionString))
         {
             await conn.OpenAsync(ct);
             actual = await DatabaseInspector.CountRowsAsync(conn, ct);
         }
 
-        var byName = actual.ToDictionary(a => (a.Schema, a.Table), a => a.Rows);
-        var bad = new List<string>();
-        foreach (var e in expected)
+        // The provider's own schemas are not HelloJohn's; tables that were there before a confirmed restore are not the backup's.
+        var providerSchemas = NewServerProbe.ProviderSchemas(ctx.Run.Provider);
+        var inManifest = expected.Select(e => (e.Schema, e.Table)).ToHashSet();
+        var others = actual.Where(a => !providerSchemas.Contains(a.Schema) && !inManifest.Contains((a.Schema, a.Table))).ToList();
+        var compared = actual.Where(a => !providerSchemas.Contains(a.Schema) && (!ctx.Run.NonEmptyConfirmed || inManifest.Contains((a.Schema, a.Table))));
+        if (ctx.Run.NonEmptyConfirmed && others.Count > 0)
         {
-            var found = byName.TryGetValue((e.Schema, e.Table), out var rows);
-            var line = found ? $"{e.QualifiedName}: {rows:N0} rows, manifest {e.Rows:N0}" : $"{e.QualifiedName}: missing, manifest {e.Rows:N0}";
-            var ok = found && rows == e.Rows;
-            await ctx.LogAsync((ok ? "✓ " : "✗ ") + line, ok ? RecoveryLogLevel.Info : RecoveryLogLevel.Error);
-            if (!ok)
-            {
-                bad.Add(line);
-            }
+            await ctx.LogAsync($"Not compared: {others.Count} table(s) that are not in the backup and were in the database before ({string.Join(", ", others.Take(5).Select(o => o.QualifiedName))}).", RecoveryLogLevel.Warning);
+        }
+
+        // The same comparison as the restore feature's: every table of the manifest and of the database, paired.
+        var results = TableCountComparison.Compare(expected.Select(e => new ManifestTableCount(e.Schema, e.Table, e.Rows)), compared);
+        foreach (var r in results)
+        {
+            var line = $"{r.QualifiedName}: {(r.Actual is { } a ? $"{a:N0} rows" : "missing")}, manifest {(r.Expected is { } e ? $"{e:N0}" : "has no such table")}";
+            await ctx.LogAsync((r.Matches ? "✓ " : "✗ ") + line, r.Matches ? RecoveryLogLevel.Info : RecoveryLogLevel.Error);
         }
 
         var total = expected.Sum(e => e.Rows);
-        return bad.Count == 0
-            ? CheckOutcome.Pass($"All {expected.Count} tables match the manifest ({total.ToString("N0", CultureInfo.InvariantCulture)} rows).")
-            : CheckOutcome.Fail($"{bad.Count} table(s) differ from the manifest: {string.Join("; ", bad.Take(5))}. Do not point HelloJohn at this database; restore again or choose another backup.");
+        return TableCountComparison.DescribeMismatches(results) is { } mismatch
+            ? CheckOutcome.Fail($"The restored database differs from the manifest: {mismatch}. Do not point HelloJohn at it; restore again or choose another backup.")
+            : CheckOutcome.Pass($"All {expected.Count} tables match the manifest ({total.ToString("N0", CultureInfo.InvariantCulture)} rows).");
     }
 
     internal static async Task<IReadOnlyList<TableRowCount>> ExpectedCountsAsync(RecoveryStepContext ctx, CancellationToken ct)

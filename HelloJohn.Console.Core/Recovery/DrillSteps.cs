@@ -64,7 +64,7 @@ internal static class DrillSteps
 
     private static async Task<CheckOutcome> CheckScratchAsync(RecoveryStepContext ctx, CancellationToken ct)
     {
-        var facts = await NewServerProbe.InspectAsync(ctx.NewConnection(), ct);
+        var facts = await NewServerProbe.InspectAsync(ctx.NewConnection(), TargetProvider.SelfManaged, ct);
         return facts is { DatabaseExists: true, UserTables: 0 }
             ? CheckOutcome.Pass($"{ctx.Run.ScratchDatabase} exists and is empty (PostgreSQL {facts.ServerVersion}).")
             : CheckOutcome.Fail($"{ctx.Run.ScratchDatabase} is {(facts.DatabaseExists ? $"not empty ({facts.UserTables} tables)" : "missing")}. Nothing was restored.");

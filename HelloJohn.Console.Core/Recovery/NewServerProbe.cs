@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Targets;
 using Npgsql;
 
 namespace HelloJohn.Console.Core.Recovery;
@@ -18,7 +19,7 @@ public sealed record NewServerFacts(
 public static class NewServerProbe
 {
     private const string UserTablesSql = """
-        SELECT n.nspname || '.' || c.relname
+        SELECT n.nspname || '.' || c.relname, n.nspname
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -26,8 +27,24 @@ public static class NewServerProbe
         ORDER BY 1
         """;
 
-    public static async Task<NewServerFacts> InspectAsync(NpgsqlConnectionStringBuilder connection, CancellationToken ct)
+    /// <summary>Schemas a provider creates in every new database, which do not make it "not empty".</summary>
+    public static IReadOnlySet<string> ProviderSchemas(TargetProvider provider) => provider switch
     {
+        TargetProvider.Supabase => SupabaseSchemas,
+        _ => NoSchemas,
+    };
+
+    private static readonly HashSet<string> NoSchemas = [];
+
+    private static readonly HashSet<string> SupabaseSchemas =
+    [
+        "auth", "storage", "realtime", "extensions", "graphql", "graphql_public", "vault", "pgsodium", "pgsodium_masks",
+        "supabase_functions", "supabase_migrations", "net", "cron", "pgbouncer", "_realtime", "_analytics",
+    ];
+
+    public static async Task<NewServerFacts> InspectAsync(NpgsqlConnectionStringBuilder connection, TargetProvider provider, CancellationToken ct)
+    {
+        var ignored = ProviderSchemas(provider);
         var probe = new NpgsqlConnectionStringBuilder(connection.ConnectionString) { Pooling = false, Timeout = Math.Clamp(connection.Timeout, 3, 15) };
         try
         {
@@ -40,7 +57,10 @@ public static class NewServerProbe
             {
                 while (await reader.ReadAsync(ct))
                 {
-                    tables.Add(reader.GetString(0));
+                    if (!ignored.Contains(reader.GetString(1)))
+                    {
+                        tables.Add(reader.GetString(0));
+                    }
                 }
             }
 

@@ -157,7 +157,7 @@ internal static class PointInTimeSteps
         NewServerFacts facts;
         try
         {
-            facts = await NewServerProbe.InspectAsync(connection, ct);
+            facts = await NewServerProbe.InspectAsync(connection, ctx.Run.Provider, ct);
         }
         catch (RecoveryInputException e)
         {

@@ -41,7 +41,7 @@ public static class ProviderInstructions
         ],
         TargetProvider.Supabase =>
         [
-            new("Create a new Supabase project (Dashboard → New project). Its database already holds Supabase's own schemas (auth, storage…): the console will list them and ask you to confirm."),
+            new("Create a new Supabase project (Dashboard → New project). Its database already holds Supabase's own schemas (auth, storage, realtime…); the console does not count those as data, so the database still checks as empty."),
             new("Copy the direct connection string from Project Settings → Database → Connection string (port 5432, sslmode=require) and enter it below."),
         ],
         TargetProvider.AmazonRds =>
@@ -54,19 +54,26 @@ public static class ProviderInstructions
     };
 
     /// <summary>What the console runs in the restore step, for the record and for anyone who must do it by hand.</summary>
-    public static IReadOnlyList<InstructionBlock> RestoreByHand(TargetProvider provider, string fileName) => provider switch
+    public static IReadOnlyList<InstructionBlock> RestoreByHand(TargetProvider provider, string fileName)
     {
-        TargetProvider.DockerCompose =>
-        [
-            new("The console restores the backup itself. By hand, the same restore is:"),
-            new("", $"docker compose exec -T postgres pg_restore -U hellojohn -d hellojohn --no-owner --exit-on-error < ./backups/{fileName}"),
-        ],
-        _ =>
-        [
-            new("The console restores the backup itself. By hand, the same restore is:"),
-            new("", $"pg_restore --no-owner --exit-on-error --verbose --dbname=\"$NEW_DATABASE_URL\" {fileName}"),
-        ],
-    };
+        // A zstd backup holds the custom-format archive inside a zstd frame: unpack it first, as the console does.
+        var zstd = fileName.EndsWith(".zst", StringComparison.Ordinal);
+        var archive = zstd ? fileName[..^4] : fileName;
+        var unpack = zstd ? $"zstd -d --keep {fileName}\n" : "";
+        return provider switch
+        {
+            TargetProvider.DockerCompose =>
+            [
+                new("The console restores the backup itself. By hand, the same restore is:"),
+                new("", $"{unpack}docker compose exec -T postgres pg_restore -U hellojohn -d hellojohn --no-owner --exit-on-error < ./backups/{archive}"),
+            ],
+            _ =>
+            [
+                new("The console restores the backup itself. By hand, the same restore is:"),
+                new("", $"{unpack}pg_restore --no-owner --exit-on-error --verbose --dbname=\"$NEW_DATABASE_URL\" {archive}"),
+            ],
+        };
+    }
 
     public static IReadOnlyList<InstructionBlock> SetDatabaseUrl(TargetProvider provider) => provider switch
     {

@@ -176,6 +176,42 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
         var confirmed = await Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", newHost.ConnectionString), ("confirmNonEmpty", "true")), CancellationToken.None);
         Assert.Equal(RecoveryStepStatus.Passed, confirmed.Status);
         Assert.Contains("restoring over them was confirmed", confirmed.Message);
+
+        // Restored over it, the backup's tables match their manifest; the table that was there stays, uncompared.
+        var chosen = (await Recovery.GetBackupCandidatesAsync(runId, CancellationToken.None)).Single(c => c.IsDefault);
+        await Recovery.AdvanceAsync(Operator, runId, "choose-backup", Inputs(("backup", chosen.Id.ToString())), CancellationToken.None);
+        await Recovery.AdvanceAsync(Operator, runId, "restore", null, CancellationToken.None);
+        Assert.Equal(RecoveryStepStatus.Passed, (await _app.WaitForStepAsync(runId, "restore")).Status);
+        await Recovery.AdvanceAsync(Operator, runId, "verify", null, CancellationToken.None);
+        var verify = await _app.WaitForStepAsync(runId, "verify");
+        Assert.True(verify.Status == RecoveryStepStatus.Passed, verify.Message);
+        Assert.Equal(1, await postgres.CountAsync(newHost, "leftover"));
+        Assert.Contains((await _app.RunAsync(runId)).Log, l => l.Text.StartsWith("Not compared: 1 table(s)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task NewServer_OnSupabase_DoesNotCountSupabasesOwnSchemasAsData()
+    {
+        var source = await postgres.CreateDemoDatabaseAsync(users: 50);
+        var targets = _app.Service<HelloJohn.Console.Core.Targets.TargetService>();
+        var supabaseTarget = await targets.AddStoredAsync("supabase", source.ConnectionString, null, HelloJohn.Console.Core.Targets.TargetProvider.Supabase, CancellationToken.None);
+        var newHost = await postgres.CreateDatabaseAsync("supa");
+        await using (var conn = new NpgsqlConnection(newHost.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid); CREATE SCHEMA storage; CREATE TABLE storage.objects (id uuid)", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var supabaseRun = await Recovery.StartAsync(Operator, new RecoveryStartRequest(RecoveryScenario.DatabaseHostFailure, supabaseTarget), CancellationToken.None);
+        var onSupabase = await Recovery.AdvanceAsync(Operator, supabaseRun, "new-server", Inputs(("connection", newHost.ConnectionString)), CancellationToken.None);
+        var selfManagedRun = await StartAsync();
+        var selfManaged = await Recovery.AdvanceAsync(Operator, selfManagedRun, "new-server", Inputs(("connection", newHost.ConnectionString)), CancellationToken.None);
+
+        Assert.Equal(RecoveryStepStatus.Passed, onSupabase.Status);
+        Assert.Contains("is empty", onSupabase.Message);
+        Assert.Equal(RecoveryStepStatus.Failed, selfManaged.Status);
+        Assert.Contains("it holds 2 table(s) (auth.users, storage.objects)", selfManaged.Message);
     }
 
     [Fact]
@@ -234,7 +270,7 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
         var restore = await _app.WaitForStepAsync(runId, "restore");
 
         Assert.Equal(RecoveryStepStatus.Failed, restore.Status);
-        Assert.Contains("does not match its manifest", restore.Message);
+        Assert.Contains("The SHA-256 check failed", restore.Message);
         Assert.Contains("Nothing was restored", restore.Message);
         Assert.False(await HasTableAsync(newHost, "hj_user"));
         await Assert.ThrowsAsync<RecoveryRefusedException>(() => Recovery.AdvanceAsync(Operator, runId, "verify", null, CancellationToken.None));

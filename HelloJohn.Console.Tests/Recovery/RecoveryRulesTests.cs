@@ -85,6 +85,8 @@ public sealed class RecoveryRulesTests
 
         Assert.Contains("docker compose exec postgres createdb -U hellojohn hellojohn", All(ProviderInstructions.ProvisionDatabase(TargetProvider.DockerCompose)));
         Assert.Contains("docker compose exec -T postgres pg_restore", All(ProviderInstructions.RestoreByHand(TargetProvider.DockerCompose, "hellojohn_20240120_103000.dump")));
+        Assert.Contains("zstd -d --keep hellojohn_20240120_103000.dump.zst\npg_restore --no-owner --exit-on-error --verbose --dbname=\"$NEW_DATABASE_URL\" hellojohn_20240120_103000.dump",
+            All(ProviderInstructions.RestoreByHand(TargetProvider.SelfManaged, "hellojohn_20240120_103000.dump.zst")));
         Assert.Contains("docker compose up -d --force-recreate hellojohn", All(ProviderInstructions.RestartInstances(TargetProvider.DockerCompose)));
         Assert.Contains("aws rds restore-db-instance-to-point-in-time", All(ProviderInstructions.PointInTimeRestore(TargetProvider.AmazonRds, at, "UTC")));
         Assert.Contains("--restore-time 2024-01-20T10:30:00Z", All(ProviderInstructions.PointInTimeRestore(TargetProvider.AmazonRds, at, "UTC")));
