@@ -1,4 +1,5 @@
 using System.Globalization;
+using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Targets;
 
 namespace HelloJohn.Console.Core.Recovery;
@@ -54,19 +55,27 @@ public static class ProviderInstructions
     };
 
     /// <summary>What the console runs in the restore step, for the record and for anyone who must do it by hand.</summary>
-    public static IReadOnlyList<InstructionBlock> RestoreByHand(TargetProvider provider, string fileName) => provider switch
+    public static IReadOnlyList<InstructionBlock> RestoreByHand(TargetProvider provider, string fileName)
     {
-        TargetProvider.DockerCompose =>
-        [
-            new("The console restores the backup itself. By hand, the same restore is:"),
-            new("", $"docker compose exec -T postgres pg_restore -U hellojohn -d hellojohn --no-owner --exit-on-error < ./backups/{fileName}"),
-        ],
-        _ =>
-        [
-            new("The console restores the backup itself. By hand, the same restore is:"),
-            new("", $"pg_restore --no-owner --exit-on-error --verbose --dbname=\"$NEW_DATABASE_URL\" {fileName}"),
-        ],
-    };
+        // A zstd backup (.dump.zst) is unpacked first; pg_restore then reads the plain custom-format archive.
+        var zstd = fileName.EndsWith(BackupCompression.ZstdExtension, StringComparison.Ordinal);
+        var archive = zstd ? fileName[..^BackupCompression.ZstdExtension.Length] : fileName;
+        return provider switch
+        {
+            TargetProvider.DockerCompose =>
+            [
+                new("The console restores the backup itself. By hand, the same restore is:"),
+                new("", zstd
+                    ? $"zstd -dc ./backups/{fileName} | docker compose exec -T postgres pg_restore -U hellojohn -d hellojohn --no-owner --exit-on-error"
+                    : $"docker compose exec -T postgres pg_restore -U hellojohn -d hellojohn --no-owner --exit-on-error < ./backups/{fileName}"),
+            ],
+            _ =>
+            [
+                new("The console restores the backup itself. By hand, the same restore is:"),
+                new("", (zstd ? $"zstd -d {fileName}\n" : "") + $"pg_restore --no-owner --exit-on-error --verbose --dbname=\"$NEW_DATABASE_URL\" {archive}"),
+            ],
+        };
+    }
 
     public static IReadOnlyList<InstructionBlock> SetDatabaseUrl(TargetProvider provider) => provider switch
     {
