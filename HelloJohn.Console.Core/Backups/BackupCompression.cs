@@ -74,21 +74,30 @@ public readonly record struct BackupCompression(CompressionCodec Codec, int Leve
         Codec == CompressionCodec.Zstd ? new CompressionStream(destination, Level, leaveOpen: true) : new NonDisposingStream(destination);
 
     /// <summary>Writes the custom-format archive inside a zstd-compressed backup to <paramref name="archivePath"/>, the
-    /// seekable file <c>pg_restore -j</c> needs. The same as <c>zstd -d -o archivePath backupPath</c>.</summary>
+    /// seekable file <c>pg_restore -j</c> needs. The same as <c>zstd -d -o archivePath backupPath</c>. Nothing is left
+    /// at <paramref name="archivePath"/> when it fails.</summary>
     public static async Task DecompressAsync(string backupPath, string archivePath, CancellationToken ct)
     {
-        await using var source = new FileStream(backupPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        await using var zstd = new DecompressionStream(source);
-        await using var archive = new FileStream(archivePath, new FileStreamOptions
+        try
         {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            BufferSize = 1 << 16,
-            Options = FileOptions.Asynchronous,
-            // The archive holds the same password hashes as the backup: readable by the console's user only.
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
-        await zstd.CopyToAsync(archive, 1 << 20, ct);
+            await using var source = new FileStream(backupPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using var zstd = new DecompressionStream(source);
+            await using var archive = new FileStream(archivePath, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                BufferSize = 1 << 16,
+                Options = FileOptions.Asynchronous,
+                // The archive holds the same password hashes as the backup: readable by the console's user only.
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            await zstd.CopyToAsync(archive, 1 << 20, ct);
+        }
+        catch
+        {
+            File.Delete(archivePath);
+            throw;
+        }
     }
 
     /// <summary>Lets pg_dump's output be disposed uniformly without closing the fan-out stream under it.</summary>

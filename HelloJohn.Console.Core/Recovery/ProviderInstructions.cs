@@ -1,4 +1,5 @@
 using System.Globalization;
+using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Targets;
 
 namespace HelloJohn.Console.Core.Recovery;
@@ -56,16 +57,18 @@ public static class ProviderInstructions
     /// <summary>What the console runs in the restore step, for the record and for anyone who must do it by hand.</summary>
     public static IReadOnlyList<InstructionBlock> RestoreByHand(TargetProvider provider, string fileName)
     {
-        // A zstd backup holds the custom-format archive inside a zstd frame: unpack it first, as the console does.
-        var zstd = fileName.EndsWith(".zst", StringComparison.Ordinal);
-        var archive = zstd ? fileName[..^4] : fileName;
+        // A zstd backup (.dump.zst) is unpacked first; pg_restore then reads the plain custom-format archive.
+        var zstd = fileName.EndsWith(BackupCompression.ZstdExtension, StringComparison.Ordinal);
+        var archive = zstd ? fileName[..^BackupCompression.ZstdExtension.Length] : fileName;
         var unpack = zstd ? $"zstd -d --keep {fileName}\n" : "";
         return provider switch
         {
             TargetProvider.DockerCompose =>
             [
                 new("The console restores the backup itself. By hand, the same restore is:"),
-                new("", $"{unpack}docker compose exec -T postgres pg_restore -U hellojohn -d hellojohn --no-owner --exit-on-error < ./backups/{archive}"),
+                new("", zstd
+                    ? $"zstd -dc ./backups/{fileName} | docker compose exec -T postgres pg_restore -U hellojohn -d hellojohn --no-owner --exit-on-error"
+                    : $"docker compose exec -T postgres pg_restore -U hellojohn -d hellojohn --no-owner --exit-on-error < ./backups/{fileName}"),
             ],
             _ =>
             [

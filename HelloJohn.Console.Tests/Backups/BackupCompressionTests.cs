@@ -80,6 +80,12 @@ public sealed class BackupCompressionTests
     public void FileNameFor_ZstdExtension_EndsInDumpZst() =>
         Assert.Equal("hellojohn_20240120_103000_2.dump.zst", BackupNaming.FileNameFor(new DateTimeOffset(2024, 1, 20, 10, 30, 0, TimeSpan.Zero), "2", ".dump.zst"));
 
+    [Theory]
+    [InlineData(TargetProvider.SelfManaged, "zstd -d --keep hellojohn_20240120_103000.dump.zst\npg_restore --no-owner --exit-on-error --verbose --dbname=\"$NEW_DATABASE_URL\" hellojohn_20240120_103000.dump")]
+    [InlineData(TargetProvider.DockerCompose, "zstd -dc ./backups/hellojohn_20240120_103000.dump.zst | docker compose exec -T postgres pg_restore")]
+    public void RestoreByHand_ZstdBackup_UnpacksBeforePgRestore(TargetProvider provider, string expected) =>
+        Assert.Contains(expected, string.Join("\n", Core.Recovery.ProviderInstructions.RestoreByHand(provider, "hellojohn_20240120_103000.dump.zst").Select(b => b.Command)));
+
     [Fact]
     public async Task DecompressAsync_NotAZstdFile_ThrowsAndLeavesNoFileBehind()
     {
@@ -91,6 +97,7 @@ public sealed class BackupCompressionTests
             var archive = Path.Combine(folder.FullName, "out.dump");
 
             await Assert.ThrowsAnyAsync<Exception>(() => BackupCompression.DecompressAsync(source, archive, CancellationToken.None));
+            Assert.False(File.Exists(archive));
         }
         finally
         {

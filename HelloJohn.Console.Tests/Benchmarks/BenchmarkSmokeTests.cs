@@ -67,7 +67,7 @@ public sealed class BenchmarkSmokeTests(PostgresClusterFixture postgres)
         Assert.All(verification, c => Assert.True(c.ToolPeakRss > 0, $"{c.Case}: pg_restore's memory was not seen"));
 
         var ui = report.Cases.Where(c => c.Group == BenchmarkGroups.Ui).ToList();
-        Assert.Equal(["Backups page, first page (BackupService.QueryAsync)", "Dashboard (DashboardService.GetAsync)"], ui.Select(c => c.Case));
+        Assert.Equal(["Backups page, first page (BackupService.QueryAsync + verification badges)", "Dashboard (DashboardService.GetAsync)"], ui.Select(c => c.Case));
         Assert.All(ui, c => Assert.Equal(2, c.Runs));
 
         var table = report.Render();

@@ -8,6 +8,7 @@ using HelloJohn.Console.Core.Dashboard;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Core.Verification;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -42,7 +43,8 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
                 new("quarter", small.Users, small.Rows["hj_session"], small.DatabaseBytes, small.Duration),
             };
 
-            await using var console = await ConsoleUnderTest.StartAsync(consoleDb, target, Path.Combine(work, "console"), ct: ct);
+            await using var console = await ConsoleUnderTest.StartAsync(consoleDb, target, Path.Combine(work, "console"),
+                new Dictionary<string, string?> { ["Verification:Jobs"] = settings.RestoreJobs.ToString(CultureInfo.InvariantCulture) }, ct);
             var targetId = await console.DefaultTargetAsync(ct);
             var quarterId = await console.Service<TargetService>().AddStoredAsync("bench-quarter", quarter.ConnectionString, null, TargetProvider.SelfManaged, ct);
 
@@ -53,8 +55,8 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
             // The first backup in a process pays for JIT compilation; a console that runs nightly has paid it long ago.
             await console.BackupAsync(quarterId, ct);
 
-            var (backupCases, memoryCases, recipeDump, consoleBackup, consoleDefault) = await RunBackupsAsync(console, target, targetId, quarterId, dumps, ct);
-            var verificationCases = await RunVerificationsAsync(target, recipeDump, consoleBackup, dumps, ct);
+            var (backupCases, memoryCases, recipeDump, consoleBackupId, consoleDefault) = await RunBackupsAsync(console, target, targetId, quarterId, dumps, ct);
+            var verificationCases = await RunVerificationsAsync(console, target, recipeDump, consoleBackupId, ct);
             var uiCases = await RunCatalogAsync(console, consoleDb, targetId, ct);
             machine = machine with { LoadAverages = $"at start {loadAtStart}, at end {LoadAverage()}" };
             return new BenchmarkReport(machine, databases, consoleDefault, [.. backupCases, .. memoryCases, .. verificationCases, .. uiCases], _notes);
@@ -63,14 +65,14 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
         {
             NpgsqlConnection.ClearAllPools();
             await DropDatabasesAsync(created);
-            if (ownWork)
+            if (ownWork && Directory.Exists(work))
             {
                 Directory.Delete(work, recursive: true);
             }
         }
     }
 
-    private async Task<(List<CaseSummary> Backup, List<CaseSummary> Memory, string RecipeDump, string ConsoleBackup, string ConsoleDefault)> RunBackupsAsync(
+    private async Task<(List<CaseSummary> Backup, List<CaseSummary> Memory, string RecipeDump, Guid ConsoleBackupId, string ConsoleDefault)> RunBackupsAsync(
         ConsoleUnderTest console, NpgsqlConnectionStringBuilder target, Guid targetId, Guid quarterId, string dumps, CancellationToken ct)
     {
         var cases = new List<(string Name, Func<int, Task<RunSample>> Run)>();
@@ -89,7 +91,7 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
         var samples = cases.ToDictionary(c => c.Name, _ => new List<RunSample>());
         var consoleSamples = new List<RunSample>();
         var quarterSamples = new List<RunSample>();
-        string? consoleFile = null;
+        Guid? consoleBackupId = null;
         string? consoleCompression = null;
         for (var rep = 1; rep <= settings.Reps; rep++)
         {
@@ -106,7 +108,7 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
 
             var (sample, details) = await ConsoleBackupAsync(console, targetId, ct);
             consoleSamples.Add(sample);
-            consoleFile = console.LocalPathOf(details.Backup.FileName);
+            consoleBackupId = details.Backup.Id;
             consoleCompression = details.Compression;
             var (quarterSample, _) = await ConsoleBackupAsync(console, quarterId, ct);
             quarterSamples.Add(quarterSample);
@@ -127,7 +129,7 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
             await DumpCases.PgDumpToFileAsync(runner, target, recipeLevel, recipe, ct);
         }
 
-        return (backup, memory, recipe, consoleFile!, consoleCompression!);
+        return (backup, memory, recipe, consoleBackupId!.Value, consoleCompression!);
     }
 
     private static async Task<(RunSample, BackupDetails)> ConsoleBackupAsync(ConsoleUnderTest console, Guid targetId, CancellationToken ct)
@@ -141,15 +143,15 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
         return (new RunSample(wall, self + children, details.Backup.SizeBytes, peak, sampler.PeakOf("pg_dump")), details);
     }
 
-    private async Task<List<CaseSummary>> RunVerificationsAsync(NpgsqlConnectionStringBuilder target, string recipeDump, string consoleBackup, string scratch, CancellationToken ct)
+    private async Task<List<CaseSummary>> RunVerificationsAsync(ConsoleUnderTest console, NpgsqlConnectionStringBuilder target, string recipeDump, Guid consoleBackupId, CancellationToken ct)
     {
         var jobs = settings.RestoreJobs;
         var cases = new List<(string Name, Func<Task<RunSample>> Run)>
         {
             ("documented verify script (createdb, pg_restore, 2× count(*), dropdb) on the -Z9 dump", () => VerificationCases.DocumentedScriptAsync(runner, target, recipeDump, null, ct)),
             ($"documented verify script with pg_restore -j {jobs}", () => VerificationCases.DocumentedScriptAsync(runner, target, recipeDump, jobs, ct)),
-            ($"console verification (checks, pg_restore -j {jobs}, count every table, drop) of its own backup",
-                () => ConsoleVerificationCase.RunAsync(runner, target, consoleBackup, jobs, scratch, ct)),
+            ($"console verification (VerificationService: checks, pg_restore -j {jobs}, count every table, drop) of its own backup",
+                () => ConsoleVerificationAsync(console, consoleBackupId, ct)),
         };
         var samples = cases.ToDictionary(c => c.Name, _ => new List<RunSample>());
         for (var rep = 1; rep <= settings.EffectiveVerificationReps; rep++)
@@ -164,17 +166,33 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
         return [.. cases.Select(c => new CaseSummary(BenchmarkGroups.Verification, c.Name, samples[c.Name]))];
     }
 
+    private static async Task<RunSample> ConsoleVerificationAsync(ConsoleUnderTest console, Guid backupId, CancellationToken ct)
+    {
+        await using var sampler = new ChildPeakRssSampler();
+        var clock = RunClock.Start();
+        var details = await console.Service<VerificationService>().VerifyAsync(ConsoleUnderTest.Operator, backupId, ct);
+        var (wall, self, children) = clock.Stop();
+        if (details.Run.Status != VerificationStatus.Passed)
+        {
+            throw new InvalidOperationException($"The console's verification of its own backup did not pass ({details.Run.Error}); the benchmark's figures are not valid.");
+        }
+
+        return new RunSample(wall, self + children, ToolPeakRssBytes: sampler.PeakOf("pg_restore"));
+    }
+
     private async Task<List<CaseSummary>> RunCatalogAsync(ConsoleUnderTest console, NpgsqlConnectionStringBuilder consoleDb, Guid targetId, CancellationToken ct)
     {
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Seeding the catalog with {settings.CatalogBackups:N0} backups…"));
-        await CatalogCases.SeedBackupsAsync(console.Service<IDbContextFactory<ConsoleDbContext>>(), consoleDb, targetId, settings.CatalogBackups, ct);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Seeding the catalog with {settings.CatalogBackups:N0} backups and {settings.CatalogVerifications:N0} verification runs…"));
+        var dbFactory = console.Service<IDbContextFactory<ConsoleDbContext>>();
+        var seeded = await CatalogCases.SeedBackupsAsync(dbFactory, consoleDb, targetId, settings.CatalogBackups, ct);
+        await CatalogCases.SeedVerificationRunsAsync(dbFactory, consoleDb, targetId, seeded, settings.CatalogVerifications, ct);
         _notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"UI figures are the Core service calls behind the pages, in process, on a catalog of {settings.CatalogBackups:N0} backup records; verification runs are not seeded because the Verification feature is not on this branch yet ({settings.CatalogVerifications:N0} were asked for)."));
-        var page = await CatalogCases.TimeBackupsPageAsync(console.Service<BackupService>(), settings.UiReps, ct);
+            $"UI figures are the Core service calls behind the pages, in process: the Backups grid's first page (QueryAsync, then the verification badges of its rows) and the Dashboard, on a catalog of {settings.CatalogBackups:N0} backup records (one every 30 minutes; the last two weeks succeeded, older ones expired, 5% failed, 1% cancelled) and {settings.CatalogVerifications:N0} verification runs."));
+        var page = await CatalogCases.TimeBackupsPageAsync(console.Service<BackupService>(), console.Service<VerificationService>(), settings.UiReps, ct);
         var dashboard = await CatalogCases.TimeDashboardAsync(console.Service<DashboardService>(), settings.UiReps, ct);
         return
         [
-            new(BenchmarkGroups.Ui, "Backups page, first page (BackupService.QueryAsync)", page),
+            new(BenchmarkGroups.Ui, "Backups page, first page (BackupService.QueryAsync + verification badges)", page),
             new(BenchmarkGroups.Ui, "Dashboard (DashboardService.GetAsync)", dashboard),
         ];
     }
@@ -187,14 +205,42 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
         return cluster.ConnectionFor(name, name, password);
     }
 
+    /// <summary>Drops the run's databases and roles, and any database a role still owns (a verification database a
+    /// failed case left behind). Never throws: a failure here must not hide the one that ended the run.</summary>
     private async Task DropDatabasesAsync(IEnumerable<string> names)
     {
-        await using var conn = new NpgsqlConnection(cluster.ConnectionFor("postgres").ConnectionString);
-        await conn.OpenAsync();
-        foreach (var name in names)
+        try
         {
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {LocalPostgresCluster.QuoteIdent(name)} WITH (FORCE); DROP ROLE IF EXISTS {LocalPostgresCluster.QuoteIdent(name)}", conn);
-            await drop.ExecuteNonQueryAsync();
+            await using var conn = new NpgsqlConnection(cluster.ConnectionFor("postgres").ConnectionString);
+            await conn.OpenAsync();
+            foreach (var name in names)
+            {
+                var owned = new List<string>();
+                await using (var list = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = $1)", conn)
+                {
+                    Parameters = { new() { Value = name } },
+                })
+                await using (var reader = await list.ExecuteReaderAsync())
+                {
+                    while (await reader.ReadAsync())
+                    {
+                        owned.Add(reader.GetString(0));
+                    }
+                }
+
+                foreach (var database in owned.Append(name).Distinct(StringComparer.Ordinal))
+                {
+                    await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {LocalPostgresCluster.QuoteIdent(database)} WITH (FORCE)", conn);
+                    await drop.ExecuteNonQueryAsync();
+                }
+
+                await using var dropRole = new NpgsqlCommand($"DROP ROLE IF EXISTS {LocalPostgresCluster.QuoteIdent(name)}", conn);
+                await dropRole.ExecuteNonQueryAsync();
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            log.WriteLine($"Could not remove every database the benchmark created ({e.Message}); they are in the cluster at {cluster.Root}.");
         }
     }
 

@@ -2,11 +2,15 @@ using HelloJohn.Console.Bench.Measurement;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Dashboard;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Verification;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Npgsql;
 
 namespace HelloJohn.Console.Bench.Cases;
+
+public sealed record SeededBackup(Guid Id, string FileName, DateTimeOffset CreatedAt, BackupStatus Status);
 
 /// <summary>A catalog the size of years of backups, and the time the pages' service calls take on it.</summary>
 public static class CatalogCases
@@ -14,7 +18,7 @@ public static class CatalogCases
     /// <summary>Adds <paramref name="count"/> backup records of <paramref name="targetId"/>, one every 30 minutes back from
     /// now: the last two weeks succeeded, older ones expired by retention, 5% failed and 1% cancelled throughout. Column
     /// names come from the EF model, so the seed follows the schema.</summary>
-    public static async Task SeedBackupsAsync(IDbContextFactory<ConsoleDbContext> dbFactory, NpgsqlConnectionStringBuilder consoleDb, Guid targetId, int count, CancellationToken ct)
+    public static async Task<IReadOnlyList<SeededBackup>> SeedBackupsAsync(IDbContextFactory<ConsoleDbContext> dbFactory, NpgsqlConnectionStringBuilder consoleDb, Guid targetId, int count, CancellationToken ct)
     {
         string table;
         string[] columns;
@@ -41,6 +45,7 @@ public static class CatalogCases
         var newest = DateTimeOffset.UtcNow.AddHours(-1);
         var random = new Random(8);
         var sha = new byte[32];
+        var seeded = new List<SeededBackup>(count);
         await using (var writer = await conn.BeginBinaryImportAsync($"COPY {table} ({string.Join(", ", columns)}) FROM STDIN (FORMAT BINARY)", ct))
         {
             for (var i = 0; i < count; i++)
@@ -58,10 +63,13 @@ public static class CatalogCases
                 var finished = status == BackupStatus.Succeeded || status == BackupStatus.Expired;
                 var size = 150_000_000L + random.Next(60_000_000);
                 random.NextBytes(sha);
+                var id = Guid.NewGuid();
+                var fileName = BackupNaming.FileNameFor(created, extension: BackupCompression.Default.FileExtension);
+                seeded.Add(new SeededBackup(id, fileName, created, status));
                 await writer.StartRowAsync(ct);
-                await writer.WriteAsync(Guid.NewGuid(), ct);
+                await writer.WriteAsync(id, ct);
                 await writer.WriteAsync(targetId, ct);
-                await writer.WriteAsync(BackupNaming.FileNameFor(created), ct);
+                await writer.WriteAsync(fileName, ct);
                 await writer.WriteAsync(status.ToString(), ct);
                 await writer.WriteAsync((i % 48 == 0 ? BackupTrigger.Manual : BackupTrigger.Scheduled).ToString(), ct);
                 await writer.WriteAsync(i % 48 == 0 ? "operator@example.test" : "system", ct);
@@ -83,10 +91,78 @@ public static class CatalogCases
 
         await using var analyze = new NpgsqlCommand($"ANALYZE {table}", conn);
         await analyze.ExecuteNonQueryAsync(ct);
+        return seeded;
     }
 
-    /// <summary>Calls the Backups page's first-page query <paramref name="reps"/> times after a warm-up.</summary>
-    public static Task<IReadOnlyList<RunSample>> TimeBackupsPageAsync(BackupService backups, int reps, CancellationToken ct) =>
+    /// <summary>Adds <paramref name="count"/> verification runs, spread evenly over the finished seeded backups (the
+    /// newest included), 95% passed, 5% failed.</summary>
+    public static async Task SeedVerificationRunsAsync(IDbContextFactory<ConsoleDbContext> dbFactory, NpgsqlConnectionStringBuilder consoleDb, Guid targetId,
+        IReadOnlyList<SeededBackup> backups, int count, CancellationToken ct)
+    {
+        var finished = backups.Where(b => b.Status is BackupStatus.Succeeded or BackupStatus.Expired).ToList();
+        if (finished.Count == 0 || count == 0)
+        {
+            return;
+        }
+
+        string table;
+        string[] columns;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var entity = db.Model.FindEntityType(typeof(VerificationRun))!;
+            var store = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+            table = Quote(entity.GetTableName()!);
+            columns =
+            [
+                .. new[]
+                {
+                    nameof(VerificationRun.Id), nameof(VerificationRun.BackupId), nameof(VerificationRun.BackupFileName), nameof(VerificationRun.TargetId),
+                    nameof(VerificationRun.DatabaseName), nameof(VerificationRun.Status), nameof(VerificationRun.Trigger), nameof(VerificationRun.Phase),
+                    nameof(VerificationRun.RequestedBy), nameof(VerificationRun.CreatedAt), nameof(VerificationRun.StartedAt), nameof(VerificationRun.FinishedAt),
+                    nameof(VerificationRun.Jobs), nameof(VerificationRun.RowsCounted), nameof(VerificationRun.Error), nameof(VerificationRun.DatabaseDropped),
+                }.Select(p => Quote(entity.FindProperty(p)!.GetColumnName(store)!)),
+            ];
+        }
+
+        await using var conn = new NpgsqlConnection(consoleDb.ConnectionString);
+        await conn.OpenAsync(ct);
+        var random = new Random(10);
+        await using (var writer = await conn.BeginBinaryImportAsync($"COPY {table} ({string.Join(", ", columns)}) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var backup = finished[(int)((long)i * finished.Count / count)];
+                var passed = i == 0 || random.Next(100) >= 5;
+                var started = backup.CreatedAt.AddHours(1);
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(Guid.NewGuid(), ct);
+                await writer.WriteAsync(backup.Id, ct);
+                await writer.WriteAsync(backup.FileName, ct);
+                await writer.WriteAsync(targetId, ct);
+                await writer.WriteAsync($"hellojohn_verify_{started.ToUnixTimeSeconds()}", ct);
+                await writer.WriteAsync((passed ? VerificationStatus.Passed : VerificationStatus.Failed).ToString(), ct);
+                await writer.WriteAsync(VerificationTrigger.Scheduled.ToString(), ct);
+                await writer.WriteAsync(RestorePhase.Done.ToString(), ct);
+                await writer.WriteAsync("system", ct);
+                await writer.WriteAsync(started, ct);
+                await writer.WriteAsync(started, ct);
+                await writer.WriteAsync(started.AddSeconds(20 + random.Next(10)), ct);
+                await writer.WriteAsync(2, ct);
+                await writer.WriteAsync(5_250_000L, ct);
+                await WriteNullableAsync<string>(writer, passed ? null : "hellojohn_x.dump restored, but its row counts differ from the manifest: hj_session 3,000,000 expected, 2,999,998 found.", ct);
+                await writer.WriteAsync(true, ct);
+            }
+
+            await writer.CompleteAsync(ct);
+        }
+
+        await using var analyze = new NpgsqlCommand($"ANALYZE {table}", conn);
+        await analyze.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The Backups page's first page, as its grid loads it: the page of records, then the verification badges
+    /// of those records. Called <paramref name="reps"/> times after a warm-up.</summary>
+    public static Task<IReadOnlyList<RunSample>> TimeBackupsPageAsync(BackupService backups, VerificationService verifications, int reps, CancellationToken ct) =>
         TimeAsync(async () =>
         {
             var page = await backups.QueryAsync(new BackupQuery(), ct);
@@ -94,6 +170,8 @@ public static class CatalogCases
             {
                 throw new InvalidOperationException("The Backups page query returned nothing from a seeded catalog; the figure would be meaningless.");
             }
+
+            await verifications.LatestForBackupsAsync([.. page.Items.Select(i => i.Id)], ct);
         }, reps);
 
     public static Task<IReadOnlyList<RunSample>> TimeDashboardAsync(DashboardService dashboard, int reps, CancellationToken ct) =>

@@ -1,7 +1,6 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Hosting;
 using HelloJohn.Console.Core.Security;
-using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Core.Targets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,10 +56,6 @@ public sealed class ConsoleUnderTest(IHost host, string dataDirectory) : IAsyncD
 
     public async Task<Guid> DefaultTargetAsync(CancellationToken ct) =>
         (await Service<TargetService>().GetDefaultAsync(ct))?.Id ?? throw new InvalidOperationException("The console did not register its target at start.");
-
-    /// <summary>Where the local store keeps <paramref name="fileName"/>.</summary>
-    public string LocalPathOf(string fileName) =>
-        Service<IBackupStoreRegistry>().All.OfType<LocalDiskBackupStore>().First().PathOf(fileName);
 
     public async Task<BackupDetails> BackupAsync(Guid targetId, CancellationToken ct)
     {
