@@ -14,7 +14,8 @@ public sealed partial class VerificationPage(IPage page)
     public async Task OpenAsync()
     {
         await page.GetByRole(AriaRole.Link, new() { Name = "Verification", Exact = true }).ClickAsync();
-        await Assertions.Expect(BackupPicker).ToBeEnabledAsync();
+        // The first page of a session waits for its circuit to start, which takes a while on a busy machine.
+        await Assertions.Expect(BackupPicker).ToBeEnabledAsync(new() { Timeout = 30_000 });
     }
 
     /// <summary>Chooses the backup in the picker and presses Verify now.</summary>
