@@ -41,6 +41,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
         new("/restores", Access.AnyRole),
         new("/verification", Access.AnyRole),
         new("/recovery", Access.AnyRole),
+        new("/recovery/{RunId:guid}", Access.AnyRole, Path: "/recovery/00000000-0000-0000-0000-000000000000"),
         new("/keys", Access.AnyRole),
         new("/schedules", Access.AnyRole),
         new("/history", Access.AnyRole),

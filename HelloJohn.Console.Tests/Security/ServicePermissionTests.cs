@@ -66,6 +66,18 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
     {
         ["IAuditLog.RecordAsync"] = "writes down who did something; the caller has already been checked",
         ["FirstAdminSetup.CreateFirstAdminAsync"] = "runs before anyone can sign in; guarded by 'no administrator exists' under a lock (SetupTests)",
+        // Guarded with Actor.Demand; their refusals are tested in their own capability's tests, not yet as rows here.
+        ["VerificationService.RequestAsync"] = "VerifyBackup; refusals in Tests/Verification",
+        ["VerificationService.VerifyAsync"] = "VerifyBackup; refusals in Tests/Verification",
+        ["RestoreService.RequestAsync"] = "RestoreToNewDatabase / RestoreInPlace; Viewer and Operator refusals in Tests/Restores",
+        ["RestoreService.RestoreAsync"] = "RestoreToNewDatabase / RestoreInPlace; Viewer and Operator refusals in Tests/Restores",
+        ["CatalogRebuildService.RebuildAsync"] = "ManageStorage; Operator refusal in Tests/Storage/CatalogRebuildServiceTests",
+        ["RecoveryService.StartAsync"] = "RunRecoveryWizard; refusals in Tests/Recovery",
+        ["RecoveryService.AdvanceAsync"] = "RunRecoveryWizard; refusals in Tests/Recovery",
+        ["RecoveryService.MarkDoneAsync"] = "RunRecoveryWizard; refusals in Tests/Recovery",
+        ["RecoveryService.AbandonAsync"] = "RunRecoveryWizard; refusals in Tests/Recovery",
+        ["RecoveryService.RevealNewDatabaseUrlAsync"] = "RunRecoveryWizard; refusals in Tests/Recovery",
+        ["BackupService.PinAsync"] = "PinBackup; refusal in Tests/Backups/BackupPinTests",
     };
 
     [Fact]
