@@ -135,6 +135,8 @@ public sealed class RetentionService(
 
             await db.SaveChangesAsync(ct);
             errors.AddRange(problems);
+            logger.LogInformation("Retention for target {Target}: {FileName} {Outcome}. {Explanation}", target, record.FileName,
+                problems.Count == 0 ? "expired" : "could not be expired", decision.Explanation);
             await audit.RecordAsync(actor, AuditActions.BackupDeleted, $"{target}/{record.FileName}", problems.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
                 problems.Count == 0 ? $"Expired by retention: {decision.Explanation}" : string.Join(" ", problems), ct);
         }

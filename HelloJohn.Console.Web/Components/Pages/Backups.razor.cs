@@ -96,8 +96,9 @@ public partial class Backups
         _error = null;
         try
         {
-            await BackupsService.RequestAsync(_actor, null, BackupTrigger.Manual, CancellationToken.None);
-            Snackbar.Add("Backup queued.", Severity.Info);
+            var id = await BackupsService.RequestAsync(_actor, null, BackupTrigger.Manual, CancellationToken.None);
+            var queued = await BackupsService.GetAsync(id, CancellationToken.None);
+            Snackbar.Add($"Backup {queued?.Backup.FileName} queued.", Severity.Info);
             await ReloadGridAsync();
         }
         catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException)

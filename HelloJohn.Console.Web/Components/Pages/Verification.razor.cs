@@ -38,8 +38,25 @@ public partial class Verification
         _canVerify = _actor.Has(ConsolePermission.VerifyBackup);
         if (_canVerify)
         {
-            _backups = await Restores.ListRestorableAsync(100, CancellationToken.None);
-            _selectedBackup = BackupId is { } id && _backups.Any(b => b.Id == id) ? id : _backups.FirstOrDefault()?.Id;
+            await LoadBackupsAsync();
+        }
+    }
+
+    private async Task LoadBackupsAsync()
+    {
+        _backups = await Restores.ListRestorableAsync(100, CancellationToken.None);
+        _selectedBackup = _selectedBackup is { } chosen && _backups.Any(b => b.Id == chosen) ? chosen
+            : BackupId is { } id && _backups.Any(b => b.Id == id) ? id
+            : _backups.FirstOrDefault()?.Id;
+    }
+
+    /// <summary>Backups come and go while the page is open (new ones finish, retention expires old ones): the list is
+    /// read again each time it is opened, so it never offers a backup that is gone.</summary>
+    private async Task OnPickerOpenChangedAsync(bool open)
+    {
+        if (open)
+        {
+            await LoadBackupsAsync();
         }
     }
 
@@ -83,6 +100,8 @@ public partial class Verification
         catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException)
         {
             _error = e.Message;
+            // The choice may have expired since the list was read: offer what is there now.
+            await LoadBackupsAsync();
         }
         finally
         {

@@ -15,10 +15,9 @@ public sealed class BackUpNowTests(ConsoleServerFixture server)
         await app.SignInAsync(ConsoleServerFixture.AdminEmail, ConsoleServerFixture.AdminPassword);
         await app.OpenAsync("Backups");
 
-        await app.BackupNowButton.ClickAsync();
-        await Assertions.Expect(app.FirstRowStatus).ToHaveTextAsync("succeeded", new() { Timeout = 60_000 });
+        var fileName = await app.BackUpNowAndWaitAsync();
         var firstRow = app.BackupRows.First;
-        await Assertions.Expect(firstRow).ToContainTextAsync("hellojohn_");
+        await Assertions.Expect(firstRow).ToContainTextAsync(fileName);
         await Assertions.Expect(firstRow).ToContainTextAsync("manual");
 
         // Expanding the row shows the per-table counts taken in the dump's snapshot.

@@ -128,6 +128,8 @@ public sealed class ConsoleServerFixture : IAsyncLifetime
         }
 
         StopLeftoverCluster();
+        // The console's own log, kept beside the screenshots for reading after a failed run.
+        await File.WriteAllTextAsync(Path.Combine(ScreenshotDirectory, "console-server.log"), ServerOutput);
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

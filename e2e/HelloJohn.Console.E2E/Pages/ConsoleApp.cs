@@ -1,9 +1,10 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace HelloJohn.Console.E2E.Pages;
 
 /// <summary>What a person does in the console, located by role and label as they would find it.</summary>
-public sealed class ConsoleApp(IPage page)
+public sealed partial class ConsoleApp(IPage page)
 {
     public IPage Page => page;
 
@@ -14,11 +15,17 @@ public sealed class ConsoleApp(IPage page)
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal));
+        await WaitUntilLiveAsync();
     }
+
+    /// <summary>Waits until the page's interactive circuit is attached: a click on a prerendered page can be lost.</summary>
+    public Task WaitUntilLiveAsync() =>
+        page.GetByTestId("circuit-live").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
     public async Task OpenAsync(string navigationLabel)
     {
-        await page.GetByRole(AriaRole.Link, new() { Name = navigationLabel, Exact = true }).ClickAsync();
+        await WaitUntilLiveAsync();
+        await NavigationLink(navigationLabel).ClickAsync();
         try
         {
             await page.GetByRole(AriaRole.Heading, new() { Name = navigationLabel, Exact = true }).WaitForAsync();
@@ -30,9 +37,43 @@ public sealed class ConsoleApp(IPage page)
         }
     }
 
+    /// <summary>A link of the side menu; pages link to each other too (the dashboard's cards), so the menu is named.</summary>
+    public ILocator NavigationLink(string label) =>
+        page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = label, Exact = true });
+
+    /// <summary>Presses Back up now on the Backups page until the console says it queued a backup (a click that lands
+    /// while the page is still attaching is lost), then waits for that backup's row to say succeeded.</summary>
+    /// <returns>The new backup's file name, as the console announced it.</returns>
+    public async Task<string> BackUpNowAndWaitAsync(float timeoutMs = 120_000)
+    {
+        var announced = page.GetByText(QueuedMessage());
+        while (true)
+        {
+            await BackupNowButton.ClickAsync();
+            try
+            {
+                await Assertions.Expect(announced).ToBeVisibleAsync(new() { Timeout = 5_000 });
+                break;
+            }
+            catch (PlaywrightException)
+            {
+                // Not taken yet.
+            }
+        }
+
+        var fileName = QueuedMessage().Match((await announced.First.TextContentAsync())!).Groups[1].Value;
+        await Assertions.Expect(BackupRow(fileName).GetByTestId("status")).ToHaveTextAsync("succeeded", new() { Timeout = timeoutMs });
+        return fileName;
+    }
+
+    /// <summary>The Backups grid row of one backup.</summary>
+    public ILocator BackupRow(string fileName) => BackupRows.Filter(new() { HasText = fileName });
+
+    [GeneratedRegex(@"Backup (hellojohn_\S+) queued\.")]
+    private static partial Regex QueuedMessage();
+
     public ILocator BackupNowButton => page.GetByRole(AriaRole.Button, new() { Name = "Back up now" });
 
     public ILocator BackupRows => page.GetByTestId("backups-grid").Locator("tbody tr");
 
-    public ILocator FirstRowStatus => page.GetByTestId("backups-grid").GetByTestId("status").First;
 }

@@ -79,22 +79,7 @@ public sealed class DatabaseHostFailureWizardTests(ConsoleServerFixture server)
 
         // A backup to restore.
         await app.OpenAsync("Backups");
-        // A click that lands before the page's interactive circuit is attached is lost: press again until it is taken.
-        for (var taken = false; !taken;)
-        {
-            await app.BackupNowButton.ClickAsync();
-            try
-            {
-                await Assertions.Expect(page.GetByText("Backup queued.")).ToBeVisibleAsync(new() { Timeout = 5_000 });
-                taken = true;
-            }
-            catch (PlaywrightException)
-            {
-                // Not taken yet.
-            }
-        }
-
-        await Assertions.Expect(app.FirstRowStatus).ToHaveTextAsync("succeeded", new() { Timeout = 120_000 });
+        await app.BackUpNowAndWaitAsync();
 
         await app.OpenAsync("Recovery");
         await server.ScreenshotAsync(page, "recovery-00-start");

@@ -23,7 +23,7 @@ public sealed class RoleVisibilityTests(ConsoleServerFixture server, RoleAccount
         return app;
     }
 
-    private static ILocator NavLink(ConsoleApp app, string name) => app.Page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
+    private static ILocator NavLink(ConsoleApp app, string name) => app.NavigationLink(name);
 
     [Theory]
     [InlineData("Admin", true, true)]

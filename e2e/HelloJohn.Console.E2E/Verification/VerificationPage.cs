@@ -10,10 +10,13 @@ public sealed partial class VerificationPage(IPage page)
 
     private ILocator BackupPicker => page.GetByLabel("Backup to verify");
 
+    // The select's visible box: its input is a zero-height element under the shown text, so it is not what a person clicks.
+    private ILocator BackupPickerBox => page.Locator("div.mud-select").Filter(new() { Has = BackupPicker }).Last;
+
     /// <summary>Goes to the page through the menu and waits until it is interactive (the picker is disabled while prerendered).</summary>
     public async Task OpenAsync()
     {
-        await page.GetByRole(AriaRole.Link, new() { Name = "Verification", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = "Verification", Exact = true }).ClickAsync();
         // The first page of a session waits for its circuit to start, which takes a while on a busy machine.
         await Assertions.Expect(BackupPicker).ToBeEnabledAsync(new() { Timeout = 30_000 });
     }
@@ -21,9 +24,18 @@ public sealed partial class VerificationPage(IPage page)
     /// <summary>Chooses the backup in the picker and presses Verify now.</summary>
     public async Task VerifyNowAsync(string backupFileName)
     {
-        await BackupPicker.ClickAsync();
-        await page.Locator(".mud-popover-open").GetByText(backupFileName).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Verify now" }).ClickAsync();
+        try
+        {
+            await BackupPickerBox.ClickAsync();
+            await page.Locator(".mud-popover-open").GetByText(backupFileName).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Combobox, new() { Name = "Backup to verify" })).ToContainTextAsync(backupFileName);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Verify now" }).ClickAsync();
+        }
+        catch (TimeoutException)
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "e2e-failed-verify-now.png"), FullPage = true });
+            throw;
+        }
     }
 
     /// <summary>Waits until the newest run has finished and returns its result (passed, failed, cancelled).</summary>
