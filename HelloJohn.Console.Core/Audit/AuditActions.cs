@@ -10,8 +10,10 @@ public static class AuditActions
     public const string BackupPinned = "backup.pinned";
     public const string VerificationRequested = "verification.requested";
     public const string VerificationFinished = "verification.finished";
+    public const string VerificationCancelled = "verification.cancelled";
     public const string RestoreRequested = "restore.requested";
     public const string RestoreFinished = "restore.finished";
+    public const string RestoreCancelled = "restore.cancelled";
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";
     public const string SignedOut = "signout";

@@ -30,6 +30,9 @@ public sealed class RestoreService(
     TimeProvider time,
     ILogger<RestoreService> logger)
 {
+    /// <summary>Restores executing in this process, so Cancel can stop them at once.</summary>
+    private static readonly LocalRuns RunningHere = new();
+
     /// <summary>Validates the request and queues it as a background job. Throws <see cref="RestoreRefusedException"/>
     /// (nothing happened) or <see cref="PermissionDeniedException"/>.</summary>
     public async Task<Guid> RequestAsync(Actor actor, RestoreRequest request, CancellationToken ct)
@@ -222,7 +225,72 @@ public sealed class RestoreService(
     }
 
     /// <summary>Runs a queued restore. Re-entrant: a run that is no longer queued is left alone.</summary>
-    public async Task RunAsync(Guid runId, CancellationToken ct)
+    public async Task RunAsync(Guid runId, CancellationToken ct) =>
+        await RunningHere.RunAsync(runId, ct, stop => RunRegisteredAsync(runId, stop));
+
+    /// <summary>Stops a queued or running restore. Into a new database: pg_restore stops and the half-restored database
+    /// this run created is dropped. In place: allowed while nothing has been written, or inside the single transaction
+    /// (rolled back, the live database stays as it was); refused while a multi-job restore writes to the live database,
+    /// because stopping then would leave it half-restored. Needs the permission the restore's mode needs.</summary>
+    public async Task CancelAsync(Actor actor, Guid runId, CancellationToken ct)
+    {
+        // The least permission any restore needs first, so a caller without it learns nothing about the run.
+        await DemandAsync(actor, ConsolePermission.RestoreToNewDatabase, runId.ToString(), ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.Set<RestoreRun>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct)
+            ?? throw new KeyNotFoundException($"There is no restore run {runId}. Nothing was cancelled.");
+        if (run.Mode == RestoreMode.InPlace)
+        {
+            await DemandAsync(actor, ConsolePermission.RestoreInPlace, run.DatabaseName, ct);
+        }
+
+        if (run.Status is not (RestoreStatus.Queued or RestoreStatus.Running))
+        {
+            throw new InvalidOperationException(
+                $"The restore into {run.DatabaseName} has already {run.Status.ToString().ToLowerInvariant()}; only a queued or running one can be cancelled. Nothing was changed.");
+        }
+
+        if (run.Mode == RestoreMode.InPlace && run.RestoreStartedAt is not null && !options.CurrentValue.InPlaceSingleTransaction)
+        {
+            throw new InvalidOperationException(
+                $"pg_restore is writing into the live database {run.DatabaseName} without a single transaction: stopping it now would leave it half-restored. It was not stopped. Let it finish; the safety backup holds the state before it.");
+        }
+
+        var here = await RunningHere.TryCancelAsync(runId);
+        var endedQueued = await db.Set<RestoreRun>()
+            .Where(r => r.Id == runId && r.Status == RestoreStatus.Queued)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, RestoreStatus.Cancelled)
+                .SetProperty(r => r.Phase, RestorePhase.Done)
+                .SetProperty(r => r.FinishedAt, time.GetUtcNow())
+                .SetProperty(r => r.Error, $"Cancelled by {actor.Name} before it started. {run.DatabaseName} was not touched."), ct);
+        if (run.JobId is not null && !here)
+        {
+            // Queued, or running on another console instance: deleting the job cancels its token there.
+            jobs.Delete(run.JobId);
+        }
+
+        if (endedQueued == 1)
+        {
+            notifier.Publish(new RestoreProgress(runId, RestoreStatus.Cancelled, RestorePhase.Done, 0, 0, null));
+        }
+
+        var detail = endedQueued == 1 ? $"Cancelled before it started; {run.DatabaseName} was not touched."
+            : here ? "Stopping: pg_restore is stopped and what it left is cleaned up as the run's record says."
+            : "Running on another console instance: its job was deleted, which stops it there.";
+        await audit.RecordAsync(actor, AuditActions.RestoreCancelled, $"{run.BackupFileName} → {run.DatabaseName}", AuditOutcome.Succeeded, detail, ct);
+    }
+
+    private async Task DemandAsync(Actor actor, ConsolePermission permission, string what, CancellationToken ct)
+    {
+        if (!actor.Has(permission))
+        {
+            await audit.RecordAsync(actor, AuditActions.RestoreCancelled, what, AuditOutcome.Denied, "Nothing was cancelled.", ct);
+            actor.Demand(permission);
+        }
+    }
+
+    private async Task RunRegisteredAsync(Guid runId, CancellationToken ct)
     {
         RestoreRun run;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -247,8 +315,22 @@ public sealed class RestoreService(
         }
 
         await FailStaleRunsAsync(run);
+        var startedAt = time.GetUtcNow();
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            // Claimed only if still queued: a cancellation that came first wins.
+            var claimed = await db.Set<RestoreRun>()
+                .Where(r => r.Id == runId && r.Status == RestoreStatus.Queued)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RestoreStatus.Running).SetProperty(r => r.StartedAt, startedAt), ct);
+            if (claimed == 0)
+            {
+                logger.LogInformation("Restore {RunId} was cancelled before it started; nothing to do", runId);
+                return;
+            }
+        }
+
         run.Status = RestoreStatus.Running;
-        run.StartedAt = time.GetUtcNow();
+        run.StartedAt = startedAt;
         await SetPhaseAsync(run, RestorePhase.Checking);
         var createdHere = false;
         var watch = Stopwatch.StartNew();

@@ -48,6 +48,21 @@ internal static class SecretsAudit
         }
     }
 
+    /// <summary>Checks the caller before telling them anything: one without <paramref name="permission"/> is refused
+    /// (and the refusal audited under the secret's name) whether or not the target exists. Then finds the target.</summary>
+    public static async Task<BackupTarget> DemandThenRequireTargetAsync(this IAuditLog audit, IDbContextFactory<ConsoleDbContext> dbFactory,
+        Actor actor, ConsolePermission permission, string action, Guid targetId, Func<BackupTarget, string> secretName, CancellationToken ct)
+    {
+        if (!actor.Has(permission))
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var known = await db.Targets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == targetId, ct);
+            await audit.DemandAsync(actor, permission, action, known is null ? $"target {targetId}" : secretName(known), ct);
+        }
+
+        return await dbFactory.RequireTargetAsync(targetId, ct);
+    }
+
     public static async Task<BackupTarget> RequireTargetAsync(this IDbContextFactory<ConsoleDbContext> dbFactory, Guid targetId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

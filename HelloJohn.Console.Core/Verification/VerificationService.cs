@@ -31,6 +31,9 @@ public sealed class VerificationService(
 {
     private const int MaxNameAttempts = 5;
 
+    /// <summary>Runs executing in this process, so Cancel can stop them at once.</summary>
+    private static readonly LocalRuns RunningHere = new();
+
     /// <summary>Queues a verification of <paramref name="backupId"/> as a background job.</summary>
     public async Task<Guid> RequestAsync(Actor actor, Guid backupId, VerificationTrigger trigger, CancellationToken ct)
     {
@@ -121,6 +124,56 @@ public sealed class VerificationService(
     /// <see cref="VerificationFailedException"/> when it did not pass.</summary>
     public async Task RunAsync(Guid runId, CancellationToken ct)
     {
+        await RunningHere.RunAsync(runId, ct, stop => RunRegisteredAsync(runId, stop));
+    }
+
+    /// <summary>Stops a queued or running verification. A running one stops pg_restore, drops its throw-away database
+    /// and ends as cancelled; a queued one ends before it starts. Whoever may verify may cancel.</summary>
+    public async Task CancelAsync(Actor actor, Guid runId, CancellationToken ct)
+    {
+        if (!actor.Has(ConsolePermission.VerifyBackup))
+        {
+            await audit.RecordAsync(actor, AuditActions.VerificationCancelled, runId.ToString(), AuditOutcome.Denied, "Nothing was cancelled.", ct);
+            actor.Demand(ConsolePermission.VerifyBackup);
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.Set<VerificationRun>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct)
+            ?? throw new KeyNotFoundException($"There is no verification run {runId}. Nothing was cancelled.");
+        if (run.Status is not (VerificationStatus.Queued or VerificationStatus.Running))
+        {
+            throw new InvalidOperationException(
+                $"The verification of {run.BackupFileName} has already {run.Status.ToString().ToLowerInvariant()}; only a queued or running one can be cancelled. Nothing was changed.");
+        }
+
+        var here = await RunningHere.TryCancelAsync(runId);
+
+        var endedQueued = await db.Set<VerificationRun>()
+            .Where(r => r.Id == runId && r.Status == VerificationStatus.Queued)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, VerificationStatus.Cancelled)
+                .SetProperty(r => r.Phase, RestorePhase.Done)
+                .SetProperty(r => r.FinishedAt, time.GetUtcNow())
+                .SetProperty(r => r.Error, $"Cancelled by {actor.Name} before it started. No database was created."), ct);
+        if (run.JobId is not null && !here)
+        {
+            // Queued, or running on another console instance: deleting the job cancels its token there.
+            jobs.Delete(run.JobId);
+        }
+
+        if (endedQueued == 1)
+        {
+            notifier.Publish(new VerificationProgress(runId, VerificationStatus.Cancelled, RestorePhase.Done, 0, 0));
+        }
+
+        var detail = endedQueued == 1 ? "Cancelled before it started; no database was created."
+            : here ? "Stopping: pg_restore is stopped and the throw-away database dropped."
+            : "Running on another console instance: its job was deleted, which stops it there and drops its database.";
+        await audit.RecordAsync(actor, AuditActions.VerificationCancelled, run.BackupFileName, AuditOutcome.Succeeded, detail, ct);
+    }
+
+    private async Task RunRegisteredAsync(Guid runId, CancellationToken ct)
+    {
         VerificationRun run;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -137,8 +190,22 @@ public sealed class VerificationService(
         // Held for the whole run: other instances see the run is alive and leave its database alone.
         await using var alive = await locks.TryAcquireAsync(ConsoleLocks.ForVerificationRun(run.Id), ct)
             ?? throw new InvalidOperationException($"Verification {run.Id} is already running elsewhere.");
+        var startedAt = time.GetUtcNow();
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            // Claimed only if still queued: a cancellation that came first wins.
+            var claimed = await db.Set<VerificationRun>()
+                .Where(r => r.Id == runId && r.Status == VerificationStatus.Queued)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, VerificationStatus.Running).SetProperty(r => r.StartedAt, startedAt), ct);
+            if (claimed == 0)
+            {
+                logger.LogInformation("Verification {RunId} was cancelled before it started; nothing to do", runId);
+                return;
+            }
+        }
+
         run.Status = VerificationStatus.Running;
-        run.StartedAt = time.GetUtcNow();
+        run.StartedAt = startedAt;
         await SetPhaseAsync(run, RestorePhase.Checking);
 
         NpgsqlConnectionStringBuilder? server = null;

@@ -10,6 +10,13 @@ namespace HelloJohn.Console.Tests.Components;
 /// The context is disposed asynchronously because some MudBlazor services are only IAsyncDisposable.</summary>
 public abstract class ConsoleComponentTest : IAsyncLifetime
 {
+    static ConsoleComponentTest()
+    {
+        // Pages here call real services (PostgreSQL, the key store): on a busy two-core machine one call can take longer
+        // than bUnit's one-second default, and a wait that gives up early fails a test that is right.
+        BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(20);
+    }
+
     protected ConsoleComponentTest()
     {
         Context.JSInterop.Mode = JSRuntimeMode.Loose;

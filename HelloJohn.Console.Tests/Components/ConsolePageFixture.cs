@@ -43,12 +43,18 @@ public abstract class ConsolePageTest : ConsoleComponentTest, IAsyncLifetime
 
     protected T Service<T>() where T : notnull => _scope.ServiceProvider.GetRequiredService<T>();
 
-    /// <summary>Renders <typeparamref name="TPage"/> for a signed-in <paramref name="role"/>.</summary>
-    protected IRenderedComponent<IComponent> RenderPage<TPage>(string role, string name = "person@example.test") where TPage : IComponent
+    /// <summary>Renders <typeparamref name="TPage"/> for a signed-in <paramref name="role"/>; <paramref name="interactive"/>
+    /// renders it as the live circuit does (pages that wait for interactivity before enabling their controls).</summary>
+    protected IRenderedComponent<IComponent> RenderPage<TPage>(string role, string name = "person@example.test", bool interactive = false) where TPage : IComponent
     {
         var auth = Context.AddAuthorization();
         auth.SetAuthorized(name);
         auth.SetRoles(role);
+        if (interactive)
+        {
+            Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        }
+
         return Context.Render(b =>
         {
             b.OpenComponent<MudPopoverProvider>(0);

@@ -27,7 +27,14 @@ public sealed class KeysPageTests(ConsolePageFixture app) : ConsolePageTest(app)
     private static void Paste(IRenderedComponent<IComponent> page, string text) =>
         page.WaitForElement("textarea[data-testid=key-paste]").Input(text);
 
-    private static void ClickTestId(IRenderedComponent<IComponent> page, string testId) => page.WaitForElement($"[data-testid={testId}]").Click();
+    /// <summary>Clicks a button once it is enabled: a text field passes its value on asynchronously, and the buttons
+    /// stay disabled until there is something to send, so a click right after typing can land on a disabled button.</summary>
+    private static void ClickTestId(IRenderedComponent<IComponent> page, string testId)
+    {
+        var selector = $"[data-testid={testId}]";
+        page.WaitForAssertion(() => Assert.False(page.Find(selector).HasAttribute("disabled"), $"{testId} is still disabled"));
+        page.Find(selector).Click();
+    }
 
     private Task<IReadOnlyList<SigningKeyStatus>> VersionsAsync() => Service<SigningKeyService>().ListVersionsAsync(App.TargetId);
 

@@ -1,14 +1,20 @@
 using System.Reflection;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Recovery;
+using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Core.Retention;
 using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Secrets.Configuration;
 using HelloJohn.Console.Core.Secrets.Jwks;
 using HelloJohn.Console.Core.Secrets.SigningKeys;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace HelloJohn.Console.Tests.Security;
 
@@ -20,8 +26,7 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
 {
     public sealed class App(PostgresClusterFixture postgres) : SecurityAppFactory(postgres);
 
-    /// <summary>What a call needs besides its caller: an existing account and the default target (some services look
-    /// the target up before checking the caller).</summary>
+    /// <summary>What a call needs besides its caller: an existing account and a target.</summary>
     private sealed record Subjects(App App, string UserId, Guid TargetId)
     {
         public T Service<T>() where T : notnull => App.Service<T>();
@@ -59,6 +64,21 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         new("ScheduleService.ResumeAsync", ConsolePermission.ManageSchedules, (x, actor) => x.Service<ScheduleService>().ResumeAsync(actor, "backup", CancellationToken.None)),
         new("ScheduleService.RunNowAsync", ConsolePermission.ManageSchedules, (x, actor) => x.Service<ScheduleService>().RunNowAsync(actor, "backup", CancellationToken.None)),
         new("RetentionService.ApplyAsync", ConsolePermission.ManageRetention, (x, actor) => x.Service<RetentionService>().ApplyAsync(x.TargetId, actor, CancellationToken.None)),
+        new("BackupService.PinAsync", ConsolePermission.PinBackup, (x, actor) => x.Service<BackupService>().PinAsync(actor, Guid.NewGuid(), true, CancellationToken.None)),
+        new("VerificationService.RequestAsync", ConsolePermission.VerifyBackup, (x, actor) => x.Service<VerificationService>().RequestAsync(actor, Guid.NewGuid(), VerificationTrigger.Manual, CancellationToken.None)),
+        new("VerificationService.VerifyAsync", ConsolePermission.VerifyBackup, (x, actor) => x.Service<VerificationService>().VerifyAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("RestoreService.RequestAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<RestoreService>().RequestAsync(actor, new RestoreRequest(Guid.NewGuid(), RestoreMode.NewDatabase, "crafted_restore"), CancellationToken.None)),
+        new("RestoreService.RequestAsync", ConsolePermission.RestoreInPlace, (x, actor) => x.Service<RestoreService>().RequestAsync(actor, new RestoreRequest(Guid.NewGuid(), RestoreMode.InPlace, "hellojohn", Confirmation: "hellojohn"), CancellationToken.None)),
+        new("RestoreService.RestoreAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<RestoreService>().RestoreAsync(actor, new RestoreRequest(Guid.NewGuid(), RestoreMode.NewDatabase, "crafted_restore"), CancellationToken.None)),
+        new("RestoreService.RestoreAsync", ConsolePermission.RestoreInPlace, (x, actor) => x.Service<RestoreService>().RestoreAsync(actor, new RestoreRequest(Guid.NewGuid(), RestoreMode.InPlace, "hellojohn", Confirmation: "hellojohn"), CancellationToken.None)),
+        new("VerificationService.CancelAsync", ConsolePermission.VerifyBackup, (x, actor) => x.Service<VerificationService>().CancelAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("RestoreService.CancelAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<RestoreService>().CancelAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("CatalogRebuildService.RebuildAsync", ConsolePermission.ManageStorage, (x, actor) => x.Service<CatalogRebuildService>().RebuildAsync(actor, CancellationToken.None)),
+        new("RecoveryService.StartAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().StartAsync(actor, new RecoveryStartRequest(RecoveryScenario.DatabaseHostFailure, x.TargetId), CancellationToken.None)),
+        new("RecoveryService.AdvanceAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().AdvanceAsync(actor, Guid.NewGuid(), "new-server", null, CancellationToken.None)),
+        new("RecoveryService.MarkDoneAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().MarkDoneAsync(actor, Guid.NewGuid(), "deploy-url", CancellationToken.None)),
+        new("RecoveryService.AbandonAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().AbandonAsync(actor, Guid.NewGuid(), "crafted", CancellationToken.None)),
+        new("RecoveryService.RevealNewDatabaseUrlAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().RevealNewDatabaseUrlAsync(actor, Guid.NewGuid(), CancellationToken.None)),
     ];
 
     /// <summary>Methods that take an actor as the subject of what they do, not as the caller to check.</summary>
@@ -66,18 +86,6 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
     {
         ["IAuditLog.RecordAsync"] = "writes down who did something; the caller has already been checked",
         ["FirstAdminSetup.CreateFirstAdminAsync"] = "runs before anyone can sign in; guarded by 'no administrator exists' under a lock (SetupTests)",
-        // Guarded with Actor.Demand; their refusals are tested in their own capability's tests, not yet as rows here.
-        ["VerificationService.RequestAsync"] = "VerifyBackup; refusals in Tests/Verification",
-        ["VerificationService.VerifyAsync"] = "VerifyBackup; refusals in Tests/Verification",
-        ["RestoreService.RequestAsync"] = "RestoreToNewDatabase / RestoreInPlace; Viewer and Operator refusals in Tests/Restores",
-        ["RestoreService.RestoreAsync"] = "RestoreToNewDatabase / RestoreInPlace; Viewer and Operator refusals in Tests/Restores",
-        ["CatalogRebuildService.RebuildAsync"] = "ManageStorage; Operator refusal in Tests/Storage/CatalogRebuildServiceTests",
-        ["RecoveryService.StartAsync"] = "RunRecoveryWizard; refusals in Tests/Recovery",
-        ["RecoveryService.AdvanceAsync"] = "RunRecoveryWizard; refusals in Tests/Recovery",
-        ["RecoveryService.MarkDoneAsync"] = "RunRecoveryWizard; refusals in Tests/Recovery",
-        ["RecoveryService.AbandonAsync"] = "RunRecoveryWizard; refusals in Tests/Recovery",
-        ["RecoveryService.RevealNewDatabaseUrlAsync"] = "RunRecoveryWizard; refusals in Tests/Recovery",
-        ["BackupService.PinAsync"] = "PinBackup; refusal in Tests/Backups/BackupPinTests",
     };
 
     [Fact]
@@ -107,21 +115,36 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         var callers = new List<Actor> { new("no-role", "no-role@example.test", []) };
         callers.AddRange(ConsoleRoles.All.Select(role => new Actor($"id-{role}", $"{role.ToLowerInvariant()}@example.test", [role])));
         var users = await app.Service<UserAdministrationService>().ListAsync(admin.Actor, CancellationToken.None);
+        var runsBefore = await RunCountsAsync();
         var checkedCalls = 0;
 
+        // The same refusal for a target that does not exist: a caller without the permission learns nothing, not even
+        // which targets there are.
+        var unknownTarget = subjects with { TargetId = Guid.NewGuid() };
         foreach (var row in Table)
         {
             foreach (var caller in callers.Where(c => !c.Has(row.Needs)))
             {
-                var e = await Assert.ThrowsAsync<PermissionDeniedException>(() => row.Call(subjects, caller));
-                Assert.Equal(row.Needs, e.Permission);
-                checkedCalls++;
+                foreach (var about in new[] { subjects, unknownTarget })
+                {
+                    var e = await Assert.ThrowsAsync<PermissionDeniedException>(() => row.Call(about, caller));
+                    Assert.Equal(row.Needs, e.Permission);
+                    checkedCalls++;
+                }
             }
         }
 
         // Viewers and callers without a role were refused every change; Operators every Admin-only one.
-        Assert.True(checkedCalls >= 60, $"Only {checkedCalls} refusals were checked.");
+        Assert.True(checkedCalls >= 150, $"Only {checkedCalls} refusals were checked.");
         Assert.Equal(users, await app.Service<UserAdministrationService>().ListAsync(admin.Actor, CancellationToken.None));
+        Assert.Equal(runsBefore, await RunCountsAsync());
+    }
+
+    /// <summary>Backups, verifications, restores and recovery runs in the catalog: a refused call starts none.</summary>
+    private async Task<(int, int, int, int)> RunCountsAsync()
+    {
+        await using var db = await app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        return (await db.Backups.CountAsync(), await db.Set<VerificationRun>().CountAsync(), await db.Set<RestoreRun>().CountAsync(), await db.Set<RecoveryRun>().CountAsync());
     }
 
     [Theory]

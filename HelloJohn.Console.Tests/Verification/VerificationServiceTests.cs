@@ -156,6 +156,110 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         Assert.Empty(await postgres.DatabasesAsync(DatabaseNames.VerificationPrefix));
     }
 
+    /// <summary>A run as Verify now leaves it before a worker picks it up (no job here, so none races the test).</summary>
+    private async Task<Guid> QueuedRunAsync(Guid backupId)
+    {
+        await using var db = await _app.DbAsync();
+        var backup = await db.Backups.SingleAsync(b => b.Id == backupId);
+        var run = new VerificationRun
+        {
+            Id = Guid.NewGuid(),
+            BackupId = backupId,
+            BackupFileName = backup.FileName,
+            TargetId = backup.TargetId,
+            Status = VerificationStatus.Queued,
+            Trigger = VerificationTrigger.Manual,
+            Phase = RestorePhase.Queued,
+            RequestedBy = Operator.Name,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Jobs = 1,
+        };
+        db.Add(run);
+        await db.SaveChangesAsync();
+        return run.Id;
+    }
+
+    [Fact]
+    public async Task Cancel_WhileRestoring_StopsTheRunDropsItsDatabaseAndAuditsWhoCancelled()
+    {
+        var (backupId, _) = await _app.BackUpAsync();
+        var cancelled = new TaskCompletionSource();
+        Guid? runId = null;
+        void OnProgress(VerificationProgress p)
+        {
+            if (p.Phase == RestorePhase.Restoring && runId is null)
+            {
+                runId = p.RunId;
+                // As the Cancel button does: from another caller, while the run is in pg_restore.
+                _ = Task.Run(async () =>
+                {
+                    await Verifications.CancelAsync(Operator, p.RunId, CancellationToken.None);
+                    cancelled.SetResult();
+                });
+            }
+        }
+
+        _app.Service<VerificationProgressNotifier>().Changed += OnProgress;
+        VerificationRunDetails result;
+        try
+        {
+            result = await Verifications.VerifyAsync(Operator, backupId, CancellationToken.None);
+        }
+        finally
+        {
+            _app.Service<VerificationProgressNotifier>().Changed -= OnProgress;
+        }
+
+        await cancelled.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(runId, result.Run.Id);
+        Assert.Equal(VerificationStatus.Cancelled, result.Run.Status);
+        Assert.True(result.Run.DatabaseDropped);
+        Assert.Empty(await postgres.DatabasesAsync(DatabaseNames.VerificationPrefix));
+        await using var db = await _app.DbAsync();
+        var audit = await db.AuditEvents.SingleAsync(a => a.Action == AuditActions.VerificationCancelled);
+        Assert.Equal(Operator.Name, audit.Actor);
+        Assert.Equal(AuditOutcome.Succeeded, audit.Outcome);
+    }
+
+    [Fact]
+    public async Task Cancel_QueuedRun_EndsItBeforeItStartsAndTheJobThenDoesNothing()
+    {
+        var (backupId, _) = await _app.BackUpAsync();
+        var runId = await QueuedRunAsync(backupId);
+
+        await Verifications.CancelAsync(Operator, runId, CancellationToken.None);
+        // The job comes round anyway (it was already picked up): it finds the run cancelled and leaves it.
+        await Verifications.RunAsync(runId, CancellationToken.None);
+
+        var run = (await Verifications.GetAsync(runId, CancellationToken.None))!.Run;
+        Assert.Equal(VerificationStatus.Cancelled, run.Status);
+        Assert.Null(run.StartedAt);
+        Assert.Null(run.DatabaseName);
+        Assert.Contains("before it started", run.Error);
+        Assert.Empty(await postgres.DatabasesAsync(DatabaseNames.VerificationPrefix));
+    }
+
+    [Fact]
+    public async Task Cancel_FinishedRunOrUnknownRunOrAsViewer_IsRefusedAndChangesNothing()
+    {
+        var (backupId, _) = await _app.BackUpAsync();
+        var finished = await Verifications.VerifyAsync(Operator, backupId, CancellationToken.None);
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Verifications.CancelAsync(Operator, finished.Run.Id, CancellationToken.None));
+        Assert.Contains("already passed", e.Message);
+        Assert.Contains("Nothing was changed", e.Message);
+        var unknown = await Assert.ThrowsAsync<KeyNotFoundException>(() => Verifications.CancelAsync(Operator, Guid.NewGuid(), CancellationToken.None));
+        Assert.Contains("Nothing was cancelled", unknown.Message);
+        var queued = await QueuedRunAsync(backupId);
+        await Assert.ThrowsAsync<PermissionDeniedException>(() => Verifications.CancelAsync(Viewer, queued, CancellationToken.None));
+
+        Assert.Equal(VerificationStatus.Passed, (await Verifications.GetAsync(finished.Run.Id, CancellationToken.None))!.Run.Status);
+        Assert.Equal(VerificationStatus.Queued, (await Verifications.GetAsync(queued, CancellationToken.None))!.Run.Status);
+        await using var db = await _app.DbAsync();
+        var denied = await db.AuditEvents.SingleAsync(a => a.Action == AuditActions.VerificationCancelled);
+        Assert.Equal(AuditOutcome.Denied, denied.Outcome);
+    }
+
     [Fact]
     public async Task Verify_LeftoverOfCrashedRun_IsDroppedReportedAndItsRunMarkedFailed()
     {

@@ -56,9 +56,8 @@ public sealed partial class ConfigurationEscrowService(
     /// <summary>The value of one variable. Admin only; audited with the variable's name.</summary>
     public async Task<RevealedVariable> RevealAsync(Actor actor, Guid targetId, string variableName, CancellationToken ct = default)
     {
-        var target = await dbFactory.RequireTargetAsync(targetId, ct);
+        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.RevealSecret, AuditActions.SecretRevealed, targetId, SecretNames.Configuration, ct);
         var secretName = SecretNames.Configuration(target);
-        await audit.DemandAsync(actor, ConsolePermission.RevealSecret, AuditActions.SecretRevealed, secretName, ct);
         return await audit.AuditedAsync(actor, AuditActions.SecretRevealed, secretName, async () =>
         {
             var value = await store.GetAsync(secretName, null, ct)
@@ -108,9 +107,8 @@ public sealed partial class ConfigurationEscrowService(
 
     private async Task<ConfigurationEscrowView> ChangeAsync(Actor actor, Guid targetId, Func<Dictionary<string, string>, Dictionary<string, string>> change, string verb, CancellationToken ct)
     {
-        var target = await dbFactory.RequireTargetAsync(targetId, ct);
+        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SecretStored, targetId, SecretNames.Configuration, ct);
         var secretName = SecretNames.Configuration(target);
-        await audit.DemandAsync(actor, ConsolePermission.ManageSecrets, AuditActions.SecretStored, secretName, ct);
         return await audit.AuditedAsync(actor, AuditActions.SecretStored, secretName, async () =>
         {
             var current = await store.GetAsync(secretName, null, ct);

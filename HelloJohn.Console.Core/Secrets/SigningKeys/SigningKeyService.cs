@@ -29,9 +29,8 @@ public sealed class SigningKeyService(
     /// <exception cref="SecretStoreException">The store refused or could not be reached; nothing was recorded.</exception>
     public async Task<SigningKeyStatus> ImportAsync(Actor actor, Guid targetId, string pemText, CancellationToken ct = default)
     {
-        var target = await dbFactory.RequireTargetAsync(targetId, ct);
+        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyImported, targetId, SecretNames.SigningKey, ct);
         var secretName = SecretNames.SigningKey(target);
-        await audit.DemandAsync(actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyImported, secretName, ct);
         return await audit.AuditedAsync(actor, AuditActions.SigningKeyImported, secretName, async () =>
         {
             var key = SigningKeyPem.Parse(pemText);
@@ -44,9 +43,8 @@ public sealed class SigningKeyService(
     /// <see cref="MaxFileBytes"/>.</summary>
     public async Task<SigningKeyStatus> ImportFileAsync(Actor actor, Guid targetId, Stream file, CancellationToken ct = default)
     {
-        var target = await dbFactory.RequireTargetAsync(targetId, ct);
+        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyImported, targetId, SecretNames.SigningKey, ct);
         var secretName = SecretNames.SigningKey(target);
-        await audit.DemandAsync(actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyImported, secretName, ct);
         return await audit.AuditedAsync(actor, AuditActions.SigningKeyImported, secretName, async () =>
         {
             var text = await ReadSmallTextAsync(file, ct);
@@ -60,9 +58,8 @@ public sealed class SigningKeyService(
     /// for download; it is not shown again except through <see cref="RevealAsync"/>.</summary>
     public async Task<GeneratedSigningKey> GenerateAsync(Actor actor, Guid targetId, CancellationToken ct = default)
     {
-        var target = await dbFactory.RequireTargetAsync(targetId, ct);
+        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyGenerated, targetId, SecretNames.SigningKey, ct);
         var secretName = SecretNames.SigningKey(target);
-        await audit.DemandAsync(actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyGenerated, secretName, ct);
         return await audit.AuditedAsync(actor, AuditActions.SigningKeyGenerated, secretName, async () =>
         {
             var key = SigningKeyPem.Generate();
@@ -76,9 +73,8 @@ public sealed class SigningKeyService(
     /// "signing key lost" recovery. Admin only, audited.</summary>
     public async Task<RevealedSigningKey> RevealAsync(Actor actor, Guid targetId, string? versionId = null, CancellationToken ct = default)
     {
-        var target = await dbFactory.RequireTargetAsync(targetId, ct);
+        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.RevealSecret, AuditActions.SigningKeyDownloaded, targetId, SecretNames.SigningKey, ct);
         var secretName = SecretNames.SigningKey(target);
-        await audit.DemandAsync(actor, ConsolePermission.RevealSecret, AuditActions.SigningKeyDownloaded, secretName, ct);
         return await audit.AuditedAsync(actor, AuditActions.SigningKeyDownloaded, secretName, async () =>
         {
             var value = await store.GetAsync(secretName, versionId, ct)
@@ -95,9 +91,8 @@ public sealed class SigningKeyService(
     /// <summary>Audits that the private key handed out by <see cref="GenerateAsync"/> was downloaded.</summary>
     public async Task RecordDownloadAsync(Actor actor, Guid targetId, string versionId, CancellationToken ct = default)
     {
-        var target = await dbFactory.RequireTargetAsync(targetId, ct);
+        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyDownloaded, targetId, SecretNames.SigningKey, ct);
         var secretName = SecretNames.SigningKey(target);
-        await audit.DemandAsync(actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyDownloaded, secretName, ct);
         await audit.RecordAsync(actor, AuditActions.SigningKeyDownloaded, secretName, AuditOutcome.Succeeded, $"Generated private key version {versionId} downloaded.", ct);
     }
 

@@ -110,6 +110,22 @@ public partial class Restores
         await ReloadGridAsync();
     }
 
+    private async Task CancelAsync(RestoreRunItem item)
+    {
+        _error = null;
+        try
+        {
+            await RestoreService.CancelAsync(_actor, item.Id, CancellationToken.None);
+            Snackbar.Add($"Cancelling the restore into {item.DatabaseName}…", Severity.Warning);
+        }
+        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException or KeyNotFoundException)
+        {
+            _error = e.Message;
+        }
+
+        await ReloadGridAsync();
+    }
+
     private async Task PollAsync(CancellationToken ct)
     {
         try

@@ -111,6 +111,22 @@ public partial class Verification
         await ReloadGridAsync();
     }
 
+    private async Task CancelAsync(VerificationRunItem item)
+    {
+        _error = null;
+        try
+        {
+            await Verifications.CancelAsync(_actor, item.Id, CancellationToken.None);
+            Snackbar.Add($"Cancelling the verification of {item.BackupFileName}…", Severity.Warning);
+        }
+        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException or KeyNotFoundException)
+        {
+            _error = e.Message;
+        }
+
+        await ReloadGridAsync();
+    }
+
     private async Task PollAsync(CancellationToken ct)
     {
         try

@@ -1,0 +1,121 @@
+using AngleSharp.Dom;
+using Bunit;
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Verification;
+using HelloJohn.Console.Tests.Infrastructure;
+using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
+using static HelloJohn.Console.Tests.Restores.RestoreTestSupport;
+
+namespace HelloJohn.Console.Tests.Components;
+
+/// <summary>The Verification page on the real services: the backup picker follows the catalog while the page is open,
+/// and a running verification can be cancelled by whoever may verify.</summary>
+[Trait("Capability", "Verification")]
+[Collection(PostgresCollection.Name)]
+public sealed class VerificationPageTests(ConsolePageFixture app) : ConsolePageTest(app), IClassFixture<ConsolePageFixture>
+{
+    private IRenderedComponent<IComponent> Open(string role)
+    {
+        return RenderPage<Web.Components.Pages.Verification>(role, interactive: true);
+    }
+
+    private static IReadOnlyList<string> OfferedInPicker(IRenderedComponent<IComponent> page)
+    {
+        page.Find("[data-testid=verify-backup]").Closest(".mud-input-control")!.MouseDown();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll(".mud-popover-open .mud-list-item")));
+        var offered = page.FindAll(".mud-popover-open .mud-list-item").Select(i => i.TextContent.Trim()).ToList();
+        page.Find("[data-testid=verify-backup]").Closest(".mud-input-control")!.MouseDown();
+        return offered;
+    }
+
+    /// <summary>A real backup of the demo database: its id and file name.</summary>
+    private async Task<(Guid Id, string FileName)> BackUpAsync()
+    {
+        var (id, path) = await App.BackUpAsync();
+        return (id, Path.GetFileName(path));
+    }
+
+    private async Task ExpireAsync(Guid backupId)
+    {
+        await using var db = await App.DbAsync();
+        await db.Backups.Where(b => b.Id == backupId).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, BackupStatus.Expired));
+    }
+
+    [Fact]
+    public async Task Picker_OpenedAfterTheCatalogChanged_OffersTheNewBackupAndNoLongerTheExpiredOne()
+    {
+        var (older, olderFile) = await BackUpAsync();
+        var page = Open(ConsoleRoles.Operator);
+        page.WaitForAssertion(() => Assert.Contains(OfferedInPicker(page), o => o.StartsWith(olderFile, StringComparison.Ordinal)));
+
+        // While the page stays open, a new backup finishes and retention expires the older one.
+        var (_, newerFile) = await BackUpAsync();
+        await ExpireAsync(older);
+
+        var offered = OfferedInPicker(page);
+        Assert.Contains(offered, o => o.StartsWith(newerFile, StringComparison.Ordinal));
+        Assert.DoesNotContain(offered, o => o.StartsWith(olderFile, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task VerifyNow_OnABackupThatExpiredMeanwhile_SaysSoStartsNothingAndOffersWhatIsLeft()
+    {
+        var (doomed, doomedFile) = await BackUpAsync();
+        var page = Open(ConsoleRoles.Operator);
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=verify-now]").HasAttribute("disabled")));
+        await ExpireAsync(doomed);
+
+        page.Find("[data-testid=verify-now]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains($"{doomedFile} is expired", page.Find("[data-testid=verify-error]").TextContent));
+        Assert.Contains("Nothing was started", page.Find("[data-testid=verify-error]").TextContent);
+        Assert.DoesNotContain(OfferedInPicker(page), o => o.StartsWith(doomedFile, StringComparison.Ordinal));
+        await using var db = await App.DbAsync();
+        Assert.False(await db.Set<VerificationRun>().AnyAsync(r => r.BackupId == doomed));
+    }
+
+    [Theory]
+    [InlineData(ConsoleRoles.Operator)]
+    [InlineData(ConsoleRoles.Viewer)]
+    public async Task CancelButton_OnAQueuedRun_CancelsItForAnOperatorAndIsNotShownToAViewer(string role)
+    {
+        var (backupId, file) = await BackUpAsync();
+        var runId = Guid.NewGuid();
+        await using (var db = await App.DbAsync())
+        {
+            // A run no worker has picked up yet (no job, so none races the test).
+            db.Add(new VerificationRun
+            {
+                Id = runId,
+                BackupId = backupId,
+                BackupFileName = file,
+                TargetId = App.TargetId,
+                Status = VerificationStatus.Queued,
+                Trigger = VerificationTrigger.Manual,
+                Phase = RestorePhase.Queued,
+                RequestedBy = Operator.Name,
+                CreatedAt = DateTimeOffset.UtcNow,
+                Jobs = 1,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        var page = Open(role);
+        if (role == ConsoleRoles.Viewer)
+        {
+            page.WaitForAssertion(() => Assert.Contains(file, page.Find("[data-testid=verifications-grid]").TextContent));
+            Assert.Empty(page.FindAll("[data-testid=cancel-verification]"));
+            Assert.Empty(page.FindAll("[data-testid=verify-now]"));
+            return;
+        }
+
+        page.WaitForElement("[data-testid=cancel-verification]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(VerificationStatus.Cancelled,
+            Service<VerificationService>().GetAsync(runId, CancellationToken.None).GetAwaiter().GetResult()!.Run.Status));
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=cancel-verification]")));
+    }
+}
