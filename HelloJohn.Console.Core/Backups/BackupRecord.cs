@@ -104,6 +104,8 @@ internal sealed class BackupRecordConfiguration : IEntityTypeConfiguration<Backu
         e.HasIndex(x => new { x.TargetId, x.CreatedAt });
         e.HasIndex(x => x.CreatedAt);
         e.HasIndex(x => x.Status);
+        // Every store keeps backups side by side under their file names: two records sharing one would write one file.
+        e.HasIndex(x => x.FileName).IsUnique();
         // The Dashboard's newest good backup, succeeded count and storage sum, as index-only work on a catalog of
         // years of records (docs/benchmarks.md, UI figures).
         e.HasIndex(x => new { x.TargetId, x.Status, x.StartedAt }).IncludeProperties(x => x.SizeBytes);

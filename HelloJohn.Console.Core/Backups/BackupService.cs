@@ -72,27 +72,41 @@ public sealed class BackupService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
         var compression = BackupCompression.Parse(options.CurrentValue.Compression);
-        var name = BackupNaming.FileNameFor(now, extension: compression.FileExtension);
-        // Two backups in the same second (a manual one beside the schedule) must not share a file.
-        for (var n = 2; await db.Backups.AnyAsync(b => b.FileName == name, ct); n++)
+        // Two backups in the same second (a manual one beside the schedule, two consoles) must not share a file: the
+        // name is unique in the catalog, and a request that loses the race to a name takes the next suffix.
+        for (var n = 1; ; n++)
         {
-            name = BackupNaming.FileNameFor(now, n.ToString(System.Globalization.CultureInfo.InvariantCulture), compression.FileExtension);
-        }
+            var name = n == 1
+                ? BackupNaming.FileNameFor(now, extension: compression.FileExtension)
+                : BackupNaming.FileNameFor(now, n.ToString(System.Globalization.CultureInfo.InvariantCulture), compression.FileExtension);
+            if (await db.Backups.AnyAsync(b => b.FileName == name, ct))
+            {
+                continue;
+            }
 
-        var record = new BackupRecord
-        {
-            Id = Guid.NewGuid(),
-            TargetId = targetId,
-            FileName = name,
-            Status = BackupStatus.Queued,
-            Trigger = trigger,
-            RequestedBy = actor.Name,
-            CreatedAt = now,
-            Compression = compression.ToString(),
-        };
-        db.Backups.Add(record);
-        await db.SaveChangesAsync(ct);
-        return record;
+            var record = new BackupRecord
+            {
+                Id = Guid.NewGuid(),
+                TargetId = targetId,
+                FileName = name,
+                Status = BackupStatus.Queued,
+                Trigger = trigger,
+                RequestedBy = actor.Name,
+                CreatedAt = now,
+                Compression = compression.ToString(),
+            };
+            db.Backups.Add(record);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return record;
+            }
+            catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } && n < 100)
+            {
+                // Taken a moment ago by a concurrent request.
+                db.Entry(record).State = EntityState.Detached;
+            }
+        }
     }
 
     /// <summary>Runs the pipeline for a queued record. Re-entrant: a record that is no longer queued is left alone.</summary>

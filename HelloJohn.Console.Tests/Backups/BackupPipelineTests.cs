@@ -257,6 +257,47 @@ public sealed class BackupPipelineTests(PostgresClusterFixture postgres) : IAsyn
     }
 
     [Fact]
+    public async Task Request_ManyAtOnce_EachGetsAFileOfItsOwn()
+    {
+        var backups = _app.Service<BackupService>();
+        var target = await DefaultTargetAsync();
+
+        // Six people (or consoles) press Back up now in the same second.
+        var ids = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => backups.RequestAsync(Operator, target, BackupTrigger.Manual, CancellationToken.None))));
+
+        var names = new List<string>();
+        foreach (var id in ids)
+        {
+            names.Add((await RecordAsync(id)).FileName);
+        }
+
+        Assert.Equal(6, names.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(names, n => Assert.Matches(@"^hellojohn_\d{8}_\d{6}(_\d+)?\.dump\.zst$", n));
+        foreach (var id in ids)
+        {
+            try
+            {
+                await backups.CancelAsync(Operator, id, CancellationToken.None);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already finished.
+            }
+        }
+
+        for (var deadline = DateTime.UtcNow.AddMinutes(2); DateTime.UtcNow < deadline;)
+        {
+            await using var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+            if (!await db.Backups.AnyAsync(b => ids.Contains(b.Id) && (b.Status == BackupStatus.Queued || b.Status == BackupStatus.Running)))
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
     public async Task Request_ByViewer_IsRefusedAndAudited()
     {
         var viewer = new Actor("v-1", "viewer@example.test", [ConsoleRoles.Viewer]);

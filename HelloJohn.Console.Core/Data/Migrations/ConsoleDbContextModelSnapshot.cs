@@ -193,6 +193,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
 
                     b.HasIndex("CreatedAt");
 
+                    b.HasIndex("FileName")
+                        .IsUnique();
+
                     b.HasIndex("Status");
 
                     b.HasIndex("TargetId", "CreatedAt");
