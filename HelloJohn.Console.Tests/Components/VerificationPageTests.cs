@@ -26,9 +26,11 @@ public sealed class VerificationPageTests(ConsolePageFixture app) : ConsolePageT
     /// catalog), and closes it again.</summary>
     private static void PickerOffers(IRenderedComponent<IComponent> page, Action<IReadOnlyList<string>> check)
     {
-        page.Find("[data-testid=verify-backup]").Closest(".mud-input-control")!.MouseDown();
+        // The page re-renders as runs progress; an element of an older render is found again.
+        void Toggle() => page.WaitForAssertion(() => page.Find("[data-testid=verify-backup]").Closest(".mud-input-control")!.MouseDown());
+        Toggle();
         page.WaitForAssertion(() => check(page.FindAll(".mud-popover-open .mud-list-item").Select(i => i.TextContent.Trim()).ToList()));
-        page.Find("[data-testid=verify-backup]").Closest(".mud-input-control")!.MouseDown();
+        Toggle();
     }
 
     /// <summary>A real backup of the demo database: its id and file name.</summary>
@@ -87,25 +89,7 @@ public sealed class VerificationPageTests(ConsolePageFixture app) : ConsolePageT
     public async Task CancelButton_OnAQueuedRun_CancelsItForAnOperatorAndIsNotShownToAViewer(string role)
     {
         var (backupId, file) = await BackUpAsync();
-        var runId = Guid.NewGuid();
-        await using (var db = await App.DbAsync())
-        {
-            // A run no worker has picked up yet (no job, so none races the test).
-            db.Add(new VerificationRun
-            {
-                Id = runId,
-                BackupId = backupId,
-                BackupFileName = file,
-                TargetId = App.TargetId,
-                Status = VerificationStatus.Queued,
-                Trigger = VerificationTrigger.Manual,
-                Phase = RestorePhase.Queued,
-                RequestedBy = Operator.Name,
-                CreatedAt = DateTimeOffset.UtcNow,
-                Jobs = 1,
-            });
-            await db.SaveChangesAsync();
-        }
+        var runId = await App.QueuedVerificationAsync(backupId);
 
         var page = Open(role);
         if (role == ConsoleRoles.Viewer)

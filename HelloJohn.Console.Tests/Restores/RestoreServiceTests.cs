@@ -272,36 +272,12 @@ public sealed class RestoreServiceTests(PostgresClusterFixture postgres) : IAsyn
         Assert.Equal((Operator.Name, AuditOutcome.Succeeded), (audit.Actor, audit.Outcome));
     }
 
-    /// <summary>A restore as Restore leaves it before a worker picks it up (no job here, so none races the test).</summary>
-    private async Task<Guid> QueuedRestoreAsync(Guid backupId, RestoreMode mode, string database)
-    {
-        await using var db = await _app.DbAsync();
-        var backup = await db.Backups.SingleAsync(b => b.Id == backupId);
-        var run = new RestoreRun
-        {
-            Id = Guid.NewGuid(),
-            BackupId = backupId,
-            BackupFileName = backup.FileName,
-            TargetId = backup.TargetId,
-            Mode = mode,
-            DatabaseName = database,
-            Status = RestoreStatus.Queued,
-            Phase = RestorePhase.Queued,
-            RequestedBy = Operator.Name,
-            CreatedAt = DateTimeOffset.UtcNow,
-            Jobs = 1,
-        };
-        db.Add(run);
-        await db.SaveChangesAsync();
-        return run.Id;
-    }
-
     [Fact]
     public async Task Cancel_QueuedRestore_EndsItBeforeItStartsAndTheJobThenTouchesNothing()
     {
         var (backupId, _) = await _app.BackUpAsync();
         var name = NewName();
-        var runId = await QueuedRestoreAsync(backupId, RestoreMode.NewDatabase, name);
+        var runId = await _app.QueuedRestoreAsync(backupId, RestoreMode.NewDatabase, name);
 
         await Restores.CancelAsync(Operator, runId, CancellationToken.None);
         await Restores.RunAsync(runId, CancellationToken.None);
@@ -317,8 +293,8 @@ public sealed class RestoreServiceTests(PostgresClusterFixture postgres) : IAsyn
     public async Task Cancel_InPlaceAsOperator_FinishedOrUnknownRun_OrAsViewer_IsRefusedAndChangesNothing()
     {
         var (backupId, _) = await _app.BackUpAsync();
-        var inPlace = await QueuedRestoreAsync(backupId, RestoreMode.InPlace, postgres.Demo.Database!);
-        var newDb = await QueuedRestoreAsync(backupId, RestoreMode.NewDatabase, NewName());
+        var inPlace = await _app.QueuedRestoreAsync(backupId, RestoreMode.InPlace, postgres.Demo.Database!);
+        var newDb = await _app.QueuedRestoreAsync(backupId, RestoreMode.NewDatabase, NewName());
 
         var operatorRefused = await Assert.ThrowsAsync<PermissionDeniedException>(() => Restores.CancelAsync(Operator, inPlace, CancellationToken.None));
         Assert.Equal(ConsolePermission.RestoreInPlace, operatorRefused.Permission);

@@ -1,8 +1,10 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -27,6 +29,49 @@ internal static class RestoreTestSupport
         var details = await app.Service<BackupService>().GetAsync(id, CancellationToken.None);
         Assert.Equal(BackupStatus.Succeeded, details!.Backup.Status);
         return (id, Path.Combine(app.BackupDirectory, details.Backup.FileName));
+    }
+
+    /// <summary>A verification as Verify now leaves it before a worker picks it up (no job, so none races the test).</summary>
+    public static Task<Guid> QueuedVerificationAsync(this ConsoleAppFactory app, Guid backupId) =>
+        app.AddRunAsync(backupId, backup => new VerificationRun
+        {
+            Id = Guid.NewGuid(),
+            BackupId = backupId,
+            BackupFileName = backup.FileName,
+            TargetId = backup.TargetId,
+            Status = VerificationStatus.Queued,
+            Trigger = VerificationTrigger.Manual,
+            Phase = RestorePhase.Queued,
+            RequestedBy = Operator.Name,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Jobs = 1,
+        }, run => run.Id);
+
+    /// <summary>A restore as a request leaves it before a worker picks it up (no job, so none races the test).</summary>
+    public static Task<Guid> QueuedRestoreAsync(this ConsoleAppFactory app, Guid backupId, RestoreMode mode, string database) =>
+        app.AddRunAsync(backupId, backup => new RestoreRun
+        {
+            Id = Guid.NewGuid(),
+            BackupId = backupId,
+            BackupFileName = backup.FileName,
+            TargetId = backup.TargetId,
+            Mode = mode,
+            DatabaseName = database,
+            Status = RestoreStatus.Queued,
+            Phase = RestorePhase.Queued,
+            RequestedBy = Operator.Name,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Jobs = 1,
+        }, run => run.Id);
+
+    private static async Task<Guid> AddRunAsync<TRun>(this ConsoleAppFactory app, Guid backupId, Func<BackupRecord, TRun> create, Func<TRun, Guid> id)
+        where TRun : class
+    {
+        await using var db = await app.DbAsync();
+        var run = create(await db.Backups.SingleAsync(b => b.Id == backupId));
+        db.Add(run);
+        await db.SaveChangesAsync();
+        return id(run);
     }
 
     public static async Task FlipMiddleByteAsync(string file)

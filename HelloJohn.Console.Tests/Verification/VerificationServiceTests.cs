@@ -156,29 +156,6 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         Assert.Empty(await postgres.DatabasesAsync(DatabaseNames.VerificationPrefix));
     }
 
-    /// <summary>A run as Verify now leaves it before a worker picks it up (no job here, so none races the test).</summary>
-    private async Task<Guid> QueuedRunAsync(Guid backupId)
-    {
-        await using var db = await _app.DbAsync();
-        var backup = await db.Backups.SingleAsync(b => b.Id == backupId);
-        var run = new VerificationRun
-        {
-            Id = Guid.NewGuid(),
-            BackupId = backupId,
-            BackupFileName = backup.FileName,
-            TargetId = backup.TargetId,
-            Status = VerificationStatus.Queued,
-            Trigger = VerificationTrigger.Manual,
-            Phase = RestorePhase.Queued,
-            RequestedBy = Operator.Name,
-            CreatedAt = DateTimeOffset.UtcNow,
-            Jobs = 1,
-        };
-        db.Add(run);
-        await db.SaveChangesAsync();
-        return run.Id;
-    }
-
     [Fact]
     public async Task Cancel_WhileRestoring_StopsTheRunDropsItsDatabaseAndAuditsWhoCancelled()
     {
@@ -225,7 +202,7 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
     public async Task Cancel_QueuedRun_EndsItBeforeItStartsAndTheJobThenDoesNothing()
     {
         var (backupId, _) = await _app.BackUpAsync();
-        var runId = await QueuedRunAsync(backupId);
+        var runId = await _app.QueuedVerificationAsync(backupId);
 
         await Verifications.CancelAsync(Operator, runId, CancellationToken.None);
         // The job comes round anyway (it was already picked up): it finds the run cancelled and leaves it.
@@ -250,7 +227,7 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         Assert.Contains("Nothing was changed", e.Message);
         var unknown = await Assert.ThrowsAsync<KeyNotFoundException>(() => Verifications.CancelAsync(Operator, Guid.NewGuid(), CancellationToken.None));
         Assert.Contains("Nothing was cancelled", unknown.Message);
-        var queued = await QueuedRunAsync(backupId);
+        var queued = await _app.QueuedVerificationAsync(backupId);
         await Assert.ThrowsAsync<PermissionDeniedException>(() => Verifications.CancelAsync(Viewer, queued, CancellationToken.None));
 
         Assert.Equal(VerificationStatus.Passed, (await Verifications.GetAsync(finished.Run.Id, CancellationToken.None))!.Run.Status);
