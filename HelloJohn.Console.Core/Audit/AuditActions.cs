@@ -17,6 +17,7 @@ public static class AuditActions
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";
     public const string SignedOut = "signout";
+    public const string PasswordChanged = "account.password_changed";
     public const string SetupAdminCreated = "setup.admin_created";
     public const string UserCreated = "user.created";
     public const string UserRoleChanged = "user.role_changed";

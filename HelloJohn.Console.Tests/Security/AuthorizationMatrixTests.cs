@@ -49,6 +49,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
         new("/audit/export.csv", Access.AnyRole),
         new("/denied", Access.AnyRole),
         new("/account/signout", Access.AnyRole, "POST"),
+        new("/account/password", Access.AnyRole),
+        new("/account/password", Access.AnyRole, "POST"),
         // Blazor's own plumbing: the circuit hub and redirects of interactive pages.
         new("/_blazor", Access.AnyRole),
         new("/_blazor/negotiate", Access.AnyRole, "POST"),

@@ -15,6 +15,7 @@ public static class AccountEndpoints
     {
         app.MapPost("/account/signin", SignInAsync).AllowAnonymous();
         app.MapPost("/account/signout", SignOutAsync);
+        app.MapPost("/account/password", ChangePasswordAsync);
         return app;
     }
 
@@ -70,6 +71,70 @@ public static class AccountEndpoints
         await signIn.SignOutAsync();
         await audit.RecordAsync(who, AuditActions.SignedOut, null, AuditOutcome.Succeeded);
         return Results.LocalRedirect("/signin");
+    }
+
+    /// <summary>The signed-in person changes their own password. A wrong current password counts as a failed sign-in
+    /// (five lock the account); success renews this session's cookie and, through the new security stamp, ends every
+    /// other session of the account at its next check.</summary>
+    private static async Task<IResult> ChangePasswordAsync(
+        [FromForm] string currentPassword,
+        [FromForm] string newPassword,
+        [FromForm] string confirmPassword,
+        HttpContext http,
+        SignInManager<ConsoleUser> signIn,
+        UserManager<ConsoleUser> users,
+        IAuditLog audit)
+    {
+        var user = await users.GetUserAsync(http.User);
+        if (user is null || user.IsDisabled)
+        {
+            return Results.LocalRedirect("/signin");
+        }
+
+        var who = CurrentActor.FromPrincipal(http.User);
+        if (newPassword != confirmPassword)
+        {
+            return Results.LocalRedirect("/account/password?error=mismatch");
+        }
+
+        if (newPassword == currentPassword)
+        {
+            return Results.LocalRedirect("/account/password?error=same");
+        }
+
+        if (PasswordPolicy.Problems(newPassword) is { Count: > 0 } lacking)
+        {
+            return Results.LocalRedirect($"/account/password?error=policy&rules={Uri.EscapeDataString("it needs " + string.Join(", ", lacking))}");
+        }
+
+        var result = await users.ChangePasswordAsync(user, currentPassword, newPassword);
+        if (result.Succeeded)
+        {
+            await signIn.RefreshSignInAsync(user);
+            await audit.RecordAsync(who, AuditActions.PasswordChanged, who.Name, AuditOutcome.Succeeded,
+                "Changed by the account's owner; the account's other sessions end at their next check.");
+            return Results.LocalRedirect("/account/password?changed=1");
+        }
+
+        if (result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch)))
+        {
+            await users.AccessFailedAsync(user);
+            var locked = await users.IsLockedOutAsync(user);
+            await audit.RecordAsync(who, AuditActions.PasswordChanged, who.Name, locked ? AuditOutcome.Denied : AuditOutcome.Failed,
+                locked ? "Wrong current password; the account is now locked after repeated failures." : "Wrong current password; nothing was changed.");
+            if (locked)
+            {
+                await signIn.SignOutAsync();
+                return Results.LocalRedirect("/signin?error=locked");
+            }
+
+            return Results.LocalRedirect("/account/password?error=wrong");
+        }
+
+        // The policy's own words (length, character classes); they describe the rule, never the password.
+        var rules = string.Join(" ", result.Errors.Select(e => e.Description));
+        await audit.RecordAsync(who, AuditActions.PasswordChanged, who.Name, AuditOutcome.Failed, "The new password does not meet the password policy; nothing was changed.");
+        return Results.LocalRedirect($"/account/password?error=policy&rules={Uri.EscapeDataString(rules)}");
     }
 
     private static string SafeReturnUrl(string? returnUrl) =>
