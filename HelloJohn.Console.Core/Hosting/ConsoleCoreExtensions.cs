@@ -71,7 +71,12 @@ public static class ConsoleCoreExtensions
                 npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history")));
         // First hosted service: the console database must be migrated before Data Protection's own start-up reads its key ring.
         services.AddHostedService<ConsoleDatabaseInitializer>();
-        services.AddDataProtection().SetApplicationName("HelloJohn.Console").PersistKeysToDbContext<ConsoleDbContext>();
+        var protectorPath = config[KeyRingProtector.SettingName];
+        var protector = KeyRingProtector.LoadOrCreate(
+            string.IsNullOrWhiteSpace(protectorPath) ? Path.Combine(dataDirectory, KeyRingProtector.DefaultFileName) : Path.GetFullPath(protectorPath),
+            createIfMissing: string.IsNullOrWhiteSpace(protectorPath));
+        services.AddDataProtection().SetApplicationName("HelloJohn.Console").PersistKeysToDbContext<ConsoleDbContext>()
+            .ProtectKeysWithCertificate(protector).UnprotectKeysWithAnyCertificate(protector);
 
         services.AddConsoleAudit();
         services.AddConsoleSecurity(embedded: needConsole);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Hosting;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
@@ -77,11 +78,21 @@ public sealed class RecoveryAppFactory : ConsoleAppFactory
         Settings["Recovery:PollInterval"] = "00:00:00.100";
         Settings["Recovery:WaitTimeout"] = "00:03:00";
         Settings["Storage:Local:Directory"] = sharing?.BackupDirectory ?? Path.Combine(DataDirectory, "backups");
+        // Instances sharing a console database share the certificate that protects its key ring; it lives outside the
+        // data folder, which a stopped instance's clean-up removes before its successor starts.
+        KeyRingCertificate = sharing?.KeyRingCertificate ?? Path.Combine(Path.GetTempPath(), $"hjc-keyring-{Guid.NewGuid():N}.pem");
+        using (KeyRingProtector.LoadOrCreate(KeyRingCertificate, createIfMissing: true))
+        {
+            Settings[KeyRingProtector.SettingName] = KeyRingCertificate;
+        }
+
         if (sharing is not null)
         {
             Settings["ConnectionStrings:Console"] = sharing.ConsoleDatabase.ConnectionString;
         }
     }
+
+    public string KeyRingCertificate { get; }
 }
 
 public static class RecoveryTestActors

@@ -163,7 +163,8 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
                 {
                     Id = Guid.NewGuid(),
                     TargetId = targetId,
-                    FileName = BackupNaming.FileNameFor(at),
+                    // The tests of this class share one catalog, where file names are unique: each target's own suffix.
+                    FileName = BackupNaming.FileNameFor(at, targetId.ToString("N")[..6]),
                     CreatedAt = at,
                     Status = failed ? BackupStatus.Failed : BackupStatus.Succeeded,
                 };
