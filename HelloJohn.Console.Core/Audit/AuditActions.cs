@@ -27,6 +27,7 @@ public static class AuditActions
     public const string UserUnlocked = "user.unlocked";
     public const string AuditExported = "audit.exported";
     public const string SettingsChanged = "settings.changed";
+    public const string TargetConnectionSet = "target.connection_set";
     public const string ScheduleChanged = "schedule.changed";
     public const string RetentionRun = "retention.run";
     public const string CatalogRebuilt = "catalog.rebuilt";

@@ -1,5 +1,7 @@
+using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Security;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -11,7 +13,12 @@ public sealed record TargetSummary(Guid Id, string Name, string? DisplayAddress,
 
 /// <summary>Knows the HelloJohn databases under protection and how to reach them. Connection strings with passwords
 /// are stored encrypted; the one from HELLOJOHN_DATABASE_URL is read from configuration at each use.</summary>
-public sealed class TargetService(IDbContextFactory<ConsoleDbContext> dbFactory, IOptionsMonitor<TargetOptions> options, IDataProtectionProvider protection, TimeProvider time)
+public sealed class TargetService(
+    IDbContextFactory<ConsoleDbContext> dbFactory,
+    IOptionsMonitor<TargetOptions> options,
+    IDataProtectionProvider protection,
+    IAuditLog audit,
+    TimeProvider time)
 {
     private readonly IDataProtector _protector = protection.CreateProtector("HelloJohn.Console.Targets.ConnectionString");
 
@@ -67,12 +74,81 @@ public sealed class TargetService(IDbContextFactory<ConsoleDbContext> dbFactory,
             ?? throw new KeyNotFoundException($"No target with id {id}.");
         if (target.ConnectionSource == TargetConnectionSource.Unset)
         {
-            throw new InvalidOperationException($"Target '{target.Name}' has no connection: it was re-created from its backup manifests by a catalog rebuild. Nothing was run against it. An administrator must give it its connection again before it can be backed up.");
+            throw new InvalidOperationException($"Target '{target.Name}' has no connection: it was re-created from its backup manifests by a catalog rebuild. Nothing was run against it. An administrator gives it its connection again under Settings → Targets (Set connection).");
         }
 
         return target.ConnectionSource == TargetConnectionSource.Environment
             ? PgConnection.Parse(options.CurrentValue.DatabaseUrl!)
             : PgConnection.Parse(_protector.Unprotect(target.ProtectedConnectionString!));
+    }
+
+    /// <summary>Gives a target its connection: one re-created by a catalog rebuild (it has none), or a stored one whose
+    /// server or password changed. The connection is tried first (and refused, with nothing changed, when it cannot
+    /// reach the database); it is stored encrypted and never shown or logged again. Admin only, audited with the
+    /// address alone. A target from HELLOJOHN_DATABASE_URL follows its variable and is refused here.</summary>
+    public async Task<TargetSummary> SetConnectionAsync(Actor actor, Guid targetId, string connectionString, CancellationToken ct)
+    {
+        if (!actor.Has(ConsolePermission.ManageSettings))
+        {
+            await audit.RecordAsync(actor, AuditActions.TargetConnectionSet, targetId.ToString(), AuditOutcome.Denied, "Nothing was changed.", ct);
+            actor.Demand(ConsolePermission.ManageSettings);
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var target = await db.Targets.FirstOrDefaultAsync(t => t.Id == targetId, ct)
+            ?? throw new KeyNotFoundException($"There is no target with id {targetId}. Nothing was changed.");
+        if (target.ConnectionSource == TargetConnectionSource.Environment)
+        {
+            throw new InvalidOperationException(
+                $"Target '{target.Name}' takes its connection from HELLOJOHN_DATABASE_URL. Change that variable and restart the console; nothing was changed here.");
+        }
+
+        NpgsqlConnectionStringBuilder connection;
+        try
+        {
+            connection = PgConnection.Parse(connectionString);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException($"{e.Message} Nothing was changed.", e);
+        }
+
+        if (await ReachProblemAsync(connection, ct) is { } problem)
+        {
+            await audit.RecordAsync(actor, AuditActions.TargetConnectionSet, target.Name, AuditOutcome.Failed, $"{connection.Describe()} could not be reached: {problem}", ct);
+            throw new InvalidOperationException($"The console could not reach {connection.Describe()}: {problem} Nothing was changed.");
+        }
+
+        var was = target.ConnectionSource;
+        target.ConnectionSource = TargetConnectionSource.Stored;
+        target.ProtectedConnectionString = _protector.Protect(connection.ConnectionString);
+        target.DisplayAddress = connection.Describe();
+        await db.SaveChangesAsync(ct);
+        await audit.RecordAsync(actor, AuditActions.TargetConnectionSet, target.Name, AuditOutcome.Succeeded,
+            $"{(was == TargetConnectionSource.Unset ? "Connection given" : "Connection replaced")}: {target.DisplayAddress} (stored encrypted).", ct);
+        return new TargetSummary(target.Id, target.Name, target.DisplayAddress, target.BaseUrl, target.Provider, target.ConnectionSource);
+    }
+
+    /// <summary>Why the database cannot be reached with <paramref name="connection"/>, in words without credentials; null when it can.</summary>
+    private static async Task<string?> ReachProblemAsync(NpgsqlConnectionStringBuilder connection, CancellationToken ct)
+    {
+        var probe = new NpgsqlConnectionStringBuilder(connection.ConnectionString) { Timeout = 10, Pooling = false };
+        try
+        {
+            await using var conn = new NpgsqlConnection(probe.ConnectionString);
+            await conn.OpenAsync(ct);
+            await using var cmd = new NpgsqlCommand("SELECT 1", conn);
+            await cmd.ExecuteScalarAsync(ct);
+            return null;
+        }
+        catch (PostgresException e)
+        {
+            return $"PostgreSQL said: {e.MessageText} ({e.SqlState}).";
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            return "no PostgreSQL answered there (check host, port and network).";
+        }
     }
 
     /// <summary>Adds a target whose connection is stored (encrypted) in the console database, e.g. staging.</summary>

@@ -28,6 +28,12 @@ public partial class Settings
     private bool _rebuilding;
     private string? _rebuildError;
     private CatalogRebuildReport? _report;
+    private bool _canSetConnection;
+    private Guid? _editing;
+    private string? _newConnection;
+    private bool _saving;
+    private string? _connectionError;
+    private string? _connectionSaved;
 
     [Inject] private TargetService Targets { get; set; } = default!;
     [Inject] private IBackupStoreRegistry Stores { get; set; } = default!;
@@ -42,6 +48,7 @@ public partial class Settings
     {
         _actor = await CurrentActor.GetAsync();
         _canRebuild = _actor.Has(ConsolePermission.ManageStorage);
+        _canSetConnection = _actor.Has(ConsolePermission.ManageSettings);
         _targets = await Targets.ListAsync(CancellationToken.None);
         _stores = StorageStoreRow.From(Stores);
         _compression = BackupOptions.Value.Compression;
@@ -49,6 +56,44 @@ public partial class Settings
         _timeZone = ScheduleOptions.Value.Zone().Id;
         _secretStoreKind = SecretStore.Kind == SecretStoreKind.AwsSecretsManager ? "AWS Secrets Manager" : "Local encrypted store";
         _secretStoreLocation = SecretStore.Location;
+    }
+
+    private void StartEditing(Guid targetId)
+    {
+        _editing = targetId;
+        _newConnection = null;
+        _connectionError = null;
+        _connectionSaved = null;
+    }
+
+    private void StopEditing()
+    {
+        _editing = null;
+        _newConnection = null;
+    }
+
+    private async Task SaveConnectionAsync(TargetSummary target)
+    {
+        _saving = true;
+        _connectionError = null;
+        try
+        {
+            var saved = await Targets.SetConnectionAsync(_actor, target.Id, _newConnection ?? "", CancellationToken.None);
+            _connectionSaved = target.Source == TargetConnectionSource.Unset
+                ? $"{saved.Name} now connects to {saved.DisplayAddress}. Its schedules stay paused until you resume them on Schedules & retention."
+                : $"{saved.Name} now connects to {saved.DisplayAddress}.";
+            StopEditing();
+            _targets = await Targets.ListAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is InvalidOperationException or PermissionDeniedException or KeyNotFoundException)
+        {
+            // The messages name the address at most, never the connection string.
+            _connectionError = e.Message;
+        }
+        finally
+        {
+            _saving = false;
+        }
     }
 
     private async Task RebuildAsync()
