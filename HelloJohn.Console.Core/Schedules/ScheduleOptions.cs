@@ -14,6 +14,9 @@ public class ScheduleOptions
     public string VerificationCron { get; set; } = "0 4 * * 0";
     public string RetentionCron { get; set; } = "30 3 * * *";
     public string JwksCheckCron { get; set; } = "0 * * * *";
+    /// <summary>A recovery drill (restore of the newest backup into a scratch database, checks, RTO measured), by
+    /// default at 05:00 on the 1st of every month, after the night's backup and retention.</summary>
+    public string DrillCron { get; set; } = "0 5 1 * *";
 
     public TimeZoneInfo Zone() => CronSchedule.FindZone(TimeZone) ?? TimeZoneInfo.Utc;
 
@@ -22,6 +25,7 @@ public class ScheduleOptions
         ScheduleKind.Backup => BackupCron,
         ScheduleKind.Verification => VerificationCron,
         ScheduleKind.Retention => RetentionCron,
+        ScheduleKind.Drill => DrillCron,
         _ => JwksCheckCron,
     };
 }

@@ -1,5 +1,6 @@
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Retention;
 using HelloJohn.Console.Core.Security;
 using Hangfire;
@@ -40,6 +41,7 @@ public sealed class ScheduleService(
         ScheduleKind.Backup => $"backup:{targetId}",
         ScheduleKind.Verification => $"verify:{targetId}",
         ScheduleKind.Retention => $"retention:{targetId}",
+        ScheduleKind.Drill => $"drill:{targetId}",
         _ => $"jwks-check:{targetId}",
     };
 
@@ -204,6 +206,7 @@ public sealed class ScheduleService(
         ScheduleKind.Backup => Job.FromExpression<IScheduledBackupJob>(j => j.RunScheduledAsync(setting.TargetId, CancellationToken.None)),
         ScheduleKind.Verification => Job.FromExpression<IScheduledVerificationJob>(j => j.RunScheduledAsync(setting.TargetId, CancellationToken.None)),
         ScheduleKind.Retention => Job.FromExpression<RetentionJob>(j => j.RunAsync(setting.TargetId, CancellationToken.None)),
+        ScheduleKind.Drill => Job.FromExpression<RecoveryJob>(j => j.RunScheduledDrillAsync(setting.TargetId, CancellationToken.None)),
         _ => Job.FromExpression<IScheduledJwksCheckJob>(j => j.RunScheduledAsync(setting.TargetId, CancellationToken.None)),
     };
 

@@ -10,6 +10,8 @@ public enum ScheduleKind
     Verification,
     Retention,
     JwksCheck,
+    /// <summary>The database-host-failure recovery rehearsed against a scratch database, measuring the real RTO.</summary>
+    Drill,
 }
 
 /// <summary>A recurring job of one target as the console keeps it; Hangfire's recurring job of the same id is rebuilt

@@ -122,10 +122,12 @@ public sealed class SchedulesPageTests : ConsolePageTest, IClassFixture<ConsoleP
         var page = RenderPage<SchedulesPage>(role);
 
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=retention-row]")));
-        Assert.Equal(3, page.FindAll("[data-testid=schedules] tbody tr").Count);
-        Assert.Equal(admin, page.FindAll("[data-testid=edit-schedule]").Count == 3);
-        Assert.Equal(admin ? 3 : 0, page.FindAll("[data-testid=run-now]").Count);
-        Assert.Equal(admin ? 3 : 0, page.FindAll("[data-testid=pause-schedule]").Count + page.FindAll("[data-testid=resume-schedule]").Count);
+        // Backup, verification, retention and the recovery drill (no JWKS check: this target has no HelloJohn URL).
+        Assert.Equal(4, page.FindAll("[data-testid=schedules] tbody tr").Count);
+        Assert.Contains("Recovery drill", page.Find("[data-testid=schedules]").TextContent);
+        Assert.Equal(admin, page.FindAll("[data-testid=edit-schedule]").Count == 4);
+        Assert.Equal(admin ? 4 : 0, page.FindAll("[data-testid=run-now]").Count);
+        Assert.Equal(admin ? 4 : 0, page.FindAll("[data-testid=pause-schedule]").Count + page.FindAll("[data-testid=resume-schedule]").Count);
         Assert.Equal(admin, page.FindAll("[data-testid=apply-retention]").Count == 1);
         Assert.Equal(admin, page.FindAll("[data-testid=pin]").Count > 0);
     }

@@ -1,4 +1,5 @@
 using HelloJohn.Console.Core.Recovery;
+using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Tests.Infrastructure;
 using Npgsql;
 using static HelloJohn.Console.Tests.Recovery.RecoveryTestActors;
@@ -65,6 +66,37 @@ public sealed class DrillTests(PostgresClusterFixture postgres) : IAsyncLifetime
         var backup = await _app.Service<HelloJohn.Console.Core.Backups.BackupService>().GetAsync(backupId, CancellationToken.None);
         Assert.Equal(backup!.Backup.FileName, last.BackupFileName);
         Assert.Equal(run.StartedAt - backup.Backup.StartedAt, run.Rpo);
+    }
+
+    [Fact]
+    public async Task DrillSchedule_RunNow_RunsADrillThroughItsRecurringJobAndTheDashboardSeesIt()
+    {
+        await _app.BackUpAsync();
+        var targetId = await _app.DefaultTargetAsync();
+        var schedules = _app.Service<ScheduleService>();
+        var drill = (await schedules.ListAsync(targetId, CancellationToken.None)).Single(s => s.Kind == ScheduleKind.Drill);
+        Assert.Equal($"drill:{targetId}", drill.Id);
+        Assert.False(drill.Paused);
+        Assert.Equal(5, drill.Next.Count);
+
+        await schedules.RunNowAsync(Admin, drill.Id, CancellationToken.None);
+
+        var recovery = _app.Service<RecoveryService>();
+        LastDrill? last = null;
+        for (var deadline = DateTime.UtcNow.AddMinutes(3); DateTime.UtcNow < deadline; await Task.Delay(250))
+        {
+            last = await recovery.GetLastDrillAsync(targetId, CancellationToken.None);
+            if (last is { Status: not RecoveryRunStatus.Active })
+            {
+                break;
+            }
+        }
+
+        Assert.NotNull(last);
+        Assert.True(last.Status == RecoveryRunStatus.Completed, last.EndReason);
+        Assert.NotNull(last.Rto);
+        Assert.Equal("system", (await _app.RunAsync(last.RunId)).Run.StartedBy);
+        Assert.Empty(await DrillDatabasesAsync());
     }
 
     [Fact]

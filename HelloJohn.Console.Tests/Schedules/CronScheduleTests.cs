@@ -112,6 +112,7 @@ public class CronScheduleTests
     [InlineData(ScheduleKind.Verification, "verify:")]
     [InlineData(ScheduleKind.Retention, "retention:")]
     [InlineData(ScheduleKind.JwksCheck, "jwks-check:")]
+    [InlineData(ScheduleKind.Drill, "drill:")]
     public void JobId_IsStablePerKindAndTarget(ScheduleKind kind, string prefix)
     {
         var target = Guid.Parse("7b0e8f1e-4b43-4a52-9a55-6f1f4a1d2c3b");

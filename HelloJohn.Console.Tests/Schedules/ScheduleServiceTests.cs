@@ -3,6 +3,7 @@ using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using Hangfire.Storage;
 using HelloJohn.Console.Core.Audit;
+using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
@@ -36,13 +37,15 @@ public class ScheduleServiceTests : IClassFixture<CatalogDatabaseFixture>
 
         var views = await service.EnsureDefaultsAsync(Admin, targetId, CancellationToken.None);
 
-        Assert.Equal([ScheduleKind.Backup, ScheduleKind.Verification, ScheduleKind.Retention], views.Select(v => v.Kind));
+        Assert.Equal([ScheduleKind.Backup, ScheduleKind.Verification, ScheduleKind.Retention, ScheduleKind.Drill], views.Select(v => v.Kind));
         var jobs = RecurringJobsOf(storage, targetId);
         Assert.Equal("0 2 * * *", jobs[$"backup:{targetId}"].Cron);
         Assert.Equal("Europe/Berlin", jobs[$"backup:{targetId}"].TimeZoneId);
         Assert.Equal(typeof(IScheduledBackupJob), jobs[$"backup:{targetId}"].Job.Type);
         Assert.Equal(typeof(IScheduledVerificationJob), jobs[$"verify:{targetId}"].Job.Type);
         Assert.Equal(targetId, jobs[$"retention:{targetId}"].Job.Args[0]);
+        Assert.Equal((typeof(RecoveryJob), nameof(RecoveryJob.RunScheduledDrillAsync)), (jobs[$"drill:{targetId}"].Job.Type, jobs[$"drill:{targetId}"].Job.Method.Name));
+        Assert.Equal("0 5 1 * *", jobs[$"drill:{targetId}"].Cron);
         Assert.Equal(5, views[0].Next.Count);
     }
 

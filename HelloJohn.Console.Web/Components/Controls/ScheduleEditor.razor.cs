@@ -90,6 +90,7 @@ internal static class ScheduleText
         ScheduleKind.Backup => "Backup",
         ScheduleKind.Verification => "Verification",
         ScheduleKind.Retention => "Retention",
+        ScheduleKind.Drill => "Recovery drill",
         _ => "JWKS check",
     };
 
@@ -98,6 +99,7 @@ internal static class ScheduleText
         ScheduleKind.Backup => "pg_dump of the target into the daily stores",
         ScheduleKind.Verification => "restore of the newest backup into a scratch database, row counts compared",
         ScheduleKind.Retention => "tier copies and expiry by the retention policy (also runs after every backup)",
+        ScheduleKind.Drill => "the database-host-failure recovery against a scratch database the console creates and drops; measures the real RTO",
         _ => "comparison of the escrowed signing key with HelloJohn's live JWKS",
     };
 }
