@@ -46,8 +46,14 @@ public sealed class BenchmarkSmokeTests(PostgresClusterFixture postgres)
             Assert.InRange(c.WallMedian, TimeSpan.FromTicks(1), TimeSpan.FromMinutes(5));
             Assert.True(c.CpuMedian > TimeSpan.Zero, $"{c.Case}: no CPU time was recorded");
             Assert.InRange(c.SizeMedian ?? 0, 10_000, 50_000_000);
-            Assert.InRange(c.ToolPeakRss ?? 0, 1_000_000, 1_000_000_000);
+            // pg_dump's peak is sampled every 25 ms; on this tiny database one run can end between two samples.
+            if (c.ToolPeakRss is { } rss)
+            {
+                Assert.InRange(rss, 1_000_000, 1_000_000_000);
+            }
         }
+
+        Assert.Contains(backup, c => c.ToolPeakRss is not null);
 
         // A dump that is not compressed is the largest; gzip -9 is no larger than gzip -1.
         Assert.True(report.Find(BenchmarkGroups.Backup, "pg_dump -Fc -Z0 --file").SizeMedian > report.Find(BenchmarkGroups.Backup, "pg_dump -Fc -Z1").SizeMedian);
