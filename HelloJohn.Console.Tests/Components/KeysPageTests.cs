@@ -72,9 +72,14 @@ public sealed class KeysPageTests(ConsolePageFixture app) : ConsolePageTest(app)
         Assert.DoesNotContain(TestKeys.OpenSslEd25519Body, page.Markup);
     }
 
+    public static TheoryData<string, string> BadInputs => new()
+    {
+        { "not a key at all", "Nothing was stored" },
+        { TestKeys.Ed448Pem, "Ed448" },
+    };
+
     [Theory]
-    [InlineData("not a key at all", "Nothing was stored")]
-    [InlineData(TestKeys.Ed448Pem, "Ed448")]
+    [MemberData(nameof(BadInputs))]
     public async Task Import_BadInput_ShowsTheServicesMessageAndStoresNothing(string input, string expected)
     {
         var before = await VersionsAsync();

@@ -8,7 +8,7 @@ namespace HelloJohn.Console.Tests.Secrets;
 [Trait("Capability", "Secrets")]
 public sealed class AwsSecretsManagerStoreTests : IAsyncLifetime
 {
-    private const string AccessKeyId = "AKIATESTCONSOLE00001";
+    private const string AccessKeyId = "FAKETESTCONSOLE00001";
     private const string SecretAccessKey = "tEsTsEcReT/kEy+0123456789abcdefghijklmn";
     private FakeSecretsManagerServer _server = null!;
 
@@ -93,7 +93,7 @@ public sealed class AwsSecretsManagerStoreTests : IAsyncLifetime
     [Fact]
     public async Task PutAsync_UnknownAccessKey_InvalidCredentialsAndNothingStored()
     {
-        await using var harness = Harness(new() { ["Secrets:AccessKeyId"] = "AKIAUNKNOWN000000000" });
+        await using var harness = Harness(new() { ["Secrets:AccessKeyId"] = "FAKEUNKNOWN000000000" });
 
         var e = await Assert.ThrowsAsync<SecretStoreException>(() => harness.Get<ISecretStore>().PutAsync("tests/x", "value"));
 
@@ -106,8 +106,8 @@ public sealed class AwsSecretsManagerStoreTests : IAsyncLifetime
     [Fact]
     public async Task PutAsync_IdentityWithoutWritePermission_AccessDeniedAndNothingStored()
     {
-        _server.AddAccount("AKIAREADONLY00000000", "read-only-secret", "GetSecretValue", "DescribeSecret");
-        await using var harness = Harness(new() { ["Secrets:AccessKeyId"] = "AKIAREADONLY00000000", ["Secrets:SecretAccessKey"] = "read-only-secret" });
+        _server.AddAccount("FAKEREADONLY00000000", "read-only-secret", "GetSecretValue", "DescribeSecret");
+        await using var harness = Harness(new() { ["Secrets:AccessKeyId"] = "FAKEREADONLY00000000", ["Secrets:SecretAccessKey"] = "read-only-secret" });
 
         var e = await Assert.ThrowsAsync<SecretStoreException>(() => harness.Get<ISecretStore>().PutAsync("tests/denied", "value"));
 

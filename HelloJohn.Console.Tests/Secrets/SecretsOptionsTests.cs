@@ -38,7 +38,7 @@ public sealed class SecretsOptionsTests
     [Theory]
     [InlineData("Secrets:Region (environment variable Secrets__Region) is required", "Store", "AwsSecretsManager")]
     [InlineData("is not an AWS region name", "Store", "AwsSecretsManager", "Region", "Europe")]
-    [InlineData("Set both Secrets:AccessKeyId", "AccessKeyId", "AKIAONLYTHEID0000000")]
+    [InlineData("Set both Secrets:AccessKeyId", "AccessKeyId", "FAKEONLYTHEID0000000")]
     [InlineData("Secrets:SessionToken (environment variable Secrets__SessionToken) is set without", "SessionToken", "token")]
     [InlineData("Secrets:ServiceUrl (environment variable Secrets__ServiceUrl) must be an absolute http or https URL", "ServiceUrl", "localhost:4566")]
     [InlineData("Secrets:NamePrefix (environment variable Secrets__NamePrefix) may contain only", "NamePrefix", "hello john/")]

@@ -213,13 +213,13 @@ public sealed class SigningKeyServiceTests(SecretsDatabaseFixture db)
     public async Task ImportAsync_AwsStore_StoresPlainPemUnderPrefixedName()
     {
         await using var server = await FakeSecretsManagerServer.StartAsync();
-        server.AddAccount("AKIASIGNINGKEYTEST00", "signing-key-test-secret");
+        server.AddAccount("FAKESIGNINGKEYTEST00", "signing-key-test-secret");
         await using var harness = SecretsHarness.Create(db, new Dictionary<string, string?>
         {
             ["Secrets:Store"] = "AwsSecretsManager",
             ["Secrets:Region"] = FakeSecretsManagerServer.Region,
             ["Secrets:ServiceUrl"] = server.ServiceUrl.ToString(),
-            ["Secrets:AccessKeyId"] = "AKIASIGNINGKEYTEST00",
+            ["Secrets:AccessKeyId"] = "FAKESIGNINGKEYTEST00",
             ["Secrets:SecretAccessKey"] = "signing-key-test-secret",
         });
         var target = await db.CreateTargetAsync(name: "production");
@@ -236,13 +236,13 @@ public sealed class SigningKeyServiceTests(SecretsDatabaseFixture db)
     public async Task ImportAsync_AwsAccessDenied_NothingRecordedFailureAudited()
     {
         await using var server = await FakeSecretsManagerServer.StartAsync();
-        server.AddAccount("AKIAREADER0000000000", "reader-secret", "GetSecretValue");
+        server.AddAccount("FAKEREADER0000000000", "reader-secret", "GetSecretValue");
         await using var harness = SecretsHarness.Create(db, new Dictionary<string, string?>
         {
             ["Secrets:Store"] = "AwsSecretsManager",
             ["Secrets:Region"] = FakeSecretsManagerServer.Region,
             ["Secrets:ServiceUrl"] = server.ServiceUrl.ToString(),
-            ["Secrets:AccessKeyId"] = "AKIAREADER0000000000",
+            ["Secrets:AccessKeyId"] = "FAKEREADER0000000000",
             ["Secrets:SecretAccessKey"] = "reader-secret",
         });
         var target = await db.CreateTargetAsync();

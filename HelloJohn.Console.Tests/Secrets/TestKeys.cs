@@ -1,22 +1,17 @@
 namespace HelloJohn.Console.Tests.Secrets;
 
-/// <summary>Known keys for the Secrets tests. None of them protects anything.</summary>
+/// <summary>Known keys for the Secrets tests, read from Secrets/Fixtures/Keys. None of them protects anything.</summary>
 internal static class TestKeys
 {
-    /// <summary>Made with 'openssl genpkey -algorithm ed25519'.</summary>
-    public const string OpenSslEd25519Pem = """
-        -----BEGIN PRIVATE KEY-----
-        MC4CAQAwBQYDK2VwBCIEIJJezks/fzZXIPJW0WREyEKXZv4NrYNXI3Ajt6lAjC8k
-        -----END PRIVATE KEY-----
-
-        """;
+    /// <summary>Made with 'openssl genpkey -algorithm ed25519' (Secrets/Fixtures/Keys).</summary>
+    public static string OpenSslEd25519Pem { get; } = Fixture("openssl-ed25519.pem");
 
     /// <summary>The public half of <see cref="OpenSslEd25519Pem"/> as OpenSSL derives it
     /// ('openssl pkey -pubout -outform DER | tail -c 32').</summary>
     public const string OpenSslEd25519PublicKeyHex = "6ba06b82fcd9388a17d495585b9f4d9c0a0932b78ee2418702f599f8d23cf363";
 
     /// <summary>The base64 body of <see cref="OpenSslEd25519Pem"/>: the text that must never leak.</summary>
-    public const string OpenSslEd25519Body = "MC4CAQAwBQYDK2VwBCIEIJJezks/fzZXIPJW0WREyEKXZv4NrYNXI3Ajt6lAjC8k";
+    public static string OpenSslEd25519Body { get; } = OpenSslEd25519Pem.Split('\n')[1].Trim();
 
     /// <summary>RFC 8037 appendix A.1: private key d and public key x (base64url).</summary>
     public const string Rfc8037D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
@@ -32,23 +27,15 @@ internal static class TestKeys
         return "-----BEGIN PRIVATE KEY-----\n" + Convert.ToBase64String(der) + "\n-----END PRIVATE KEY-----\n";
     }
 
-    /// <summary>Made with 'openssl genpkey -algorithm ed448'.</summary>
-    public const string Ed448Pem = """
-        -----BEGIN PRIVATE KEY-----
-        MEcCAQAwBQYDK2VxBDsEOVVhvvX+uw1rJZH73e73bu7rHzYmymy/PVdD96OPf0gt
-        b6kfSi6tJXq2leaSo5tYAuw11N7ujMdymg==
-        -----END PRIVATE KEY-----
-        """;
+    /// <summary>Made with 'openssl genpkey -algorithm ed448' (Secrets/Fixtures/Keys).</summary>
+    public static string Ed448Pem { get; } = Fixture("openssl-ed448.pem");
 
-    /// <summary>Made with 'openssl genpkey -algorithm ed25519 -aes-256-cbc'.</summary>
-    public const string EncryptedEd25519Pem = """
-        -----BEGIN ENCRYPTED PRIVATE KEY-----
-        MIGbMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAgCB45wP62rsgICCAAw
-        DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEENWbEOxtCPJcVKuiHZLKzJ4EQKpq
-        i1uOUhW316Gm76CJJGSN5AiCv+G6R2Nh7a8NxmW4xzQVifWJt+NKp9iNQnV9c7ET
-        ewD6oqIpIe9lelej/IE=
-        -----END ENCRYPTED PRIVATE KEY-----
-        """;
+    /// <summary>Made with 'openssl genpkey -algorithm ed25519 -aes-256-cbc' (Secrets/Fixtures/Keys).</summary>
+    public static string EncryptedEd25519Pem { get; } = Fixture("openssl-ed25519-encrypted.pem");
+
+    /// <summary>A key file of the test fixtures, copied beside the test assembly.</summary>
+    private static string Fixture(string name) =>
+        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Secrets", "Fixtures", "Keys", name));
 
     public static byte[] FromBase64Url(string value)
     {

@@ -8,9 +8,14 @@ namespace HelloJohn.Console.E2E.Keys;
 [Collection(ConsoleServerCollection.Name)]
 public sealed class ImportSigningKeyTests(ConsoleServerFixture server)
 {
-    /// <summary>RFC 8037 appendix A.1's Ed25519 key as PKCS#8 PEM. It protects nothing.</summary>
-    private const string Body = "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g";
-    private const string Pem = "-----BEGIN PRIVATE KEY-----\n" + Body + "\n-----END PRIVATE KEY-----\n";
+    /// <summary>RFC 8037 appendix A.1's Ed25519 private key d (base64url). It protects nothing.</summary>
+    private const string Rfc8037D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+
+    /// <summary>That key as PKCS#8 DER, base64: the fixed 16-byte Ed25519 PrivateKeyInfo prefix, then d.</summary>
+    private static readonly string Body = Convert.ToBase64String(
+        [.. Convert.FromHexString("302e020100300506032b657004220420"), .. Convert.FromBase64String(Rfc8037D.Replace('-', '+').Replace('_', '/') + "=")]);
+
+    private static readonly string Pem = "-----BEGIN PRIVATE KEY-----\n" + Body + "\n-----END PRIVATE KEY-----\n";
 
     /// <summary>RFC 8037 appendix A.3: that key's JWK thumbprint.</summary>
     private const string Thumbprint = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
