@@ -13,28 +13,12 @@ namespace HelloJohn.Console.Tests.Recovery;
 
 [Trait("Capability", "Recovery")]
 [Collection(PostgresCollection.Name)]
-public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : IAsyncLifetime
+public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : RecoveryAppTest(postgres)
 {
-    private FakeHelloJohn _helloJohn = default!;
-    private RecoveryAppFactory _app = default!;
-
-    public async Task InitializeAsync()
-    {
-        _helloJohn = await FakeHelloJohn.StartAsync();
-        _app = new RecoveryAppFactory(postgres, _helloJohn.BaseUrl);
-        await _app.InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _helloJohn.DisposeAsync();
-    }
-
-    private RecoveryService Recovery => _app.Service<RecoveryService>();
+    private RecoveryService Recovery => App.Service<RecoveryService>();
 
     private async Task<Guid> StartAsync(DateTimeOffset? incident = null) =>
-        await Recovery.StartAsync(Operator, new RecoveryStartRequest(RecoveryScenario.DatabaseHostFailure, await _app.DefaultTargetAsync(), incident), CancellationToken.None);
+        await Recovery.StartAsync(Operator, new RecoveryStartRequest(RecoveryScenario.DatabaseHostFailure, await App.DefaultTargetAsync(), incident), CancellationToken.None);
 
     private static async Task<bool> HasTableAsync(NpgsqlConnectionStringBuilder db, string table)
     {
@@ -47,13 +31,13 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
     [Fact]
     public async Task Wizard_IntoASecondEmptyDatabase_RestoresVerifiesWaitsForHealthAndRecordsRpoAndRto()
     {
-        var backupId = await _app.BackUpAsync();
-        var backup = (await _app.Service<BackupService>().GetAsync(backupId, CancellationToken.None))!;
+        var backupId = await App.BackUpAsync();
+        var backup = (await App.Service<BackupService>().GetAsync(backupId, CancellationToken.None))!;
         // Whole microseconds, as PostgreSQL keeps them, so the expected RPO is exact.
         var now = DateTimeOffset.UtcNow;
         var incident = now.AddTicks(-(now.Ticks % 10));
         var expectedRpo = incident - backup.Backup.StartedAt!.Value;
-        var newHost = await postgres.CreateDatabaseAsync("newhost");
+        var newHost = await Postgres.CreateDatabaseAsync("newhost");
         var runId = await StartAsync(incident);
 
         var server = await Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", newHost.ToUrl(includePassword: true))), CancellationToken.None);
@@ -69,18 +53,18 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
         Assert.Contains($"{RecoveryDurations.Describe(expectedRpo)} at the incident (incident time as entered)", pick.Message);
 
         Assert.Equal(RecoveryStepStatus.Queued, (await Recovery.AdvanceAsync(Operator, runId, "restore", null, CancellationToken.None)).Status);
-        var restore = await _app.WaitForStepAsync(runId, "restore");
+        var restore = await App.WaitForStepAsync(runId, "restore");
         Assert.True(restore.Status == RecoveryStepStatus.Passed, restore.Message);
 
         await Recovery.AdvanceAsync(Operator, runId, "verify", null, CancellationToken.None);
-        var verify = await _app.WaitForStepAsync(runId, "verify");
+        var verify = await App.WaitForStepAsync(runId, "verify");
         Assert.True(verify.Status == RecoveryStepStatus.Passed, verify.Message);
         foreach (var table in backup.Tables)
         {
-            Assert.Equal(table.Rows, await postgres.CountAsync(newHost, table.Table));
+            Assert.Equal(table.Rows, await Postgres.CountAsync(newHost, table.Table));
         }
 
-        var view = await _app.RunAsync(runId);
+        var view = await App.RunAsync(runId);
         Assert.Equal(RecoveryConnectionVault.Masked(newHost), view.MaskedNewDatabaseUrl);
         Assert.DoesNotContain(newHost.Password!, view.MaskedNewDatabaseUrl);
         Assert.Contains(view.Steps.Single(s => s.Key == "deploy-url").Instructions, i => i.CopiesSecret && i.Command == view.MaskedNewDatabaseUrl);
@@ -93,18 +77,18 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
 
         // HelloJohn is still down: the check keeps polling and logging until the test turns it healthy.
         await Recovery.AdvanceAsync(Operator, runId, "health", null, CancellationToken.None);
-        await _app.WaitForStepAsync(runId, "health", s => s.Status == RecoveryStepStatus.Running);
-        while (_helloJohn.HealthRequests < 3)
+        await App.WaitForStepAsync(runId, "health", s => s.Status == RecoveryStepStatus.Running);
+        while (HelloJohnFake.HealthRequests < 3)
         {
             await Task.Delay(50);
         }
 
-        Assert.Equal(RecoveryStepStatus.Running, (await _app.StepAsync(runId, "health")).Status);
-        _helloJohn.Healthy = true;
-        var health = await _app.WaitForStepAsync(runId, "health");
+        Assert.Equal(RecoveryStepStatus.Running, (await App.StepAsync(runId, "health")).Status);
+        HelloJohnFake.Healthy = true;
+        var health = await App.WaitForStepAsync(runId, "health");
         Assert.True(health.Status == RecoveryStepStatus.Passed, health.Message);
 
-        var done = await _app.RunAsync(runId);
+        var done = await App.RunAsync(runId);
         Assert.Equal(RecoveryRunStatus.Completed, done.Run.Status);
         Assert.Equal(7, done.Run.StepsPassed);
         Assert.Equal(expectedRpo, done.Run.Rpo);
@@ -118,16 +102,16 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
         Assert.True(manual.MarkedDoneByHand);
         Assert.Equal(Operator.Name, manual.CompletedBy);
 
-        var audit = await _app.WaitForAuditAsync(e => e.Detail?.Contains(" completed: ", StringComparison.Ordinal) == true);
+        var audit = await App.WaitForAuditAsync(e => e.Detail?.Contains(" completed: ", StringComparison.Ordinal) == true);
         Assert.Single(audit, e => e.Action == AuditActions.RecoveryStarted);
         Assert.Contains(audit, e => e.Action == AuditActions.RecoveryStep && e.Detail!.Contains($"completed: RPO {RecoveryDurations.Describe(expectedRpo)}", StringComparison.Ordinal));
         Assert.Contains(audit, e => e.Action == AuditActions.RecoveryStep && e.Detail!.Contains("copied the URL", StringComparison.Ordinal));
 
         // The new database's password is never logged, audited or kept in clear.
-        Assert.DoesNotContain(newHost.Password!, _app.Logs.AllText);
+        Assert.DoesNotContain(newHost.Password!, App.Logs.AllText);
         Assert.All(audit, e => Assert.DoesNotContain(newHost.Password!, e.Detail ?? ""));
         Assert.All(done.Log, l => Assert.DoesNotContain(newHost.Password!, l.Text));
-        await using var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        await using var db = await App.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
         var stored = await db.Set<RecoveryRun>().AsNoTracking().SingleAsync(r => r.Id == runId);
         Assert.DoesNotContain(newHost.Password!, stored.ProtectedNewConnection);
     }
@@ -135,7 +119,7 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
     [Fact]
     public async Task NewServer_Unreachable_FailsWithAClearErrorAndTheNextStepStaysClosed()
     {
-        await _app.BackUpAsync();
+        await App.BackUpAsync();
         var runId = await StartAsync();
         var port = LocalPostgresCluster.FreeLoopbackPort();
 
@@ -148,14 +132,14 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
         var refused = await Assert.ThrowsAsync<RecoveryRefusedException>(() =>
             Recovery.AdvanceAsync(Operator, runId, "choose-backup", Inputs(("backup", Guid.NewGuid().ToString())), CancellationToken.None));
         Assert.Contains("opens once step 1", refused.Message);
-        Assert.Equal(RecoveryStepStatus.Pending, (await _app.StepAsync(runId, "restore")).Status);
+        Assert.Equal(RecoveryStepStatus.Pending, (await App.StepAsync(runId, "restore")).Status);
     }
 
     [Fact]
     public async Task NewServer_NotEmptyWithoutConfirmation_FailsAndNothingIsRestored()
     {
-        await _app.BackUpAsync();
-        var newHost = await postgres.CreateDatabaseAsync("busyhost");
+        await App.BackUpAsync();
+        var newHost = await Postgres.CreateDatabaseAsync("busyhost");
         await using (var conn = new NpgsqlConnection(newHost.ConnectionString))
         {
             await conn.OpenAsync();
@@ -181,21 +165,21 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
         var chosen = (await Recovery.GetBackupCandidatesAsync(runId, CancellationToken.None)).Single(c => c.IsDefault);
         await Recovery.AdvanceAsync(Operator, runId, "choose-backup", Inputs(("backup", chosen.Id.ToString())), CancellationToken.None);
         await Recovery.AdvanceAsync(Operator, runId, "restore", null, CancellationToken.None);
-        Assert.Equal(RecoveryStepStatus.Passed, (await _app.WaitForStepAsync(runId, "restore")).Status);
+        Assert.Equal(RecoveryStepStatus.Passed, (await App.WaitForStepAsync(runId, "restore")).Status);
         await Recovery.AdvanceAsync(Operator, runId, "verify", null, CancellationToken.None);
-        var verify = await _app.WaitForStepAsync(runId, "verify");
+        var verify = await App.WaitForStepAsync(runId, "verify");
         Assert.True(verify.Status == RecoveryStepStatus.Passed, verify.Message);
-        Assert.Equal(1, await postgres.CountAsync(newHost, "leftover"));
-        Assert.Contains((await _app.RunAsync(runId)).Log, l => l.Text.StartsWith("Not compared: 1 table(s)", StringComparison.Ordinal));
+        Assert.Equal(1, await Postgres.CountAsync(newHost, "leftover"));
+        Assert.Contains((await App.RunAsync(runId)).Log, l => l.Text.StartsWith("Not compared: 1 table(s)", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task NewServer_OnSupabase_DoesNotCountSupabasesOwnSchemasAsData()
     {
-        var source = await postgres.CreateDemoDatabaseAsync(users: 50);
-        var targets = _app.Service<HelloJohn.Console.Core.Targets.TargetService>();
+        var source = await Postgres.CreateDemoDatabaseAsync(users: 50);
+        var targets = App.Service<HelloJohn.Console.Core.Targets.TargetService>();
         var supabaseTarget = await targets.AddStoredAsync("supabase", source.ConnectionString, null, HelloJohn.Console.Core.Targets.TargetProvider.Supabase, CancellationToken.None);
-        var newHost = await postgres.CreateDatabaseAsync("supa");
+        var newHost = await Postgres.CreateDatabaseAsync("supa");
         await using (var conn = new NpgsqlConnection(newHost.ConnectionString))
         {
             await conn.OpenAsync();
@@ -220,13 +204,13 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
         var runId = await StartAsync();
 
         var live = await Assert.ThrowsAsync<RecoveryInputException>(() =>
-            Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", postgres.Demo.ConnectionString)), CancellationToken.None));
+            Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", Postgres.Demo.ConnectionString)), CancellationToken.None));
         Assert.Contains("restore in place", live.Message);
         var garbage = await Assert.ThrowsAsync<RecoveryInputException>(() =>
             Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", "postgres://")), CancellationToken.None));
         Assert.Contains("could not be read", garbage.Message);
 
-        var view = await _app.RunAsync(runId);
+        var view = await App.RunAsync(runId);
         Assert.Null(view.MaskedNewDatabaseUrl);
         Assert.Equal(RecoveryStepStatus.Failed, view.Steps[0].Status);
         Assert.Equal(garbage.Message, view.Steps[0].Message);
@@ -235,8 +219,8 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
     [Fact]
     public async Task NewServer_DatabaseMissingButCreatable_IsCreatedByTheRestore()
     {
-        await _app.BackUpAsync();
-        var owner = await postgres.CreateDatabaseAsync("creator", canCreateDatabases: true);
+        await App.BackUpAsync();
+        var owner = await Postgres.CreateDatabaseAsync("creator", canCreateDatabases: true);
         var missing = new NpgsqlConnectionStringBuilder(owner.ConnectionString) { Database = "hj_fresh_" + Guid.NewGuid().ToString("N")[..8] };
         var runId = await StartAsync();
 
@@ -247,27 +231,27 @@ public sealed class DatabaseHostFailureTests(PostgresClusterFixture postgres) : 
         await Recovery.AdvanceAsync(Operator, runId, "choose-backup", Inputs(("backup", chosen.Id.ToString())), CancellationToken.None);
         await Recovery.AdvanceAsync(Operator, runId, "restore", null, CancellationToken.None);
 
-        var restore = await _app.WaitForStepAsync(runId, "restore");
+        var restore = await App.WaitForStepAsync(runId, "restore");
         Assert.True(restore.Status == RecoveryStepStatus.Passed, restore.Message);
-        Assert.Equal(PostgresClusterFixture.DemoUsers, await postgres.CountAsync(missing, "hj_user"));
+        Assert.Equal(PostgresClusterFixture.DemoUsers, await Postgres.CountAsync(missing, "hj_user"));
     }
 
     [Fact]
     public async Task Restore_FileDamagedAfterTheBackup_FailsBeforeWritingAnything()
     {
-        var backupId = await _app.BackUpAsync();
-        var file = (await _app.Service<BackupService>().GetAsync(backupId, CancellationToken.None))!.Backup.FileName;
-        var newHost = await postgres.CreateDatabaseAsync("damaged");
+        var backupId = await App.BackUpAsync();
+        var file = (await App.Service<BackupService>().GetAsync(backupId, CancellationToken.None))!.Backup.FileName;
+        var newHost = await Postgres.CreateDatabaseAsync("damaged");
         var runId = await StartAsync();
         await Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", newHost.ConnectionString)), CancellationToken.None);
         await Recovery.AdvanceAsync(Operator, runId, "choose-backup", Inputs(("backup", backupId.ToString())), CancellationToken.None);
-        var path = Path.Combine(_app.BackupDirectory, file);
+        var path = Path.Combine(App.BackupDirectory, file);
         var bytes = await File.ReadAllBytesAsync(path);
         bytes[bytes.Length / 2] ^= 0xFF;
         await File.WriteAllBytesAsync(path, bytes);
 
         await Recovery.AdvanceAsync(Operator, runId, "restore", null, CancellationToken.None);
-        var restore = await _app.WaitForStepAsync(runId, "restore");
+        var restore = await App.WaitForStepAsync(runId, "restore");
 
         Assert.Equal(RecoveryStepStatus.Failed, restore.Status);
         Assert.Contains("The SHA-256 check failed", restore.Message);

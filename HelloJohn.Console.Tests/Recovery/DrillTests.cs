@@ -8,27 +8,11 @@ namespace HelloJohn.Console.Tests.Recovery;
 
 [Trait("Capability", "Recovery")]
 [Collection(PostgresCollection.Name)]
-public sealed class DrillTests(PostgresClusterFixture postgres) : IAsyncLifetime
+public sealed class DrillTests(PostgresClusterFixture postgres) : RecoveryAppTest(postgres)
 {
-    private FakeHelloJohn _helloJohn = default!;
-    private RecoveryAppFactory _app = default!;
-
-    public async Task InitializeAsync()
-    {
-        _helloJohn = await FakeHelloJohn.StartAsync();
-        _app = new RecoveryAppFactory(postgres, _helloJohn.BaseUrl);
-        await _app.InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _helloJohn.DisposeAsync();
-    }
-
     private async Task<IReadOnlyList<string>> DrillDatabasesAsync()
     {
-        await using var conn = new NpgsqlConnection(postgres.Cluster.ConnectionFor("postgres").ConnectionString);
+        await using var conn = new NpgsqlConnection(Postgres.Cluster.ConnectionFor("postgres").ConnectionString);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname LIKE 'hellojohn\\_drill\\_%'", conn);
         await using var reader = await cmd.ExecuteReaderAsync();
@@ -44,14 +28,14 @@ public sealed class DrillTests(PostgresClusterFixture postgres) : IAsyncLifetime
     [Fact]
     public async Task Drill_OnDemand_RestoresIntoAScratchDatabaseMeasuresRtoAndDropsIt()
     {
-        var backupId = await _app.BackUpAsync();
-        var recovery = _app.Service<RecoveryService>();
-        var targetId = await _app.DefaultTargetAsync();
+        var backupId = await App.BackUpAsync();
+        var recovery = App.Service<RecoveryService>();
+        var targetId = await App.DefaultTargetAsync();
 
         var runId = await recovery.StartAsync(Operator, new RecoveryStartRequest(RecoveryScenario.Drill, targetId), CancellationToken.None);
-        var run = await _app.WaitForRunAsync(runId, r => r.Status != RecoveryRunStatus.Active);
+        var run = await App.WaitForRunAsync(runId, r => r.Status != RecoveryRunStatus.Active);
 
-        var view = await _app.RunAsync(runId);
+        var view = await App.RunAsync(runId);
         Assert.True(run.Status == RecoveryRunStatus.Completed, string.Join('\n', view.Log.Select(l => l.Text)));
         Assert.StartsWith("hellojohn_drill_", view.ScratchDatabase);
         Assert.Empty(await DrillDatabasesAsync());
@@ -63,7 +47,7 @@ public sealed class DrillTests(PostgresClusterFixture postgres) : IAsyncLifetime
         var last = await recovery.GetLastDrillAsync(targetId, CancellationToken.None);
         Assert.NotNull(last);
         Assert.Equal((runId, RecoveryRunStatus.Completed, run.Rto, run.Rpo), (last.RunId, last.Status, last.Rto, last.Rpo));
-        var backup = await _app.Service<HelloJohn.Console.Core.Backups.BackupService>().GetAsync(backupId, CancellationToken.None);
+        var backup = await App.Service<HelloJohn.Console.Core.Backups.BackupService>().GetAsync(backupId, CancellationToken.None);
         Assert.Equal(backup!.Backup.FileName, last.BackupFileName);
         Assert.Equal(run.StartedAt - backup.Backup.StartedAt, run.Rpo);
     }
@@ -71,9 +55,9 @@ public sealed class DrillTests(PostgresClusterFixture postgres) : IAsyncLifetime
     [Fact]
     public async Task DrillSchedule_RunNow_RunsADrillThroughItsRecurringJobAndTheDashboardSeesIt()
     {
-        await _app.BackUpAsync();
-        var targetId = await _app.DefaultTargetAsync();
-        var schedules = _app.Service<ScheduleService>();
+        await App.BackUpAsync();
+        var targetId = await App.DefaultTargetAsync();
+        var schedules = App.Service<ScheduleService>();
         var drill = (await schedules.ListAsync(targetId, CancellationToken.None)).Single(s => s.Kind == ScheduleKind.Drill);
         Assert.Equal($"drill:{targetId}", drill.Id);
         Assert.False(drill.Paused);
@@ -81,7 +65,7 @@ public sealed class DrillTests(PostgresClusterFixture postgres) : IAsyncLifetime
 
         await schedules.RunNowAsync(Admin, drill.Id, CancellationToken.None);
 
-        var recovery = _app.Service<RecoveryService>();
+        var recovery = App.Service<RecoveryService>();
         LastDrill? last = null;
         for (var deadline = DateTime.UtcNow.AddMinutes(3); DateTime.UtcNow < deadline; await Task.Delay(250))
         {
@@ -95,15 +79,15 @@ public sealed class DrillTests(PostgresClusterFixture postgres) : IAsyncLifetime
         Assert.NotNull(last);
         Assert.True(last.Status == RecoveryRunStatus.Completed, last.EndReason);
         Assert.NotNull(last.Rto);
-        Assert.Equal("system", (await _app.RunAsync(last.RunId)).Run.StartedBy);
+        Assert.Equal("system", (await App.RunAsync(last.RunId)).Run.StartedBy);
         Assert.Empty(await DrillDatabasesAsync());
     }
 
     [Fact]
     public async Task Drill_WithNoBackupToRestore_FailsSaysWhyAndLeavesNoScratchDatabase()
     {
-        var recovery = _app.Service<RecoveryService>();
-        var targetId = await _app.DefaultTargetAsync();
+        var recovery = App.Service<RecoveryService>();
+        var targetId = await App.DefaultTargetAsync();
 
         await recovery.RunScheduledDrillAsync(targetId, CancellationToken.None);
 
@@ -113,6 +97,6 @@ public sealed class DrillTests(PostgresClusterFixture postgres) : IAsyncLifetime
         Assert.Contains("has no finished backup to restore", last.EndReason);
         Assert.Null(last.Rto);
         Assert.Empty(await DrillDatabasesAsync());
-        Assert.Equal("system", (await _app.RunAsync(last.RunId)).Run.StartedBy);
+        Assert.Equal("system", (await App.RunAsync(last.RunId)).Run.StartedBy);
     }
 }

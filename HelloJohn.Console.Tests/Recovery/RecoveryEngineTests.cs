@@ -9,28 +9,12 @@ namespace HelloJohn.Console.Tests.Recovery;
 
 [Trait("Capability", "Recovery")]
 [Collection(PostgresCollection.Name)]
-public sealed class RecoveryEngineTests(PostgresClusterFixture postgres) : IAsyncLifetime
+public sealed class RecoveryEngineTests(PostgresClusterFixture postgres) : RecoveryAppTest(postgres)
 {
-    private FakeHelloJohn _helloJohn = default!;
-    private RecoveryAppFactory _app = default!;
-
-    public async Task InitializeAsync()
-    {
-        _helloJohn = await FakeHelloJohn.StartAsync();
-        _app = new RecoveryAppFactory(postgres, _helloJohn.BaseUrl);
-        await _app.InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _helloJohn.DisposeAsync();
-    }
-
-    private RecoveryService Recovery => _app.Service<RecoveryService>();
+    private RecoveryService Recovery => App.Service<RecoveryService>();
 
     private async Task<Guid> StartAsync(RecoveryScenario scenario, Actor? actor = null) =>
-        await Recovery.StartAsync(actor ?? Operator, new RecoveryStartRequest(scenario, await _app.DefaultTargetAsync()), CancellationToken.None);
+        await Recovery.StartAsync(actor ?? Operator, new RecoveryStartRequest(scenario, await App.DefaultTargetAsync()), CancellationToken.None);
 
     [Fact]
     public async Task Start_SameScenarioTwiceForATarget_IsRefusedWithTheRunToResume()
@@ -41,13 +25,13 @@ public sealed class RecoveryEngineTests(PostgresClusterFixture postgres) : IAsyn
 
         Assert.Equal(first, refused.ExistingRunId);
         Assert.Contains($"/recovery/{first}", refused.Message);
-        Assert.Equal(first, await Recovery.FindActiveAsync(await _app.DefaultTargetAsync(), RecoveryScenario.DatabaseHostFailure, CancellationToken.None));
+        Assert.Equal(first, await Recovery.FindActiveAsync(await App.DefaultTargetAsync(), RecoveryScenario.DatabaseHostFailure, CancellationToken.None));
         // Another scenario may run beside it, and once abandoned the same scenario can start again.
         await StartAsync(RecoveryScenario.SigningKeyLost);
         await Recovery.AbandonAsync(Operator, first, "started by mistake", CancellationToken.None);
         var second = await StartAsync(RecoveryScenario.DatabaseHostFailure);
         Assert.NotEqual(first, second);
-        var abandoned = (await _app.RunAsync(first)).Run;
+        var abandoned = (await App.RunAsync(first)).Run;
         Assert.Equal(RecoveryRunStatus.Abandoned, abandoned.Status);
         Assert.Equal("Abandoned by operator@example.test: started by mistake", abandoned.EndReason);
         Assert.Null(abandoned.Rto);
@@ -59,14 +43,14 @@ public sealed class RecoveryEngineTests(PostgresClusterFixture postgres) : IAsyn
         await Assert.ThrowsAsync<PermissionDeniedException>(() => StartAsync(RecoveryScenario.DatabaseHostFailure, Viewer));
 
         Assert.Empty((await Recovery.ListAsync(new RecoveryRunQuery(), CancellationToken.None)).Items);
-        var denied = Assert.Single(await _app.AuditAsync("recovery."));
+        var denied = Assert.Single(await App.AuditAsync("recovery."));
         Assert.Equal((AuditActions.RecoveryStarted, AuditOutcome.Denied, Viewer.Name), (denied.Action, denied.Outcome, denied.Actor));
     }
 
     [Fact]
     public async Task Start_WithAnIncidentInTheFuture_IsRefused()
     {
-        var targetId = await _app.DefaultTargetAsync();
+        var targetId = await App.DefaultTargetAsync();
         var error = await Assert.ThrowsAsync<RecoveryInputException>(() => Recovery.StartAsync(Operator,
             new RecoveryStartRequest(RecoveryScenario.DatabaseHostFailure, targetId, DateTimeOffset.UtcNow.AddHours(3)), CancellationToken.None));
 
@@ -84,10 +68,10 @@ public sealed class RecoveryEngineTests(PostgresClusterFixture postgres) : IAsyn
 
         Assert.Contains("Step 6 \"Restart HelloJohn\" opens once step 1 \"Connect the new PostgreSQL server\" has passed", markLater.Message);
         Assert.Contains("Step 7", runLater.Message);
-        var view = await _app.RunAsync(runId);
+        var view = await App.RunAsync(runId);
         Assert.All(view.Steps, s => Assert.Equal(RecoveryStepStatus.Pending, s.Status));
         Assert.Equal("new-server", view.Current!.Key);
-        Assert.Equal(0, _helloJohn.HealthRequests);
+        Assert.Equal(0, HelloJohnFake.HealthRequests);
     }
 
     [Fact]
@@ -104,7 +88,7 @@ public sealed class RecoveryEngineTests(PostgresClusterFixture postgres) : IAsyn
         var past = await Recovery.AdvanceAsync(Operator, runId, "choose-time", Inputs(("time", "2024-01-20 11:30:00"), ("zone", "Europe/Paris")), CancellationToken.None);
         Assert.Equal(RecoveryStepStatus.Passed, past.Status);
         await Recovery.MarkDoneAsync(Operator, runId, "restore-to-time", CancellationToken.None);
-        var view = await _app.RunAsync(runId);
+        var view = await App.RunAsync(runId);
         Assert.Equal("recovered-database", view.Current!.Key);
         Assert.Equal(new DateTimeOffset(2024, 1, 20, 10, 30, 0, TimeSpan.Zero), view.PointInTimeTarget);
         // The provider's commands carry the time in UTC, the zone named.
@@ -126,7 +110,7 @@ public sealed class RecoveryEngineTests(PostgresClusterFixture postgres) : IAsyn
     [Fact]
     public async Task Advance_SameStepByTwoEngineersAtOnce_RunsItOnce()
     {
-        var newHost = await postgres.CreateDatabaseAsync("race");
+        var newHost = await Postgres.CreateDatabaseAsync("race");
         var runId = await StartAsync(RecoveryScenario.DatabaseHostFailure);
         var inputs = Inputs(("connection", newHost.ConnectionString));
 
@@ -136,7 +120,7 @@ public sealed class RecoveryEngineTests(PostgresClusterFixture postgres) : IAsyn
 
         Assert.Single(attempts, a => a.Result?.Status == RecoveryStepStatus.Passed);
         Assert.Single(attempts, a => a.Error is RecoveryRefusedException);
-        Assert.Equal(1, (await _app.StepAsync(runId, "new-server")).Attempts);
+        Assert.Equal(1, (await App.StepAsync(runId, "new-server")).Attempts);
     }
 
     private static async Task<(RecoveryStepResult? Result, Exception? Error)> Capture(Func<Task<RecoveryStepResult>> action)
@@ -158,8 +142,8 @@ public sealed class RecoveryEngineTests(PostgresClusterFixture postgres) : IAsyn
 
         await Assert.ThrowsAsync<PermissionDeniedException>(() => Recovery.AdvanceAsync(Operator, runId, "generate-key", null, CancellationToken.None));
 
-        Assert.Equal(RecoveryStepStatus.Pending, (await _app.StepAsync(runId, "generate-key")).Status);
-        Assert.Contains(await _app.AuditAsync("recovery.step"), e => e.Outcome == AuditOutcome.Denied && e.Detail == "needs ManageSecrets");
+        Assert.Equal(RecoveryStepStatus.Pending, (await App.StepAsync(runId, "generate-key")).Status);
+        Assert.Contains(await App.AuditAsync("recovery.step"), e => e.Outcome == AuditOutcome.Denied && e.Detail == "needs ManageSecrets");
     }
 
     [Fact]
@@ -172,6 +156,6 @@ public sealed class RecoveryEngineTests(PostgresClusterFixture postgres) : IAsyn
             Recovery.AdvanceAsync(Operator, runId, "new-server", Inputs(("connection", "postgres://u:p@127.0.0.1:1/x")), CancellationToken.None));
 
         Assert.Contains("is abandoned", refused.Message);
-        Assert.Null((await _app.RunAsync(runId)).Current);
+        Assert.Null((await App.RunAsync(runId)).Current);
     }
 }

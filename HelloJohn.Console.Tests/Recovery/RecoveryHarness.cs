@@ -95,6 +95,29 @@ public sealed class RecoveryAppFactory : ConsoleAppFactory
     public string KeyRingCertificate { get; }
 }
 
+/// <summary>A test class whose every test gets its own console wired for the wizards and its own fake HelloJohn.</summary>
+public abstract class RecoveryAppTest(PostgresClusterFixture postgres) : IAsyncLifetime
+{
+    protected PostgresClusterFixture Postgres { get; } = postgres;
+
+    protected FakeHelloJohn HelloJohnFake { get; private set; } = default!;
+
+    protected RecoveryAppFactory App { get; private set; } = default!;
+
+    public async Task InitializeAsync()
+    {
+        HelloJohnFake = await FakeHelloJohn.StartAsync();
+        App = new RecoveryAppFactory(Postgres, HelloJohnFake.BaseUrl);
+        await App.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await HelloJohnFake.DisposeAsync();
+    }
+}
+
 public static class RecoveryTestActors
 {
     public static readonly Actor Admin = new("admin-1", "admin@example.test", [ConsoleRoles.Admin]);

@@ -8,38 +8,22 @@ namespace HelloJohn.Console.Tests.Recovery;
 
 [Trait("Capability", "Recovery")]
 [Collection(PostgresCollection.Name)]
-public sealed class SigningKeyLostTests(PostgresClusterFixture postgres) : IAsyncLifetime
+public sealed class SigningKeyLostTests(PostgresClusterFixture postgres) : RecoveryAppTest(postgres)
 {
-    private FakeHelloJohn _helloJohn = default!;
-    private RecoveryAppFactory _app = default!;
-
-    public async Task InitializeAsync()
-    {
-        _helloJohn = await FakeHelloJohn.StartAsync();
-        _app = new RecoveryAppFactory(postgres, _helloJohn.BaseUrl);
-        await _app.InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _helloJohn.DisposeAsync();
-    }
-
     [Fact]
     public async Task Wizard_GeneratesEscrowsAndWaitsForTheLiveJwksToPublishTheNewKey()
     {
-        var recovery = _app.Service<RecoveryService>();
-        var targetId = await _app.DefaultTargetAsync();
+        var recovery = App.Service<RecoveryService>();
+        var targetId = await App.DefaultTargetAsync();
         var runId = await recovery.StartAsync(Operator, new RecoveryStartRequest(RecoveryScenario.SigningKeyLost, targetId), CancellationToken.None);
 
         await recovery.AdvanceAsync(Admin, runId, "generate-key", null, CancellationToken.None);
-        var generated = await _app.WaitForStepAsync(runId, "generate-key");
+        var generated = await App.WaitForStepAsync(runId, "generate-key");
         Assert.True(generated.Status == RecoveryStepStatus.Passed, generated.Message);
-        await using var scope = _app.Services.CreateAsyncScope();
+        await using var scope = App.Services.CreateAsyncScope();
         var status = (await scope.ServiceProvider.GetRequiredService<SigningKeyService>().GetStatusAsync(targetId))!;
         Assert.Equal(SigningKeyOrigin.Generated, status.Origin);
-        var view = await _app.RunAsync(runId);
+        var view = await App.RunAsync(runId);
         Assert.Equal(status.Fingerprint, view.SigningKeyFingerprint);
         Assert.Equal(Admin.Name, generated.CompletedBy);
 
@@ -48,22 +32,22 @@ public sealed class SigningKeyLostTests(PostgresClusterFixture postgres) : IAsyn
 
         // HelloJohn still publishes nothing: the check waits; then it publishes the new key.
         await recovery.AdvanceAsync(Operator, runId, "jwks", null, CancellationToken.None);
-        await _app.WaitForStepAsync(runId, "jwks", s => s.Status == RecoveryStepStatus.Running);
-        await _app.WaitForRunLogAsync(runId, l => l.StepKey == "jwks" && l.Text.Contains("Mismatch", StringComparison.Ordinal));
-        _helloJohn.PublishJwk(status.PublicJwk);
-        var jwks = await _app.WaitForStepAsync(runId, "jwks");
+        await App.WaitForStepAsync(runId, "jwks", s => s.Status == RecoveryStepStatus.Running);
+        await App.WaitForRunLogAsync(runId, l => l.StepKey == "jwks" && l.Text.Contains("Mismatch", StringComparison.Ordinal));
+        HelloJohnFake.PublishJwk(status.PublicJwk);
+        var jwks = await App.WaitForStepAsync(runId, "jwks");
         Assert.True(jwks.Status == RecoveryStepStatus.Passed, jwks.Message);
         Assert.Contains(status.Fingerprint, jwks.Message);
 
         await recovery.MarkDoneAsync(Operator, runId, "sessions", CancellationToken.None);
-        var done = (await _app.RunAsync(runId)).Run;
+        var done = (await App.RunAsync(runId)).Run;
         Assert.Equal(RecoveryRunStatus.Completed, done.Status);
         Assert.Equal(TimeSpan.Zero, done.Rpo);
         Assert.True(done.Rto > TimeSpan.Zero);
         // The private key is never in the run's log or the console's log.
         var revealed = await scope.ServiceProvider.GetRequiredService<SigningKeyService>().RevealAsync(Admin, targetId);
         var body = revealed.PrivateKeyPem.Split('\n')[1];
-        Assert.DoesNotContain(body, _app.Logs.AllText);
-        Assert.All((await _app.RunAsync(runId)).Log, l => Assert.DoesNotContain(body, l.Text));
+        Assert.DoesNotContain(body, App.Logs.AllText);
+        Assert.All((await App.RunAsync(runId)).Log, l => Assert.DoesNotContain(body, l.Text));
     }
 }
