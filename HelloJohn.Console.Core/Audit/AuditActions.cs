@@ -26,6 +26,9 @@ public static class AuditActions
     public const string UserPasswordReset = "user.password_reset";
     public const string UserUnlocked = "user.unlocked";
     public const string AuditExported = "audit.exported";
+    /// <summary>Reading the audit trail or the accounts: recorded only when refused.</summary>
+    public const string AuditRead = "audit.read";
+    public const string UsersRead = "users.read";
     public const string SettingsChanged = "settings.changed";
     public const string TargetConnectionSet = "target.connection_set";
     public const string ScheduleChanged = "schedule.changed";
@@ -36,6 +39,8 @@ public static class AuditActions
     public const string SigningKeyImported = "signingkey.imported";
     public const string SigningKeyGenerated = "signingkey.generated";
     public const string SigningKeyDownloaded = "signingkey.downloaded";
+    /// <summary>A comparison with HelloJohn's live JWKS: each result is kept as a check record; recorded here only when refused.</summary>
+    public const string SigningKeyChecked = "signingkey.checked";
     public const string RecoveryStarted = "recovery.started";
     public const string RecoveryStep = "recovery.step";
 

@@ -8,13 +8,13 @@ namespace HelloJohn.Console.Core.Audit;
 
 /// <summary>Reads the audit trail: filtered pages for the Audit page (paged in the database) and CSV export.
 /// Reading needs <see cref="ConsolePermission.ViewAuditTrail"/>; nothing here changes an event.</summary>
-public sealed class AuditQueryService(IDbContextFactory<ConsoleDbContext> dbFactory, IAuditLog audit)
+public sealed class AuditQueryService(IDbContextFactory<ConsoleDbContext> dbFactory, IAuditLog audit, CallerGate gate)
 {
     public const int MaxPageSize = 500;
 
     public async Task<AuditPage> QueryAsync(Actor actor, AuditFilter filter, int pageIndex, int pageSize, CancellationToken ct)
     {
-        actor.Demand(ConsolePermission.ViewAuditTrail);
+        await gate.DemandAsync(actor, ConsolePermission.ViewAuditTrail, AuditActions.AuditRead, filter.Describe(), ct);
         if (pageIndex < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(pageIndex), pageIndex, "The page number cannot be negative.");
@@ -40,11 +40,7 @@ public sealed class AuditQueryService(IDbContextFactory<ConsoleDbContext> dbFact
     /// <paramref name="destination"/>, streaming from the database. The export itself is audited. Returns the row count.</summary>
     public async Task<int> ExportCsvAsync(Actor actor, AuditFilter filter, Stream destination, CancellationToken ct)
     {
-        if (!actor.Has(ConsolePermission.ViewAuditTrail))
-        {
-            await audit.RecordAsync(actor, AuditActions.AuditExported, null, AuditOutcome.Denied, filter.Describe(), ct);
-            actor.Demand(ConsolePermission.ViewAuditTrail);
-        }
+        actor = await gate.DemandAsync(actor, ConsolePermission.ViewAuditTrail, AuditActions.AuditExported, filter.Describe(), ct);
 
         Validate(filter);
         var rows = 0;

@@ -24,6 +24,7 @@ public sealed class BackupService(
     IPgToolRunner pgTools,
     IBackgroundJobClient jobs,
     IAuditLog audit,
+    CallerGate gate,
     BackupProgressNotifier notifier,
     IOptionsMonitor<BackupOptions> options,
     TimeProvider time,
@@ -36,11 +37,7 @@ public sealed class BackupService(
     /// <summary>Queues a backup of <paramref name="targetId"/> (the default target when null) as a background job.</summary>
     public async Task<Guid> RequestAsync(Actor actor, Guid? targetId, BackupTrigger trigger, CancellationToken ct)
     {
-        if (!actor.Has(ConsolePermission.RunBackup))
-        {
-            await audit.RecordAsync(actor, AuditActions.BackupRequested, targetId?.ToString(), AuditOutcome.Denied, ct: ct);
-            actor.Demand(ConsolePermission.RunBackup);
-        }
+        actor = await gate.DemandAsync(actor, ConsolePermission.RunBackup, AuditActions.BackupRequested, targetId?.ToString(), ct);
 
         var target = targetId is { } id ? await targets.GetAsync(id, ct) : await targets.GetDefaultAsync(ct)
             ?? throw new InvalidOperationException("No HelloJohn database is configured to back up. Set HELLOJOHN_DATABASE_URL.");
@@ -60,7 +57,7 @@ public sealed class BackupService(
     /// place, which must exist before anything else happens). Returns the finished record's id; throws when it failed.</summary>
     public async Task<Guid> RunNowAsync(Actor actor, Guid targetId, BackupTrigger trigger, CancellationToken ct)
     {
-        actor.Demand(ConsolePermission.RunBackup);
+        actor = await gate.DemandAsync(actor, ConsolePermission.RunBackup, AuditActions.BackupRequested, targetId.ToString(), ct);
         var record = await CreateRecordAsync(targetId, trigger, actor, ct);
         await audit.RecordAsync(actor, AuditActions.BackupRequested, record.FileName, AuditOutcome.Succeeded, $"trigger {trigger}", ct);
         await RunAsync(record.Id, ct);
@@ -360,7 +357,7 @@ public sealed class BackupService(
     /// its SHA-256 on the way. Returns the stores it reached.</summary>
     public async Task<IReadOnlyList<string>> RetryUploadAsync(Actor actor, Guid backupId, CancellationToken ct)
     {
-        actor.Demand(ConsolePermission.RunBackup);
+        actor = await gate.DemandAsync(actor, ConsolePermission.RunBackup, AuditActions.BackupUploadRetried, backupId.ToString(), ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var record = await db.Backups.Include(b => b.Locations).FirstOrDefaultAsync(b => b.Id == backupId, ct)
             ?? throw new KeyNotFoundException($"No backup {backupId}.");
@@ -499,7 +496,7 @@ public sealed class BackupService(
     /// <summary>Stops a queued or running backup. Its partial files are removed and the record says cancelled.</summary>
     public async Task CancelAsync(Actor actor, Guid backupId, CancellationToken ct)
     {
-        actor.Demand(ConsolePermission.CancelBackup);
+        actor = await gate.DemandAsync(actor, ConsolePermission.CancelBackup, AuditActions.BackupCancelled, backupId.ToString(), ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var record = await db.Backups.FirstOrDefaultAsync(b => b.Id == backupId, ct) ?? throw new KeyNotFoundException($"No backup {backupId}.");
         if (record.Status is not (BackupStatus.Queued or BackupStatus.Running))
@@ -528,11 +525,7 @@ public sealed class BackupService(
     public async Task PinAsync(Actor actor, Guid backupId, bool pinned, CancellationToken ct)
     {
         var action = pinned ? "pin" : "unpin";
-        if (!actor.Has(ConsolePermission.PinBackup))
-        {
-            await audit.RecordAsync(actor, AuditActions.BackupPinned, backupId.ToString(), AuditOutcome.Denied, $"Refused to {action}; nothing was changed.", ct);
-            actor.Demand(ConsolePermission.PinBackup);
-        }
+        actor = await gate.DemandAsync(actor, ConsolePermission.PinBackup, AuditActions.BackupPinned, $"{action} {backupId}", ct);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var record = await db.Backups.FirstOrDefaultAsync(b => b.Id == backupId, ct)

@@ -28,6 +28,7 @@ public sealed class RecoveryService(
     RecoveryConnectionVault vault,
     IBackgroundJobClient jobs,
     IAuditLog audit,
+    CallerGate gate,
     RecoveryProgressNotifier notifier,
     TimeProvider time,
     ILogger<RecoveryService> logger)
@@ -796,14 +797,8 @@ public sealed class RecoveryService(
     private RecoveryLogLine LogLine(Guid runId, string stepKey, RecoveryLogLevel level, string text) =>
         new() { RunId = runId, StepKey = stepKey, At = time.GetUtcNow(), Level = level, Text = text.Length > 4000 ? text[..3997] + "..." : text };
 
-    private async Task DemandAsync(Actor actor, ConsolePermission permission, string action, string target, CancellationToken ct)
-    {
-        if (!actor.Has(permission))
-        {
-            await audit.RecordAsync(actor, action, target, AuditOutcome.Denied, $"needs {permission}", ct);
-            actor.Demand(permission);
-        }
-    }
+    private Task<Actor> DemandAsync(Actor actor, ConsolePermission permission, string action, string target, CancellationToken ct) =>
+        gate.DemandAsync(actor, permission, action, target, ct);
 
     private static RecoveryRunSummary Summary(RecoveryRun r, string targetName, int passed, int count) => new(
         r.Id, r.Scenario, RecoveryScenarios.Info(r.Scenario).Title, r.TargetId, targetName, r.Provider, r.Status, r.StartedBy, r.StartedAt, r.EndedAt, r.EndReason,

@@ -25,6 +25,7 @@ public sealed class RestoreService(
     IPgToolRunner pgTools,
     IBackgroundJobClient jobs,
     IAuditLog audit,
+    CallerGate gate,
     RestoreProgressNotifier notifier,
     IOptionsMonitor<RestoreOptions> options,
     TimeProvider time,
@@ -77,11 +78,7 @@ public sealed class RestoreService(
     {
         var permission = request.Mode == RestoreMode.InPlace ? ConsolePermission.RestoreInPlace : ConsolePermission.RestoreToNewDatabase;
         var what = $"{request.Mode} → {request.DatabaseName}";
-        if (!actor.Has(permission))
-        {
-            await audit.RecordAsync(actor, AuditActions.RestoreRequested, what, AuditOutcome.Denied, ct: ct);
-            actor.Demand(permission);
-        }
+        actor = await gate.DemandAsync(actor, permission, AuditActions.RestoreRequested, what, ct);
 
         try
         {
@@ -235,13 +232,13 @@ public sealed class RestoreService(
     public async Task CancelAsync(Actor actor, Guid runId, CancellationToken ct)
     {
         // The least permission any restore needs first, so a caller without it learns nothing about the run.
-        await DemandAsync(actor, ConsolePermission.RestoreToNewDatabase, runId.ToString(), ct);
+        actor = await gate.DemandAsync(actor, ConsolePermission.RestoreToNewDatabase, AuditActions.RestoreCancelled, runId.ToString(), ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.Set<RestoreRun>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct)
             ?? throw new KeyNotFoundException($"There is no restore run {runId}. Nothing was cancelled.");
         if (run.Mode == RestoreMode.InPlace)
         {
-            await DemandAsync(actor, ConsolePermission.RestoreInPlace, run.DatabaseName, ct);
+            actor = await gate.DemandAsync(actor, ConsolePermission.RestoreInPlace, AuditActions.RestoreCancelled, run.DatabaseName, ct);
         }
 
         if (run.Status is not (RestoreStatus.Queued or RestoreStatus.Running))
@@ -279,15 +276,6 @@ public sealed class RestoreService(
             : here ? "Stopping: pg_restore is stopped and what it left is cleaned up as the run's record says."
             : "Running on another console instance: its job was deleted, which stops it there.";
         await audit.RecordAsync(actor, AuditActions.RestoreCancelled, $"{run.BackupFileName} → {run.DatabaseName}", AuditOutcome.Succeeded, detail, ct);
-    }
-
-    private async Task DemandAsync(Actor actor, ConsolePermission permission, string what, CancellationToken ct)
-    {
-        if (!actor.Has(permission))
-        {
-            await audit.RecordAsync(actor, AuditActions.RestoreCancelled, what, AuditOutcome.Denied, "Nothing was cancelled.", ct);
-            actor.Demand(permission);
-        }
     }
 
     private async Task RunRegisteredAsync(Guid runId, CancellationToken ct)

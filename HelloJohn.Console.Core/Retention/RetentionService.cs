@@ -28,6 +28,7 @@ public sealed class RetentionService(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     IBackupStoreRegistry stores,
     IAuditLog audit,
+    CallerGate gate,
     IOptions<RetentionOptions> options,
     IOptions<ScheduleOptions> scheduleOptions,
     TimeProvider time,
@@ -52,7 +53,7 @@ public sealed class RetentionService(
     /// instance is applying retention to the same target.</summary>
     public async Task<RetentionRunResult> ApplyAsync(Guid targetId, Actor actor, CancellationToken ct)
     {
-        actor.Demand(ConsolePermission.ManageRetention);
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageRetention, AuditActions.RetentionRun, $"target {targetId}", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var target = await db.Targets.AsNoTracking().Where(t => t.Id == targetId).Select(t => t.Name).SingleOrDefaultAsync(ct)
             ?? throw new KeyNotFoundException($"There is no backup target with id {targetId}; nothing was deleted.");

@@ -32,6 +32,7 @@ public sealed class ScheduleService(
     IRecurringJobManager recurringJobs,
     IBackgroundJobClient backgroundJobs,
     IAuditLog audit,
+    CallerGate gate,
     IOptions<ScheduleOptions> options,
     TimeProvider time,
     ILogger<ScheduleService> logger)
@@ -69,7 +70,7 @@ public sealed class ScheduleService(
     /// registers them.</summary>
     public async Task<IReadOnlyList<ScheduleView>> EnsureDefaultsAsync(Actor actor, Guid targetId, CancellationToken ct)
     {
-        actor.Demand(ConsolePermission.ManageSchedules);
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageSchedules, AuditActions.ScheduleChanged, $"defaults of target {targetId}", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var target = await db.Targets.AsNoTracking().SingleOrDefaultAsync(t => t.Id == targetId, ct)
             ?? throw new KeyNotFoundException($"There is no backup target with id {targetId}; no schedule was created.");
@@ -121,7 +122,7 @@ public sealed class ScheduleService(
     /// <see cref="ScheduleChangeRejectedException"/> and changes nothing.</summary>
     public async Task<ScheduleView> UpdateAsync(Actor actor, string scheduleId, string cron, string timeZone, CancellationToken ct)
     {
-        actor.Demand(ConsolePermission.ManageSchedules);
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageSchedules, AuditActions.ScheduleChanged, scheduleId, ct);
         var preview = Preview(cron, timeZone);
         if (!preview.IsValid)
         {
@@ -155,7 +156,7 @@ public sealed class ScheduleService(
     /// <summary>Starts the schedule's job now, paused or not. Returns the Hangfire job id.</summary>
     public async Task<string> RunNowAsync(Actor actor, string scheduleId, CancellationToken ct)
     {
-        actor.Demand(ConsolePermission.ManageSchedules);
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageSchedules, AuditActions.ScheduleChanged, scheduleId, ct);
         var setting = await FindAsync(scheduleId, ct);
         var jobId = backgroundJobs.Create(JobOf(setting), new EnqueuedState());
         await audit.RecordAsync(actor, AuditActions.ScheduleChanged, scheduleId, AuditOutcome.Succeeded, $"Run now (job {jobId}).", ct);
@@ -164,7 +165,7 @@ public sealed class ScheduleService(
 
     private async Task<ScheduleView> ChangeAsync(Actor actor, string scheduleId, Func<ScheduleSetting, string> change, CancellationToken ct)
     {
-        actor.Demand(ConsolePermission.ManageSchedules);
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageSchedules, AuditActions.ScheduleChanged, scheduleId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var setting = await db.Set<ScheduleSetting>().SingleOrDefaultAsync(s => s.Id == scheduleId, ct)
             ?? throw new KeyNotFoundException($"There is no schedule '{scheduleId}'; nothing was changed.");

@@ -8,24 +8,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HelloJohn.Console.Core.Secrets;
 
-/// <summary>The permission check and audit record every escrow action shares. Details passed here are built by the
+/// <summary>The caller check and audit record every escrow action shares. Details passed here are built by the
 /// services from names, versions and fingerprints, never from secret values.</summary>
 internal static class SecretsAudit
 {
-    /// <summary>Demands <paramref name="permission"/>; a refusal is audited as denied before it is thrown.</summary>
-    public static async Task DemandAsync(this IAuditLog audit, Actor actor, ConsolePermission permission, string action, string target, CancellationToken ct)
-    {
-        try
-        {
-            actor.Demand(permission);
-        }
-        catch (PermissionDeniedException e)
-        {
-            await audit.RecordAsync(actor, action, target, AuditOutcome.Denied, e.Message, ct);
-            throw;
-        }
-    }
-
     /// <summary>Runs <paramref name="work"/> and audits its outcome. Only the escrow's own exceptions, whose messages are
     /// written to hold no secret, go into a failed record; anything else is recorded by type name alone.</summary>
     public static async Task<T> AuditedAsync<T>(this IAuditLog audit, Actor actor, string action, string target, Func<Task<(T Result, string Detail)>> work, CancellationToken ct)
@@ -48,16 +34,18 @@ internal static class SecretsAudit
         }
     }
 
-    /// <summary>Checks the caller before telling them anything: one without <paramref name="permission"/> is refused
-    /// (and the refusal audited under the secret's name) whether or not the target exists. Then finds the target.</summary>
-    public static async Task<BackupTarget> DemandThenRequireTargetAsync(this IAuditLog audit, IDbContextFactory<ConsoleDbContext> dbFactory,
+    /// <summary>Checks the caller's current standing before telling them anything: one who may not is refused (and the
+    /// refusal audited under the secret's name) whether or not the target exists. Then finds the target.</summary>
+    public static async Task<BackupTarget> DemandThenRequireTargetAsync(this CallerGate gate, IAuditLog audit, IDbContextFactory<ConsoleDbContext> dbFactory,
         Actor actor, ConsolePermission permission, string action, Guid targetId, Func<BackupTarget, string> secretName, CancellationToken ct)
     {
-        if (!actor.Has(permission))
+        var check = await gate.CheckAsync(actor, permission, ct);
+        if (check.Refusal is { } refusal)
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var known = await db.Targets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == targetId, ct);
-            await audit.DemandAsync(actor, permission, action, known is null ? $"target {targetId}" : secretName(known), ct);
+            await audit.RecordAsync(actor, action, known is null ? $"target {targetId}" : secretName(known), AuditOutcome.Denied, check.DeniedDetail, CancellationToken.None);
+            throw refusal;
         }
 
         return await dbFactory.RequireTargetAsync(targetId, ct);

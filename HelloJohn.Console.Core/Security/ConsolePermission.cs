@@ -43,6 +43,34 @@ public static class ConsolePermissions
         ConsolePermission.RunRecoveryWizard,
     ];
 
+    /// <summary>The roles holding <paramref name="permission"/>, in words ("Admin or Operator").</summary>
+    public static string RolesWith(ConsolePermission permission) =>
+        string.Join(" or ", ConsoleRoles.All.Where(r => RoleHas(r, permission)));
+
+    /// <summary>What <paramref name="permission"/> lets someone do, as the end of "may not …".</summary>
+    public static string Describe(ConsolePermission permission) => permission switch
+    {
+        ConsolePermission.ViewHistory => "read the console",
+        ConsolePermission.ViewAuditTrail => "read the audit trail",
+        ConsolePermission.RunBackup => "take backups",
+        ConsolePermission.CancelBackup => "cancel backups",
+        ConsolePermission.DeleteBackup => "delete backups",
+        ConsolePermission.PinBackup => "pin backups",
+        ConsolePermission.VerifyBackup => "verify backups",
+        ConsolePermission.RestoreToNewDatabase => "restore into a new database",
+        ConsolePermission.RestoreInPlace => "restore over the live database",
+        ConsolePermission.RunRecoveryWizard => "run recovery wizards",
+        ConsolePermission.ManageSchedules => "change schedules",
+        ConsolePermission.ManageRetention => "apply retention",
+        ConsolePermission.ManageStorage => "manage storage",
+        ConsolePermission.ManageSettings => "change settings",
+        ConsolePermission.ManageUsers => "manage users",
+        ConsolePermission.ManageSecrets => "change escrowed keys and secrets",
+        ConsolePermission.RevealSecret => "reveal secrets",
+        ConsolePermission.ViewJobsDashboard => "open the jobs dashboard",
+        _ => permission.ToString(),
+    };
+
     public static bool RoleHas(string role, ConsolePermission permission) => role switch
     {
         ConsoleRoles.Admin => true,

@@ -26,8 +26,8 @@ public static class SecurityServiceCollectionExtensions
             .AddPasswordValidator<MaximumLengthPasswordValidator>()
             .AddDefaultTokenProviders();
         services.AddOptions<ConsoleSecurityOptions>().BindConfiguration(ConsoleSecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        // Each session is re-checked against the database this often: a disable, role change or password reset
-        // changes the user's security stamp, and the next check then signs that session out.
+        // Each request's cookie is re-checked against the database this often (default: every request): a disable, role
+        // change or password reset changes the user's security stamp, and the next check then signs that session out.
         services.AddOptions<SecurityStampValidatorOptions>().Configure<IOptions<ConsoleSecurityOptions>>((o, console) =>
             o.ValidationInterval = console.Value.SessionRevalidationInterval);
         services.AddOptions<AdminBootstrapOptions>().Configure<IConfiguration>((o, c) =>
@@ -37,6 +37,8 @@ public static class SecurityServiceCollectionExtensions
             o.GenerateWhenMissing = embedded;
         });
         services.AddSingleton<FirstAdminSetup>();
+        services.AddSingleton<CallerGate>();
+        services.AddSingleton<SessionRevocations>();
         services.AddSingleton<UserAdministrationService>();
         services.AddSingleton<IConsoleStartupTask, AdminBootstrapper>();
         return services;

@@ -9,12 +9,18 @@ namespace HelloJohn.Console.Core.Security;
 /// <summary>Administers console accounts: create, change role, disable and enable, reset a password, unlock. Every call
 /// needs <see cref="ConsolePermission.ManageUsers"/>, writes exactly one audit event (never a password), and refuses a
 /// change that would leave the console without an active administrator.</summary>
-public sealed class UserAdministrationService(IServiceScopeFactory scopes, IDbContextFactory<ConsoleDbContext> dbFactory, IAuditLog audit, TimeProvider time)
+public sealed class UserAdministrationService(
+    IServiceScopeFactory scopes,
+    IDbContextFactory<ConsoleDbContext> dbFactory,
+    IAuditLog audit,
+    CallerGate gate,
+    SessionRevocations revocations,
+    TimeProvider time)
 {
     /// <summary>Every account with its role, newest first.</summary>
     public async Task<IReadOnlyList<ConsoleUserSummary>> ListAsync(Actor actor, CancellationToken ct)
     {
-        actor.Demand(ConsolePermission.ManageUsers);
+        await gate.DemandAsync(actor, ConsolePermission.ManageUsers, AuditActions.UsersRead, "users", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.Users.AsNoTracking()
             .OrderByDescending(u => u.CreatedAt).ThenBy(u => u.Email)
@@ -43,7 +49,7 @@ public sealed class UserAdministrationService(IServiceScopeFactory scopes, IDbCo
     public async Task<string> CreateAsync(Actor actor, NewConsoleUser request, CancellationToken ct)
     {
         var email = request.Email?.Trim() ?? "";
-        await DemandAsync(actor, AuditActions.UserCreated, email, ct);
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageUsers, AuditActions.UserCreated, email, ct);
         string? id = null;
         await ChangeAsync(actor, AuditActions.UserCreated, email, ct, async (users, _) =>
         {
@@ -174,15 +180,24 @@ public sealed class UserAdministrationService(IServiceScopeFactory scopes, IDbCo
             return wasLocked ? null : $"cleared {failures} failed sign-ins";
         });
 
-    private Task ChangeUserAsync(Actor actor, string action, string userId, CancellationToken ct,
-        Func<ConsoleUser, UserManager<ConsoleUser>, ConsoleDbContext, Task<string?>> change) =>
-        ChangeAsync(actor, action, userId, ct, demand: true, async account =>
+    /// <summary>Changes that end the account's open sessions: its circuits here are told at once.</summary>
+    private static readonly HashSet<string> EndsSessions = [AuditActions.UserRoleChanged, AuditActions.UserDisabled, AuditActions.UserPasswordReset];
+
+    private async Task ChangeUserAsync(Actor actor, string action, string userId, CancellationToken ct,
+        Func<ConsoleUser, UserManager<ConsoleUser>, ConsoleDbContext, Task<string?>> change)
+    {
+        await ChangeAsync(actor, action, userId, ct, demand: true, async account =>
         {
             var user = await account.Users.FindByIdAsync(userId)
                 ?? throw new UserAdministrationException("That user no longer exists. Reload the list. Nothing was changed.");
             account.Target = user.Email ?? user.UserName ?? userId;
             return await change(user, account.Users, account.Db);
         });
+        if (EndsSessions.Contains(action))
+        {
+            revocations.Publish(userId);
+        }
+    }
 
     private Task ChangeAsync(Actor actor, string action, string target, CancellationToken ct,
         Func<UserManager<ConsoleUser>, ConsoleDbContext, Task<string?>> change) =>
@@ -193,7 +208,7 @@ public sealed class UserAdministrationService(IServiceScopeFactory scopes, IDbCo
     {
         if (demand)
         {
-            await DemandAsync(actor, action, target, ct);
+            actor = await gate.DemandAsync(actor, ConsolePermission.ManageUsers, action, target, ct);
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -224,15 +239,6 @@ public sealed class UserAdministrationService(IServiceScopeFactory scopes, IDbCo
         public ConsoleDbContext Db => db;
         /// <summary>What the audit event names: the account's email once it is known.</summary>
         public required string Target { get; set; }
-    }
-
-    private async Task DemandAsync(Actor actor, string action, string target, CancellationToken ct)
-    {
-        if (!actor.Has(ConsolePermission.ManageUsers))
-        {
-            await audit.RecordAsync(actor, action, target, AuditOutcome.Denied, "needs the Admin role", ct);
-            actor.Demand(ConsolePermission.ManageUsers);
-        }
     }
 
     private static string RequireRole(string? role) =>

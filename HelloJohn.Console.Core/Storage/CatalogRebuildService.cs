@@ -23,6 +23,7 @@ public sealed class CatalogRebuildService(
     IBackupStoreRegistry stores,
     ScheduleService schedules,
     IAuditLog audit,
+    CallerGate gate,
     TimeProvider time,
     ILogger<CatalogRebuildService> logger)
 {
@@ -34,11 +35,7 @@ public sealed class CatalogRebuildService(
     /// <summary>Scans every configured store and re-creates the catalog records that are missing. Admin only; audited.</summary>
     public async Task<CatalogRebuildReport> RebuildAsync(Actor actor, CancellationToken ct)
     {
-        if (!actor.Has(ConsolePermission.ManageStorage))
-        {
-            await audit.RecordAsync(actor, AuditActions.CatalogRebuilt, "catalog", AuditOutcome.Denied, "Nothing was scanned or changed.", ct);
-            actor.Demand(ConsolePermission.ManageStorage);
-        }
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageStorage, AuditActions.CatalogRebuilt, "catalog", ct);
 
         var startedAt = time.GetUtcNow();
         var scan = new Scan();

@@ -18,6 +18,7 @@ public sealed class TargetService(
     IOptionsMonitor<TargetOptions> options,
     IDataProtectionProvider protection,
     IAuditLog audit,
+    CallerGate gate,
     TimeProvider time)
 {
     private readonly IDataProtector _protector = protection.CreateProtector("HelloJohn.Console.Targets.ConnectionString");
@@ -88,11 +89,7 @@ public sealed class TargetService(
     /// address alone. A target from HELLOJOHN_DATABASE_URL follows its variable and is refused here.</summary>
     public async Task<TargetSummary> SetConnectionAsync(Actor actor, Guid targetId, string connectionString, CancellationToken ct)
     {
-        if (!actor.Has(ConsolePermission.ManageSettings))
-        {
-            await audit.RecordAsync(actor, AuditActions.TargetConnectionSet, targetId.ToString(), AuditOutcome.Denied, "Nothing was changed.", ct);
-            actor.Demand(ConsolePermission.ManageSettings);
-        }
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageSettings, AuditActions.TargetConnectionSet, targetId.ToString(), ct);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var target = await db.Targets.FirstOrDefaultAsync(t => t.Id == targetId, ct)

@@ -24,6 +24,7 @@ public sealed class VerificationService(
     IPgToolRunner pgTools,
     IBackgroundJobClient jobs,
     IAuditLog audit,
+    CallerGate gate,
     VerificationProgressNotifier notifier,
     IOptionsMonitor<VerificationOptions> options,
     TimeProvider time,
@@ -82,11 +83,7 @@ public sealed class VerificationService(
 
     private async Task<Guid> AcceptAsync(Actor actor, Guid backupId, VerificationTrigger trigger, CancellationToken ct)
     {
-        if (!actor.Has(ConsolePermission.VerifyBackup))
-        {
-            await audit.RecordAsync(actor, AuditActions.VerificationRequested, backupId.ToString(), AuditOutcome.Denied, ct: ct);
-            actor.Demand(ConsolePermission.VerifyBackup);
-        }
+        actor = await gate.DemandAsync(actor, ConsolePermission.VerifyBackup, AuditActions.VerificationRequested, backupId.ToString(), ct);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var backup = await db.Backups.AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId, ct);
@@ -131,11 +128,7 @@ public sealed class VerificationService(
     /// and ends as cancelled; a queued one ends before it starts. Whoever may verify may cancel.</summary>
     public async Task CancelAsync(Actor actor, Guid runId, CancellationToken ct)
     {
-        if (!actor.Has(ConsolePermission.VerifyBackup))
-        {
-            await audit.RecordAsync(actor, AuditActions.VerificationCancelled, runId.ToString(), AuditOutcome.Denied, "Nothing was cancelled.", ct);
-            actor.Demand(ConsolePermission.VerifyBackup);
-        }
+        actor = await gate.DemandAsync(actor, ConsolePermission.VerifyBackup, AuditActions.VerificationCancelled, runId.ToString(), ct);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.Set<VerificationRun>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, ct)

@@ -300,7 +300,7 @@ public sealed class BackupPipelineTests(PostgresClusterFixture postgres) : IAsyn
     [Fact]
     public async Task Request_ByViewer_IsRefusedAndAudited()
     {
-        var viewer = new Actor("v-1", "viewer@example.test", [ConsoleRoles.Viewer]);
+        var viewer = new Actor(TestAccounts.ViewerId, "viewer@example.test", [ConsoleRoles.Viewer]);
         await Assert.ThrowsAsync<PermissionDeniedException>(() => _app.Service<BackupService>().RequestAsync(viewer, null, BackupTrigger.Manual, CancellationToken.None));
 
         await using var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();

@@ -1,7 +1,10 @@
+using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -50,6 +53,14 @@ public class ConsoleAppFactory(PostgresClusterFixture postgres) : WebApplication
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Starts the console, then adds the <see cref="TestAccounts"/> its tests act as.</summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        TestAccounts.EnsureAsync(host.Services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>()).GetAwaiter().GetResult();
+        return host;
+    }
 
     public new async Task DisposeAsync()
     {

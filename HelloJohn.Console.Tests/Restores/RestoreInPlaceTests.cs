@@ -81,7 +81,7 @@ public sealed class RestoreInPlaceTests(PostgresClusterFixture postgres) : IAsyn
         var (backupId, _) = await _app.BackUpAsync(_targetId);
         await ExecuteAsync(_live, InsertMarker);
         var backupsBefore = await BackupCountAsync();
-        var actor = new Actor($"{role}-1", $"{role.ToLowerInvariant()}@example.test", [role]);
+        var actor = new Actor(TestAccounts.IdFor(role), $"{role.ToLowerInvariant()}@example.test", [role]);
 
         var e = await Assert.ThrowsAsync<PermissionDeniedException>(() =>
             Restores.RestoreAsync(actor, new RestoreRequest(backupId, RestoreMode.InPlace, LiveName, Confirmation: LiveName), CancellationToken.None));

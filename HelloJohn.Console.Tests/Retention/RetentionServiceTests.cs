@@ -7,6 +7,7 @@ using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Tests.Infrastructure;
 using HelloJohn.Console.Tests.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -36,6 +37,7 @@ public sealed class CatalogDatabaseFixture : IAsyncLifetime
         Factory = new PooledDbContextFactory<ConsoleDbContext>(options);
         await using var db = await Factory.CreateDbContextAsync();
         await db.Database.MigrateAsync();
+        await TestAccounts.EnsureAsync(Factory);
     }
 
     public async Task DisposeAsync()
@@ -128,7 +130,7 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
     {
         var (service, _, targetId) = await ArrangeAsync(days: 10);
 
-        await Assert.ThrowsAsync<PermissionDeniedException>(() => service.ApplyAsync(targetId, new Actor("u1", "viewer@example.com", [ConsoleRoles.Viewer]), CancellationToken.None));
+        await Assert.ThrowsAsync<PermissionDeniedException>(() => service.ApplyAsync(targetId, new Actor(TestAccounts.ViewerId, "viewer@example.com", [ConsoleRoles.Viewer]), CancellationToken.None));
 
         await using var db = await catalog.Factory.CreateDbContextAsync();
         Assert.Equal(10, await db.Backups.CountAsync(b => b.TargetId == targetId && b.Status == BackupStatus.Succeeded));
@@ -195,6 +197,7 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
             catalog.Factory,
             registry,
             new AuditLog(catalog.Factory, time),
+            new CallerGate(catalog.Factory, new AuditLog(catalog.Factory, time), time),
             Options.Create(new RetentionOptions { Daily = 3, Weekly = 2, Monthly = 1 }),
             Options.Create(new ScheduleOptions { TimeZone = "Etc/UTC" }),
             time,

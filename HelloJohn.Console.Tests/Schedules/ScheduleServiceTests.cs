@@ -28,7 +28,7 @@ public class ScheduleServiceTests : IClassFixture<CatalogDatabaseFixture>
         HelloJohn.Console.Tests.Infrastructure.SilentHangfireLogProvider.Install();
     }
 
-    private static readonly Actor Admin = new("u-admin", "admin@example.com", [ConsoleRoles.Admin]);
+    private static readonly Actor Admin = new(HelloJohn.Console.Tests.Infrastructure.TestAccounts.AdminId, "admin@example.com", [ConsoleRoles.Admin]);
 
     [Fact]
     public async Task EnsureDefaultsAsync_NewTarget_RegistersBackupVerifyAndRetentionWithStableIds()
@@ -121,7 +121,7 @@ public class ScheduleServiceTests : IClassFixture<CatalogDatabaseFixture>
         await service.EnsureDefaultsAsync(Admin, targetId, CancellationToken.None);
 
         await Assert.ThrowsAsync<PermissionDeniedException>(() =>
-            service.UpdateAsync(new Actor("u-op", "op@example.com", [ConsoleRoles.Operator]), $"backup:{targetId}", "0 3 * * *", "Etc/UTC", CancellationToken.None));
+            service.UpdateAsync(new Actor(HelloJohn.Console.Tests.Infrastructure.TestAccounts.OperatorId, "op@example.com", [ConsoleRoles.Operator]), $"backup:{targetId}", "0 3 * * *", "Etc/UTC", CancellationToken.None));
     }
 
     [Fact]
@@ -162,6 +162,7 @@ public class ScheduleServiceTests : IClassFixture<CatalogDatabaseFixture>
             new RecurringJobManager(storage),
             new BackgroundJobClient(storage),
             new AuditLog(_catalog.Factory, time),
+            new CallerGate(_catalog.Factory, new AuditLog(_catalog.Factory, time), time),
             Options.Create(new ScheduleOptions { TimeZone = "Europe/Berlin" }),
             time,
             NullLogger<ScheduleService>.Instance);

@@ -87,6 +87,10 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
     {
         ["IAuditLog.RecordAsync"] = "writes down who did something; the caller has already been checked",
         ["FirstAdminSetup.CreateFirstAdminAsync"] = "runs before anyone can sign in; guarded by 'no administrator exists' under a lock (SetupTests)",
+        ["CallerGate.DemandAsync"] = "is the check every row goes through",
+        ["CallerGate.CheckAsync"] = "is the check every row goes through, without its audit record",
+        ["CallerCheck.Allowed"] = "the check's result",
+        ["CallerCheck.set_Current"] = "the check's result",
     };
 
     [Fact]
@@ -113,8 +117,12 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         var admin = await app.AdminAsync();
         var account = await app.CreateAccountAsync(ConsoleRoles.Viewer, "target");
         var subjects = new Subjects(app, account.Id, (await app.Service<TargetService>().GetDefaultAsync(CancellationToken.None))!.Id);
-        var callers = new List<Actor> { new("no-role", "no-role@example.test", []) };
-        callers.AddRange(ConsoleRoles.All.Select(role => new Actor($"id-{role}", $"{role.ToLowerInvariant()}@example.test", [role])));
+        var callers = new List<Actor> { new("no-such-account", "no-role@example.test", []) };
+        foreach (var role in ConsoleRoles.All)
+        {
+            callers.Add((await app.CreateAccountAsync(role)).Actor);
+        }
+
         var users = await app.Service<UserAdministrationService>().ListAsync(admin.Actor, CancellationToken.None);
         var runsBefore = await RunCountsAsync();
         var checkedCalls = 0;
@@ -139,6 +147,82 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         Assert.True(checkedCalls >= 150, $"Only {checkedCalls} refusals were checked.");
         Assert.Equal(users, await app.Service<UserAdministrationService>().ListAsync(admin.Actor, CancellationToken.None));
         Assert.Equal(runsBefore, await RunCountsAsync());
+    }
+
+    /// <summary>How an account loses its power after the page acting for it was opened.</summary>
+    public enum Revocation { Disabled, DemotedToViewer, PasswordReset }
+
+    [Theory]
+    [InlineData(Revocation.Disabled, "was disabled by an administrator")]
+    [InlineData(Revocation.DemotedToViewer, "now has Viewer")]
+    [InlineData(Revocation.PasswordReset, "is no longer valid")]
+    public async Task EveryRow_CallerRevokedAfterTheirPageOpened_IsRefusedAuditedAndNothingRuns(Revocation revocation, string said)
+    {
+        var admin = await app.AdminAsync();
+        var accounts = app.Service<UserAdministrationService>();
+        var subject = await app.CreateAccountAsync(ConsoleRoles.Viewer, "target");
+        var subjects = new Subjects(app, subject.Id, (await app.Service<TargetService>().GetDefaultAsync(CancellationToken.None))!.Id);
+        // The page opened while each account still had its role: its actor carries that role and the stamp of then.
+        var callers = new Dictionary<string, Actor>();
+        foreach (var role in new[] { ConsoleRoles.Admin, ConsoleRoles.Operator })
+        {
+            var account = await app.CreateAccountAsync(role, "revoked");
+            callers[role] = account.Actor with { SecurityStamp = await StampOfAsync(account.Id) };
+            switch (revocation)
+            {
+                case Revocation.Disabled:
+                    await accounts.DisableAsync(admin.Actor, account.Id, CancellationToken.None);
+                    break;
+                case Revocation.DemotedToViewer:
+                    await accounts.ChangeRoleAsync(admin.Actor, account.Id, ConsoleRoles.Viewer, CancellationToken.None);
+                    break;
+                case Revocation.PasswordReset:
+                    await accounts.ResetPasswordAsync(admin.Actor, account.Id, $"Pw-{Guid.NewGuid():N}"[..20] + "aA1!", CancellationToken.None);
+                    break;
+            }
+        }
+
+        var users = await accounts.ListAsync(admin.Actor, CancellationToken.None);
+        var runsBefore = await RunCountsAsync();
+        var lastAudit = await app.LastAuditIdAsync();
+        var refused = 0;
+        foreach (var row in Table)
+        {
+            // The least role that held the permission when the page opened.
+            var caller = callers[ConsolePermissions.RoleHas(ConsoleRoles.Operator, row.Needs) ? ConsoleRoles.Operator : ConsoleRoles.Admin];
+            var e = await Assert.ThrowsAsync<PermissionDeniedException>(() => row.Call(subjects, caller));
+            Assert.Equal(row.Needs, e.Permission);
+            // The audit rows stay open to a Viewer: a demoted account is refused there because its sign-in is stale.
+            var expected = revocation == Revocation.DemotedToViewer && ConsolePermissions.RoleHas(ConsoleRoles.Viewer, row.Needs) ? "is no longer valid" : said;
+            Assert.True(e.Message.Contains(expected, StringComparison.Ordinal), $"{row.Method}: {e.Message}");
+            Assert.Contains("Nothing was done", e.Message, StringComparison.Ordinal);
+            refused++;
+        }
+
+        var denied = (await app.AuditSinceAsync(lastAudit)).Where(a => callers.Values.Any(c => c.UserId == a.UserId)).ToList();
+        Assert.Equal(refused, denied.Count);
+        Assert.All(denied, a => Assert.Equal(AuditOutcome.Denied, a.Outcome));
+        Assert.Equal(users, await accounts.ListAsync(admin.Actor, CancellationToken.None));
+        Assert.Equal(runsBefore, await RunCountsAsync());
+    }
+
+    [Fact]
+    public async Task Gate_PromotedCaller_ActsWithTheRoleTheAccountHasNow()
+    {
+        var admin = await app.AdminAsync();
+        var viewer = await app.CreateAccountAsync(ConsoleRoles.Viewer);
+        await app.Service<UserAdministrationService>().ChangeRoleAsync(admin.Actor, viewer.Id, ConsoleRoles.Admin, CancellationToken.None);
+
+        // A job acting for the account (no sign-in stamp) sees the new role; so does the next sign-in.
+        var current = await app.Service<CallerGate>().DemandAsync(viewer.Actor, ConsolePermission.ManageUsers, AuditActions.UsersRead, "users", CancellationToken.None);
+
+        Assert.Equal([ConsoleRoles.Admin], current.Roles);
+    }
+
+    private async Task<string> StampOfAsync(string userId)
+    {
+        await using var db = await app.DbAsync();
+        return (await db.Users.SingleAsync(u => u.Id == userId)).SecurityStamp!;
     }
 
     /// <summary>Backups, verifications, restores and recovery runs in the catalog: a refused call starts none.</summary>

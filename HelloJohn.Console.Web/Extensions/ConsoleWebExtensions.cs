@@ -13,6 +13,10 @@ public static class ConsoleWebExtensions
 {
     public static WebApplicationBuilder AddConsoleWeb(this WebApplicationBuilder builder)
     {
+        // The framework's and MudBlazor's files (blazor.web.js, MudBlazor.min.css) live in the build's static web assets
+        // manifest, which ASP.NET Core reads by itself only in Development. Read it in every environment, so a build
+        // started in Production (./run.sh) serves them too; a published folder has them in wwwroot and no manifest.
+        builder.WebHost.UseStaticWebAssets();
         var services = builder.Services;
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();

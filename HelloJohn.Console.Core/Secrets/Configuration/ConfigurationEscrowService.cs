@@ -15,6 +15,7 @@ public sealed partial class ConfigurationEscrowService(
     ISecretStore store,
     IDbContextFactory<ConsoleDbContext> dbFactory,
     IAuditLog audit,
+    CallerGate gate,
     ILogger<ConfigurationEscrowService> logger)
 {
     public const string Mask = "••••••••";
@@ -56,7 +57,7 @@ public sealed partial class ConfigurationEscrowService(
     /// <summary>The value of one variable. Admin only; audited with the variable's name.</summary>
     public async Task<RevealedVariable> RevealAsync(Actor actor, Guid targetId, string variableName, CancellationToken ct = default)
     {
-        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.RevealSecret, AuditActions.SecretRevealed, targetId, SecretNames.Configuration, ct);
+        var target = await gate.DemandThenRequireTargetAsync(audit, dbFactory, actor, ConsolePermission.RevealSecret, AuditActions.SecretRevealed, targetId, SecretNames.Configuration, ct);
         var secretName = SecretNames.Configuration(target);
         return await audit.AuditedAsync(actor, AuditActions.SecretRevealed, secretName, async () =>
         {
@@ -107,7 +108,7 @@ public sealed partial class ConfigurationEscrowService(
 
     private async Task<ConfigurationEscrowView> ChangeAsync(Actor actor, Guid targetId, Func<Dictionary<string, string>, Dictionary<string, string>> change, string verb, CancellationToken ct)
     {
-        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SecretStored, targetId, SecretNames.Configuration, ct);
+        var target = await gate.DemandThenRequireTargetAsync(audit, dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SecretStored, targetId, SecretNames.Configuration, ct);
         var secretName = SecretNames.Configuration(target);
         return await audit.AuditedAsync(actor, AuditActions.SecretStored, secretName, async () =>
         {

@@ -17,6 +17,7 @@ public sealed class JwksCheckService(
     IHttpClientFactory httpClients,
     SigningKeyService signingKeys,
     IDbContextFactory<ConsoleDbContext> dbFactory,
+    CallerGate gate,
     TimeProvider time,
     ILogger<JwksCheckService> logger)
 {
@@ -31,7 +32,7 @@ public sealed class JwksCheckService(
     /// job runs it as the system.</summary>
     public async Task<JwksCheckResult> CheckAsync(Actor actor, Guid targetId, CancellationToken ct = default)
     {
-        actor.Demand(ConsolePermission.VerifyBackup);
+        actor = await gate.DemandAsync(actor, ConsolePermission.VerifyBackup, Audit.AuditActions.SigningKeyChecked, $"target {targetId}", ct);
         var target = await dbFactory.RequireTargetAsync(targetId, ct);
         var check = await CompareAsync(target, ct);
         check.Id = Guid.NewGuid();

@@ -15,6 +15,7 @@ public sealed class SigningKeyService(
     ISecretStore store,
     IDbContextFactory<ConsoleDbContext> dbFactory,
     IAuditLog audit,
+    CallerGate gate,
     TimeProvider time,
     ILogger<SigningKeyService> logger)
 {
@@ -29,7 +30,7 @@ public sealed class SigningKeyService(
     /// <exception cref="SecretStoreException">The store refused or could not be reached; nothing was recorded.</exception>
     public async Task<SigningKeyStatus> ImportAsync(Actor actor, Guid targetId, string pemText, CancellationToken ct = default)
     {
-        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyImported, targetId, SecretNames.SigningKey, ct);
+        var target = await gate.DemandThenRequireTargetAsync(audit, dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyImported, targetId, SecretNames.SigningKey, ct);
         var secretName = SecretNames.SigningKey(target);
         return await audit.AuditedAsync(actor, AuditActions.SigningKeyImported, secretName, async () =>
         {
@@ -43,7 +44,7 @@ public sealed class SigningKeyService(
     /// <see cref="MaxFileBytes"/>.</summary>
     public async Task<SigningKeyStatus> ImportFileAsync(Actor actor, Guid targetId, Stream file, CancellationToken ct = default)
     {
-        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyImported, targetId, SecretNames.SigningKey, ct);
+        var target = await gate.DemandThenRequireTargetAsync(audit, dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyImported, targetId, SecretNames.SigningKey, ct);
         var secretName = SecretNames.SigningKey(target);
         return await audit.AuditedAsync(actor, AuditActions.SigningKeyImported, secretName, async () =>
         {
@@ -58,7 +59,7 @@ public sealed class SigningKeyService(
     /// for download; it is not shown again except through <see cref="RevealAsync"/>.</summary>
     public async Task<GeneratedSigningKey> GenerateAsync(Actor actor, Guid targetId, CancellationToken ct = default)
     {
-        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyGenerated, targetId, SecretNames.SigningKey, ct);
+        var target = await gate.DemandThenRequireTargetAsync(audit, dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyGenerated, targetId, SecretNames.SigningKey, ct);
         var secretName = SecretNames.SigningKey(target);
         return await audit.AuditedAsync(actor, AuditActions.SigningKeyGenerated, secretName, async () =>
         {
@@ -73,7 +74,7 @@ public sealed class SigningKeyService(
     /// "signing key lost" recovery. Admin only, audited.</summary>
     public async Task<RevealedSigningKey> RevealAsync(Actor actor, Guid targetId, string? versionId = null, CancellationToken ct = default)
     {
-        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.RevealSecret, AuditActions.SigningKeyDownloaded, targetId, SecretNames.SigningKey, ct);
+        var target = await gate.DemandThenRequireTargetAsync(audit, dbFactory, actor, ConsolePermission.RevealSecret, AuditActions.SigningKeyDownloaded, targetId, SecretNames.SigningKey, ct);
         var secretName = SecretNames.SigningKey(target);
         return await audit.AuditedAsync(actor, AuditActions.SigningKeyDownloaded, secretName, async () =>
         {
@@ -91,7 +92,7 @@ public sealed class SigningKeyService(
     /// <summary>Audits that the private key handed out by <see cref="GenerateAsync"/> was downloaded.</summary>
     public async Task RecordDownloadAsync(Actor actor, Guid targetId, string versionId, CancellationToken ct = default)
     {
-        var target = await audit.DemandThenRequireTargetAsync(dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyDownloaded, targetId, SecretNames.SigningKey, ct);
+        var target = await gate.DemandThenRequireTargetAsync(audit, dbFactory, actor, ConsolePermission.ManageSecrets, AuditActions.SigningKeyDownloaded, targetId, SecretNames.SigningKey, ct);
         var secretName = SecretNames.SigningKey(target);
         await audit.RecordAsync(actor, AuditActions.SigningKeyDownloaded, secretName, AuditOutcome.Succeeded, $"Generated private key version {versionId} downloaded.", ct);
     }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -24,6 +25,7 @@ public sealed class SecretsDatabaseFixture : IAsyncLifetime
         ConnectionString = _cluster.ConnectionFor("hjc_secrets_tests", "hjc_secrets", password).ConnectionString;
         await using var db = CreateContext();
         await db.Database.EnsureCreatedAsync();
+        await TestAccounts.EnsureAsync(db);
     }
 
     public ConsoleDbContext CreateContext() =>

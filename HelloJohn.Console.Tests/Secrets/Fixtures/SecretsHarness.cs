@@ -2,6 +2,7 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Secrets;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Tests.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -31,9 +32,9 @@ public sealed class SecretsHarness : IAsyncDisposable
 
     public string KeyRingDirectory { get; }
 
-    public static Actor Admin { get; } = new("admin-id", "admin@example.com", [ConsoleRoles.Admin]);
-    public static Actor Operator { get; } = new("operator-id", "operator@example.com", [ConsoleRoles.Operator]);
-    public static Actor Viewer { get; } = new("viewer-id", "viewer@example.com", [ConsoleRoles.Viewer]);
+    public static Actor Admin { get; } = new(TestAccounts.AdminId, "admin@example.com", [ConsoleRoles.Admin]);
+    public static Actor Operator { get; } = new(TestAccounts.OperatorId, "operator@example.com", [ConsoleRoles.Operator]);
+    public static Actor Viewer { get; } = new(TestAccounts.ViewerId, "viewer@example.com", [ConsoleRoles.Viewer]);
 
     /// <param name="keyRingDirectory">A Data Protection key ring to share with another harness; a new one by default.</param>
     /// <param name="db">The test database; null for tests that never touch it (a connection would be refused).</param>
@@ -53,6 +54,7 @@ public sealed class SecretsHarness : IAsyncDisposable
         }
 
         services.AddSingleton<IAuditLog, AuditLog>();
+        services.AddSingleton<CallerGate>();
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(keyRing)).SetApplicationName("HelloJohn.Console.Tests");
         services.AddSecretsServices();
         return new SecretsHarness(services.BuildServiceProvider(validateScopes: true), logs, keyRing, ownedKeyRing);
