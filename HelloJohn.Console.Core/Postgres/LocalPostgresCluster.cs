@@ -32,6 +32,9 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     public string DataDirectory { get; }
     public int Port { get; }
     public string Superuser => "postgres";
+
+    /// <summary>Whether the server was already running (started by another process) rather than started here.</summary>
+    public bool ReusedRunningServer { get; private init; }
     internal string SuperuserPassword { get; }
 
     public NpgsqlConnectionStringBuilder ConnectionFor(string database, string? user = null, string? password = null) => new()
@@ -112,7 +115,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
 
         await WriteStateAsync(statePath, state with { Port = port }, ct);
-        return new LocalPostgresCluster(root, dataDirectory, port, state.Password, runner, logger, deleteOnDispose);
+        return new LocalPostgresCluster(root, dataDirectory, port, state.Password, runner, logger, deleteOnDispose) { ReusedRunningServer = port == running };
     }
 
     /// <summary>Creates a login role and a database it owns, if they do not exist yet.</summary>

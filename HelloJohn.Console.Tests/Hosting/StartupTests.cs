@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Tests.Infrastructure;
+using HelloJohn.Console.Tests.Security;
 using Microsoft.Extensions.Options;
 
 namespace HelloJohn.Console.Tests.Hosting;
@@ -10,35 +12,55 @@ namespace HelloJohn.Console.Tests.Hosting;
 public sealed class StartupTests(PostgresClusterFixture postgres)
 {
     [Fact]
-    public async Task Health_AllPartsUp_ReportsEachCheckAsJson()
+    public async Task Health_AllPartsUp_TellsAnyoneHealthyAndSignedInUsersEachCheck()
     {
-        await using var app = new ConsoleAppFactory(postgres);
+        await using var app = new SecurityAppFactory(postgres);
         await app.InitializeAsync();
-        using var client = app.CreateClient();
+        using var anonymous = app.CreateClient();
 
-        var response = await client.GetAsync("/health");
+        var response = await anonymous.GetAsync("/health");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal("Healthy", json.RootElement.GetProperty("status").GetString());
-        var checks = json.RootElement.GetProperty("checks");
+        var body = await response.Content.ReadAsStringAsync();
+        using (var json = JsonDocument.Parse(body))
+        {
+            // Only the verdict: no database user, host, port, name or backup count for someone who has not signed in.
+            Assert.Equal(["status"], json.RootElement.EnumerateObject().Select(p => p.Name));
+            Assert.Equal("Healthy", json.RootElement.GetProperty("status").GetString());
+        }
+
+        foreach (var secret in new[] { postgres.Demo.Host!, postgres.Demo.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), PostgresClusterFixture.DemoRole, "backup" })
+        {
+            Assert.DoesNotContain(secret, body, StringComparison.OrdinalIgnoreCase);
+        }
+
+        using var viewer = await app.SignedInClientAsync(await app.CreateAccountAsync(ConsoleRoles.Viewer));
+        using var details = JsonDocument.Parse(await viewer.GetStringAsync("/health"));
+        Assert.Equal("Healthy", details.RootElement.GetProperty("status").GetString());
+        var checks = details.RootElement.GetProperty("checks");
         foreach (var check in new[] { "console-database", "storage", "target" })
         {
             Assert.Equal("Healthy", checks.GetProperty(check).GetProperty("status").GetString());
         }
+
+        Assert.Contains($"{postgres.Demo.Host}:{postgres.Demo.Port}", checks.GetProperty("target").GetProperty("description").GetString());
     }
 
     [Fact]
-    public async Task Health_TargetDown_IsDegradedNotUnhealthy()
+    public async Task Health_TargetDown_IsDegradedForSignedInUsersAndHealthyForBalancers()
     {
-        await using var app = new ConsoleAppFactory(postgres);
+        await using var app = new SecurityAppFactory(postgres);
         await app.InitializeAsync();
         app.Target = new Npgsql.NpgsqlConnectionStringBuilder(postgres.Demo.ConnectionString) { Port = Core.Postgres.LocalPostgresCluster.FreeLoopbackPort(), Timeout = 2 };
-        using var client = app.CreateClient();
+        using var anonymous = app.CreateClient();
+        using var admin = await app.SignedInClientAsync(await app.AdminAsync());
 
-        using var json = JsonDocument.Parse(await client.GetStringAsync("/health"));
+        using var verdict = JsonDocument.Parse(await anonymous.GetStringAsync("/health"));
+        using var json = JsonDocument.Parse(await admin.GetStringAsync("/health"));
 
+        // The console serves; HelloJohn's database being down is for its users to read, not a reason to pull it out.
+        Assert.Equal("Healthy", verdict.RootElement.GetProperty("status").GetString());
         Assert.Equal("Degraded", json.RootElement.GetProperty("status").GetString());
         var target = json.RootElement.GetProperty("checks").GetProperty("target");
         Assert.Contains("is not reachable", target.GetProperty("description").GetString());

@@ -54,11 +54,18 @@ public class ConsoleAppFactory(PostgresClusterFixture postgres) : WebApplication
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>Whether the <see cref="TestAccounts"/> are added at start.</summary>
+    protected virtual bool SeedsTestAccounts => true;
+
     /// <summary>Starts the console, then adds the <see cref="TestAccounts"/> its tests act as.</summary>
     protected override IHost CreateHost(IHostBuilder builder)
     {
         var host = base.CreateHost(builder);
-        TestAccounts.EnsureAsync(host.Services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>()).GetAwaiter().GetResult();
+        if (SeedsTestAccounts)
+        {
+            TestAccounts.EnsureAsync(host.Services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>()).GetAwaiter().GetResult();
+        }
+
         return host;
     }
 

@@ -101,7 +101,7 @@ public sealed class AuditTrailTests(AuditTrailTests.App app) : IClassFixture<Aud
     public async Task Query_ManyEvents_PagesInTheDatabaseNewestFirst()
     {
         var prefix = await SeedAsync(120);
-        var viewer = new Actor(TestAccounts.ViewerId, "viewer@example.test", [ConsoleRoles.Viewer]);
+        var viewer = (await app.CreateAccountAsync(ConsoleRoles.Viewer)).Actor;
 
         var first = await Trail.QueryAsync(viewer, new AuditFilter(User: prefix), 0, 50, CancellationToken.None);
         var last = await Trail.QueryAsync(viewer, new AuditFilter(User: prefix), 2, 50, CancellationToken.None);
@@ -123,7 +123,7 @@ public sealed class AuditTrailTests(AuditTrailTests.App app) : IClassFixture<Aud
             Action = i % 4 < 2 ? AuditActions.SignInFailed : AuditActions.UserCreated,
             Outcome = i % 3 == 0 ? AuditOutcome.Denied : AuditOutcome.Failed,
         });
-        var viewer = new Actor(TestAccounts.ViewerId, "viewer@example.test", [ConsoleRoles.Viewer]);
+        var viewer = (await app.CreateAccountAsync(ConsoleRoles.Viewer)).Actor;
         var from = new DateTimeOffset(2026, 1, 1, 0, 10, 0, TimeSpan.Zero);
         var filter = new AuditFilter(User: prefix.ToUpperInvariant() + "-EVEN", Action: AuditActions.SignInFailed, Outcome: AuditOutcome.Denied, From: from, To: from.AddMinutes(20));
 
@@ -138,7 +138,7 @@ public sealed class AuditTrailTests(AuditTrailTests.App app) : IClassFixture<Aud
     public async Task Query_UserFilterWithLikeWildcards_MatchesThemLiterally()
     {
         var prefix = await SeedAsync(2, i => new AuditEvent { Actor = i == 0 ? "a_b%c" : "axbyc", Action = AuditActions.SignInFailed });
-        var viewer = new Actor(TestAccounts.ViewerId, "viewer@example.test", [ConsoleRoles.Viewer]);
+        var viewer = (await app.CreateAccountAsync(ConsoleRoles.Viewer)).Actor;
 
         var page = await Trail.QueryAsync(viewer, new AuditFilter(User: prefix + "-a_b%"), 0, 10, CancellationToken.None);
 
@@ -151,7 +151,7 @@ public sealed class AuditTrailTests(AuditTrailTests.App app) : IClassFixture<Aud
     [InlineData(0, 501)]
     public async Task Query_BadPage_IsRefused(int page, int size)
     {
-        var viewer = new Actor(TestAccounts.ViewerId, "viewer@example.test", [ConsoleRoles.Viewer]);
+        var viewer = (await app.CreateAccountAsync(ConsoleRoles.Viewer)).Actor;
 
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Trail.QueryAsync(viewer, AuditFilter.None, page, size, CancellationToken.None));
     }
@@ -159,7 +159,7 @@ public sealed class AuditTrailTests(AuditTrailTests.App app) : IClassFixture<Aud
     [Fact]
     public async Task Query_TimeRangeEndingBeforeItStarts_IsRefusedWithAReason()
     {
-        var viewer = new Actor(TestAccounts.ViewerId, "viewer@example.test", [ConsoleRoles.Viewer]);
+        var viewer = (await app.CreateAccountAsync(ConsoleRoles.Viewer)).Actor;
         var at = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
 
         var e = await Assert.ThrowsAsync<ArgumentException>(() => Trail.QueryAsync(viewer, new AuditFilter(From: at, To: at), 0, 10, CancellationToken.None));
@@ -178,7 +178,7 @@ public sealed class AuditTrailTests(AuditTrailTests.App app) : IClassFixture<Aud
             Detail = i == 1 ? "line one\nline \"two\", with comma" : i == 2 ? "-1+1" : null,
             Outcome = AuditOutcome.Failed,
         });
-        var viewer = new Actor(TestAccounts.ViewerId, "viewer@example.test", [ConsoleRoles.Viewer]);
+        var viewer = (await app.CreateAccountAsync(ConsoleRoles.Viewer)).Actor;
         using var csv = new MemoryStream();
 
         var rows = await Trail.ExportCsvAsync(viewer, new AuditFilter(User: prefix), csv, CancellationToken.None);

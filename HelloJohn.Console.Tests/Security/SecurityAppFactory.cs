@@ -19,6 +19,10 @@ public partial class SecurityAppFactory : ConsoleAppFactory
         Settings["Security:SessionRevalidationInterval"] = "00:00:00";
     }
 
+    /// <summary>Its tests make the accounts they need: a seeded Admin would change who the only administrator is and
+    /// close the setup page.</summary>
+    protected override bool SeedsTestAccounts => false;
+
     /// <summary>Every password a test has used, so a test can prove none reached the audit trail or the log.</summary>
     public HashSet<string> PasswordsUsed { get; } = [AdminPassword];
 

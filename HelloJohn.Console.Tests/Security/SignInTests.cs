@@ -64,6 +64,36 @@ public sealed class SignInTests(SignInTests.App app) : IClassFixture<SignInTests
     }
 
     [Fact]
+    public async Task UnlockCommand_OnlyAdminLockedOut_LetsThemBackInAndIsAudited()
+    {
+        // The administrator created from the environment is the only one here.
+        var admin = await app.AdminAsync();
+        using var client = app.NewClient();
+        for (var i = 0; i < 5; i++)
+        {
+            await app.PostSignInAsync(client, admin.Email, $"Wrong-Pa55word-{i}");
+        }
+
+        Assert.StartsWith("/signin?error=locked", await app.PostSignInAsync(client, admin.Email, admin.Password));
+        var since = await app.LastAuditIdAsync();
+        var output = new StringWriter();
+
+        var exit = await AccountUnlockCommand.RunAsync(app.Services, admin.Email.ToUpperInvariant(), output);
+
+        Assert.Equal(0, exit);
+        Assert.Contains($"Unlocked {admin.Email.ToUpperInvariant()}", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal("/", await app.PostSignInAsync(client, admin.Email, admin.Password));
+        var e = (await app.AuditSinceAsync(since)).First();
+        Assert.Equal((AuditActions.UserUnlocked, AuditOutcome.Succeeded, null), (e.Action, e.Outcome, e.UserId));
+        Assert.StartsWith("unlock-user command on ", e.Actor, StringComparison.Ordinal);
+        Assert.Contains("Done on the console's host", e.Detail, StringComparison.Ordinal);
+
+        var unknown = new StringWriter();
+        Assert.Equal(2, await AccountUnlockCommand.RunAsync(app.Services, "nobody@example.test", unknown));
+        Assert.Contains("No console account has the email nobody@example.test. Nothing was changed.", unknown.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SignIn_FiveWrongPasswords_LocksTheAccountEvenForTheRightPasswordUntilAnAdminUnlocks()
     {
         var viewer = await app.CreateAccountAsync(ConsoleRoles.Viewer);
@@ -83,6 +113,12 @@ public sealed class SignInTests(SignInTests.App app) : IClassFixture<SignInTests
         {
             Assert.Equal("/signin", PathOf(home));
         }
+
+        // The page says when the lockout ends (15 minutes from the fifth failure) and how to get back in.
+        var page = await client.GetStringAsync(answers[4]);
+        var until = (await app.Service<UserManager<ConsoleUser>>().GetLockoutEndDateAsync((await app.Service<UserManager<ConsoleUser>>().FindByIdAsync(viewer.Id))!))!.Value;
+        Assert.Contains($"locked after too many failed sign-ins until {until.UtcDateTime:yyyy-MM-dd HH:mm} UTC", WebUtility.HtmlDecode(page), StringComparison.Ordinal);
+        Assert.Contains("./run.sh unlock-user", WebUtility.HtmlDecode(page), StringComparison.Ordinal);
 
         var events = await app.AuditSinceAsync(since);
         Assert.Equal(6, events.Count);

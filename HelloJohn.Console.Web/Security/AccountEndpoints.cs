@@ -52,10 +52,16 @@ public static class AccountEndpoints
             return Results.LocalRedirect(back);
         }
 
-        var reason = result.IsLockedOut ? "locked" : "invalid";
         await audit.RecordAsync(who, AuditActions.SignInFailed, null, result.IsLockedOut ? AuditOutcome.Denied : AuditOutcome.Failed,
             result.IsLockedOut ? "account locked after repeated failures" : "wrong password");
-        return Results.LocalRedirect($"/signin?error={reason}&returnUrl={Uri.EscapeDataString(back)}");
+        if (result.IsLockedOut)
+        {
+            // The sign-in page says when the lockout ends.
+            var until = await users.GetLockoutEndDateAsync(user);
+            return Results.LocalRedirect($"/signin?error=locked&until={until?.ToUnixTimeSeconds()}&returnUrl={Uri.EscapeDataString(back)}");
+        }
+
+        return Results.LocalRedirect($"/signin?error=invalid&returnUrl={Uri.EscapeDataString(back)}");
     }
 
     private static async Task<IResult> SignOutAsync(HttpContext http, IAntiforgery antiforgery, SignInManager<ConsoleUser> signIn, IAuditLog audit)
@@ -125,7 +131,7 @@ public static class AccountEndpoints
             if (locked)
             {
                 await signIn.SignOutAsync();
-                return Results.LocalRedirect("/signin?error=locked");
+                return Results.LocalRedirect($"/signin?error=locked&until={(await users.GetLockoutEndDateAsync(user))?.ToUnixTimeSeconds()}");
             }
 
             return Results.LocalRedirect("/account/password?error=wrong");
