@@ -187,6 +187,7 @@ public sealed class BackupService(
             }
 
             var pgDumpVersion = await PgDumpVersionAsync(ct);
+            PgDumpCompatibility.EnsureCanDump(pgDumpVersion, serverVersion, connection.Describe());
             await using var fanOut = new FanOutStream([.. uploads.Select(u => u.Upload.Stream)]);
             heartbeat = HeartbeatAsync(backupId, fanOut, o.ProgressInterval, heartbeatCts.Token);
             // The record's compression, not today's setting: the file name already says which it is.

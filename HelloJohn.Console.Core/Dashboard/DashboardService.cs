@@ -1,5 +1,6 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Verification;
 using Microsoft.EntityFrameworkCore;
 
 namespace HelloJohn.Console.Core.Dashboard;
@@ -18,16 +19,31 @@ public sealed record DashboardSummary(
     bool LatestRunFailed,
     int SucceededCount,
     long StorageUsedBytes,
-    int ActiveCount);
+    int ActiveCount,
+    DashboardVerification? LastVerification);
+
+/// <summary>The newest verification of the dashboard's target.</summary>
+public sealed record DashboardVerification(VerificationStatus Status, string BackupFileName, DateTimeOffset At, TimeSpan? Duration)
+{
+    public bool IsActive => Status is VerificationStatus.Queued or VerificationStatus.Running;
+}
 
 /// <summary>The figures on the dashboard, aggregated in the database (never by loading the catalog into memory).</summary>
 public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFactory, TimeProvider time)
 {
-    public async Task<DashboardSummary> GetAsync(CancellationToken ct)
+    /// <summary>The default target's figures (the one from the environment, else the first by name).</summary>
+    public Task<DashboardSummary> GetAsync(CancellationToken ct) => GetAsync(null, ct);
+
+    /// <summary>The figures of <paramref name="targetId"/>, or of the default target when null. Every figure is that
+    /// target's own, its last verification included.</summary>
+    public async Task<DashboardSummary> GetAsync(Guid? targetId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
-        var target = await db.Targets.AsNoTracking().OrderBy(t => t.ConnectionSource).ThenBy(t => t.Name).FirstOrDefaultAsync(ct);
+        var targets = db.Targets.AsNoTracking();
+        var target = targetId is { } id
+            ? await targets.FirstOrDefaultAsync(t => t.Id == id, ct)
+            : await targets.OrderBy(t => t.ConnectionSource).ThenBy(t => t.Name).FirstOrDefaultAsync(ct);
         var backups = db.Backups.AsNoTracking().Where(b => target == null || b.TargetId == target.Id);
         var lastSuccess = await backups.Where(b => b.Status == BackupStatus.Succeeded).OrderByDescending(b => b.StartedAt)
             .Select(b => new { b.StartedAt, b.FinishedAt, b.FileName, b.SizeBytes }).FirstOrDefaultAsync(ct);
@@ -38,6 +54,11 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
         var succeeded = await backups.CountAsync(b => b.Status == BackupStatus.Succeeded, ct);
         var used = await backups.Where(b => b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.PartiallyStored).SumAsync(b => (long?)b.SizeBytes, ct) ?? 0;
         var active = await backups.CountAsync(b => b.Status == BackupStatus.Queued || b.Status == BackupStatus.Running, ct);
+        var lastVerification = target is null ? null : await db.Set<VerificationRun>().AsNoTracking()
+            .Where(r => r.TargetId == target.Id)
+            .OrderByDescending(r => r.CreatedAt)
+            .Select(r => new { r.Status, r.BackupFileName, r.CreatedAt, r.StartedAt, r.FinishedAt })
+            .FirstOrDefaultAsync(ct);
 
         return new DashboardSummary(
             now,
@@ -54,6 +75,9 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
             latestEnded == BackupStatus.Failed,
             succeeded,
             used,
-            active);
+            active,
+            lastVerification is null ? null : new DashboardVerification(lastVerification.Status, lastVerification.BackupFileName,
+                lastVerification.FinishedAt ?? lastVerification.CreatedAt,
+                lastVerification is { StartedAt: { } vs, FinishedAt: { } vf } ? vf - vs : null));
     }
 }

@@ -21,7 +21,7 @@ public static class DatabaseInspector
         """;
 
     /// <summary>Exact <c>count(*)</c> of every user table, in the connection's current transaction (and so snapshot).
-    /// HelloJohn's documented checks, <c>hj_user</c> then <c>hj_session</c>, come first.</summary>
+    /// HelloJohn's users then sessions come first, in either of its layouts.</summary>
     public static async Task<IReadOnlyList<TableRowCount>> CountRowsAsync(NpgsqlConnection conn, CancellationToken ct)
     {
         var tables = new List<(string Schema, string Table)>();
@@ -45,14 +45,7 @@ public static class DatabaseInspector
     }
 
     public static IReadOnlyList<TableRowCount> Order(IEnumerable<TableRowCount> counts) =>
-        [.. counts.OrderBy(c => Rank(c)).ThenBy(c => c.Schema, StringComparer.Ordinal).ThenBy(c => c.Table, StringComparer.Ordinal)];
-
-    private static int Rank(TableRowCount c) => (c.Schema, c.Table) switch
-    {
-        ("public", "hj_user") => 0,
-        ("public", "hj_session") => 1,
-        _ => 2,
-    };
+        [.. counts.OrderBy(c => HelloJohnSchema.DisplayRank(c.Schema, c.Table)).ThenBy(c => c.Schema, StringComparer.Ordinal).ThenBy(c => c.Table, StringComparer.Ordinal)];
 
     /// <summary>HelloJohn's last applied migration, when a migrations table is found; null otherwise.</summary>
     public static async Task<string?> SchemaVersionAsync(NpgsqlConnection conn, CancellationToken ct)

@@ -1,5 +1,8 @@
 using System.Globalization;
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -175,15 +178,15 @@ internal static class PointInTimeSteps
             return CheckOutcome.Fail($"{connection.Host}:{connection.Port} is still in recovery (read only). Wait until it reaches the target and promotes (recovery_target_action = 'promote'), then check again. If its log says the recovery target was not reached, the WAL archive does not go that far: pick an earlier time.");
         }
 
+        var (manifestTables, manifestOf) = await NewestManifestTablesAsync(ctx, ct);
+        var recognition = HelloJohnSchema.Recognize(await DatabaseHostSteps.TablesAsync(connection, ct), manifestTables, manifestOf);
+        if (!recognition.IsHelloJohn)
+        {
+            return CheckOutcome.Fail($"{connection.Describe()} is not a recovered HelloJohn database: {recognition.Evidence}. Check the database name of the recovered instance.");
+        }
+
         await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connection.ConnectionString) { Pooling = false }.ConnectionString);
         await conn.OpenAsync(ct);
-        await using (var exists = new NpgsqlCommand("SELECT to_regclass('public.hj_user') IS NOT NULL", conn))
-        {
-            if (await exists.ExecuteScalarAsync(ct) is not true)
-            {
-                return CheckOutcome.Fail($"{connection.Describe()} has no HelloJohn tables (hj_user is missing): this is not a recovered HelloJohn database.");
-            }
-        }
 
         var newest = await NewestWriteAsync(conn, ct);
         var target = ctx.Run.PointInTimeTarget!.Value;
@@ -193,16 +196,33 @@ internal static class PointInTimeSteps
         }
 
         var seen = newest is { } w ? $" Its newest row was written at {w:u}." : "";
-        return CheckOutcome.Pass($"{connection.Describe()} is promoted and holds HelloJohn's tables (PostgreSQL {facts.ServerVersion}).{seen}");
+        return CheckOutcome.Pass($"{connection.Describe()} is promoted and is HelloJohn's database: {recognition.Evidence} (PostgreSQL {facts.ServerVersion}).{seen}");
     }
 
-    /// <summary>The newest <c>created_at</c> among HelloJohn's tables that have one, or null.</summary>
+    /// <summary>The tables the target's newest finished backup held, from the catalog's copy of its manifest.</summary>
+    private static async Task<(IReadOnlyCollection<string>? Tables, string? Of)> NewestManifestTablesAsync(RecoveryStepContext ctx, CancellationToken ct)
+    {
+        var dbFactory = ctx.Services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var newest = await db.Backups.AsNoTracking()
+            .Where(b => b.TargetId == ctx.Run.TargetId && (b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.PartiallyStored))
+            .OrderByDescending(b => b.CreatedAt).Select(b => new { b.Id, b.FileName }).FirstOrDefaultAsync(ct);
+        if (newest is null)
+        {
+            return (null, null);
+        }
+
+        var tables = await db.BackupTableCounts.AsNoTracking().Where(c => c.BackupId == newest.Id).Select(c => c.Schema + "." + c.Table).ToListAsync(ct);
+        return (tables, $"the manifest of {newest.FileName}");
+    }
+
+    /// <summary>The newest <c>created_at</c> among the database's tables that have one (whatever HelloJohn calls them), or null.</summary>
     private static async Task<DateTimeOffset?> NewestWriteAsync(NpgsqlConnection conn, CancellationToken ct)
     {
         var tables = new List<string>();
         await using (var cmd = new NpgsqlCommand("""
             SELECT table_name FROM information_schema.columns
-            WHERE table_schema = 'public' AND table_name LIKE 'hj\_%' AND column_name = 'created_at' AND data_type = 'timestamp with time zone'
+            WHERE table_schema = 'public' AND column_name = 'created_at' AND data_type = 'timestamp with time zone'
             """, conn))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {

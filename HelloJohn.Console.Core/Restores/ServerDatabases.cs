@@ -25,11 +25,23 @@ public static class ServerDatabases
         return await cmd.ExecuteScalarAsync(ct) is not null;
     }
 
-    /// <summary>Creates an empty database from <c>template0</c>, so nothing added to <c>template1</c> collides with the dump.</summary>
+    /// <summary>Creates an empty database from <c>template0</c>, so nothing added to <c>template1</c> collides with the dump.
+    /// A role without CREATEDB (HelloJohn's usual one) gets <see cref="CreateDatabaseDeniedException"/> saying what to do.</summary>
     public static async Task CreateAsync(NpgsqlConnection conn, string name, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"CREATE DATABASE {LocalPostgresCluster.QuoteIdent(name)} TEMPLATE template0", conn) { CommandTimeout = 0 };
-        await cmd.ExecuteNonQueryAsync(ct);
+        try
+        {
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            var role = conn.UserName ?? "the console's role";
+            throw new CreateDatabaseDeniedException(
+                $"PostgreSQL on {conn.Host}:{conn.Port} refused to create {name}: the role {role} may not create databases ({e.MessageText}, {e.SqlState}). Nothing was restored. " +
+                $"Either grant it (ALTER ROLE {LocalPostgresCluster.QuoteIdent(role)} CREATEDB;), or, for verifications, set {CreateDatabaseDeniedException.ScratchServerVariable} " +
+                "to a PostgreSQL server where the console may create databases (they then restore there instead of on HelloJohn's server).", e);
+        }
     }
 
     /// <summary>Drops the database, disconnecting its sessions first (PostgreSQL 13 and later).</summary>
@@ -84,4 +96,11 @@ public static class ServerDatabases
 
         return found;
     }
+}
+
+/// <summary>The server refused CREATE DATABASE to the console's role; the message names both ways out.</summary>
+public sealed class CreateDatabaseDeniedException(string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>The setting that points verifications at another server (README, "Protecting a real deployment").</summary>
+    public const string ScratchServerVariable = "Verification__ScratchServer";
 }

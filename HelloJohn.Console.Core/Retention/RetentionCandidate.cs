@@ -19,6 +19,8 @@ public sealed record RetentionCandidate(Guid Id, DateTimeOffset CreatedAt, Reten
     public DateTimeOffset? LastVerifiedAt { get; init; }
     public bool Verified => LastVerifiedAt is not null;
     public IReadOnlyCollection<string> Stores { get; init; } = [];
+    /// <summary>Complete in some stores and missing from others (a remote store failed during the backup).</summary>
+    public bool PartiallyStored { get; init; }
 
     /// <summary>Maps a catalog record. A partially stored backup counts as succeeded: its local copy is complete and
     /// restorable. A cancelled run counts as failed, so a cancelled latest run also holds expiry back.</summary>
@@ -38,6 +40,7 @@ public sealed record RetentionCandidate(Guid Id, DateTimeOffset CreatedAt, Reten
                 Pinned = record.Pinned,
                 LastVerifiedAt = lastVerifiedAt,
                 Stores = record.Locations.Select(l => l.Store).ToList(),
+                PartiallyStored = record.Status == BackupStatus.PartiallyStored,
             }
             : null;
     }

@@ -19,6 +19,9 @@ public class RetentionOptions
     [Range(1, 36500)]
     public int KeepDays { get; set; } = 30;
     public DayOfWeek WeeklyOn { get; set; } = DayOfWeek.Sunday;
+    /// <summary>Retention__MinimumKept: the newest backups kept whatever their age.</summary>
+    [Range(1, 10000, ErrorMessage = "Retention__MinimumKept must be from 1 to 10000: the newest backups kept whatever their age.")]
+    public int MinimumKept { get; set; } = 7;
 
     public RetentionPolicy ToPolicy(IReadOnlyDictionary<BackupTier, IReadOnlyList<string>> tierStores) => new()
     {
@@ -28,6 +31,7 @@ public class RetentionOptions
         Monthly = Monthly,
         KeepDays = KeepDays,
         WeeklyOn = WeeklyOn,
+        MinimumKept = MinimumKept,
         TierStores = tierStores,
     };
 }

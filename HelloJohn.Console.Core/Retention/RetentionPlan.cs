@@ -25,6 +25,10 @@ public enum RetentionReasons
     InProgress = 256,
     FailedRun = 512,
     Expired = 1024,
+    /// <summary>Among the newest <see cref="RetentionPolicy.MinimumKept"/> backups.</summary>
+    MinimumCount = 2048,
+    /// <summary>Partially stored, and Retry upload can still complete it.</summary>
+    AwaitingRetry = 4096,
 }
 
 /// <summary>What happens to one backup, and why, in words for people.</summary>

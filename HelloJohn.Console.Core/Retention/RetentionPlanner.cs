@@ -6,15 +6,18 @@ namespace HelloJohn.Console.Core.Retention;
 /// <summary>Decides, without side effects, which backups to keep, which to expire and why.</summary>
 /// <remarks>
 /// Days, weeks and months are calendar periods in the configured time zone, so a backup at 00:30 local time belongs
-/// to that local day whatever its UTC offset, across DST changes too. Each slot takes one succeeded backup:
-/// the newest of its day (daily), the first of its week (weekly, normally Sunday's) and the first of its month
-/// (monthly, normally the 1st's). "First" keeps the choice stable: a later backup in the same week or month never
-/// displaces one already copied to the weekly or monthly store.
+/// to that local day whatever its UTC offset, across DST changes too. Every succeeded backup of the daily window is
+/// kept, however many a day has: one taken "before the risky change" never goes because another followed. Weekly and
+/// monthly slots take one backup each: the most complete of the period (held in every store of its tier, then complete
+/// in more tiers), the first of them when several are equal. "First" keeps the choice stable: a later backup in the
+/// same week or month never displaces one already copied to the weekly or monthly store. Whatever their age, the newest
+/// <see cref="RetentionPolicy.MinimumKept"/> backups and the newest verified one stay, and so does a partially stored
+/// backup that Retry upload can still complete.
 /// </remarks>
 public static class RetentionPlanner
 {
     private const RetentionReasons HoldEverywhere =
-        RetentionReasons.Pinned | RetentionReasons.NewestVerified | RetentionReasons.NewestBackup | RetentionReasons.LatestRunFailed;
+        RetentionReasons.Pinned | RetentionReasons.NewestVerified | RetentionReasons.NewestBackup | RetentionReasons.LatestRunFailed | RetentionReasons.AwaitingRetry;
 
     public static RetentionPlan Plan(IReadOnlyList<RetentionCandidate> backups, DateTimeOffset now, RetentionPolicy policy, TimeZoneInfo zone)
     {
@@ -32,19 +35,25 @@ public static class RetentionPlanner
         // A running backup is not "the latest run" yet: the safety rule looks at the newest finished one.
         var latestRun = backups.Where(b => b.Status != RetentionCandidateStatus.Running).MaxBy(b => b.CreatedAt);
         var safetyHold = latestRun?.Status == RetentionCandidateStatus.Failed;
+        var today = LocalDate(now, zone);
 
         if (policy.Mode == RetentionMode.Tiered)
         {
-            FillSlots(succeeded, policy.Daily, b => localDate[b.Id].DayNumber, newestInPeriod: true, reasons, RetentionReasons.Daily,
-                (b, i) => $"daily backup of {Day(localDate[b.Id])} ({i} of {policy.Daily})");
-            FillSlots(succeeded, policy.Weekly, b => WeekStart(localDate[b.Id], policy.WeeklyOn).DayNumber, newestInPeriod: false, reasons, RetentionReasons.Weekly,
+            var firstDay = today.AddDays(1 - policy.Daily);
+            foreach (var b in succeeded.Where(b => localDate[b.Id] >= firstDay))
+            {
+                reasons[b.Id].Add((RetentionReasons.Daily, $"taken within the daily window (every backup of the last {policy.Daily} days, since {Day(firstDay)})"));
+            }
+
+            var completeness = new SlotCompleteness(policy);
+            FillSlots(succeeded, policy.Weekly, b => WeekStart(localDate[b.Id], policy.WeeklyOn).DayNumber, b => completeness.Of(b, BackupTier.Weekly), reasons, RetentionReasons.Weekly,
                 (b, i) => $"weekly backup of the week from {Day(WeekStart(localDate[b.Id], policy.WeeklyOn))} ({i} of {policy.Weekly})");
-            FillSlots(succeeded, policy.Monthly, b => (localDate[b.Id].Year * 12) + localDate[b.Id].Month, newestInPeriod: false, reasons, RetentionReasons.Monthly,
+            FillSlots(succeeded, policy.Monthly, b => (localDate[b.Id].Year * 12) + localDate[b.Id].Month, b => completeness.Of(b, BackupTier.Monthly), reasons, RetentionReasons.Monthly,
                 (b, i) => $"monthly backup of {localDate[b.Id].ToString("MMMM yyyy", CultureInfo.InvariantCulture)} ({i} of {policy.Monthly})");
         }
         else
         {
-            var firstKeptDay = LocalDate(now, zone).AddDays(1 - policy.KeepDays);
+            var firstKeptDay = today.AddDays(1 - policy.KeepDays);
             foreach (var b in succeeded.Where(b => localDate[b.Id] >= firstKeptDay))
             {
                 reasons[b.Id].Add((RetentionReasons.WithinDays, $"taken within the last {policy.KeepDays} days"));
@@ -56,6 +65,11 @@ public static class RetentionPlanner
             reasons[newest.Id].Add((RetentionReasons.NewestBackup, "newest successful backup: the latest one is never expired"));
         }
 
+        foreach (var b in succeeded.Take(policy.MinimumKept).Where(b => reasons[b.Id].Count == 0))
+        {
+            reasons[b.Id].Add((RetentionReasons.MinimumCount, $"one of the newest {policy.MinimumKept} backups, kept whatever their age"));
+        }
+
         if (succeeded.FirstOrDefault(b => b.Verified) is { } newestVerified)
         {
             reasons[newestVerified.Id].Add((RetentionReasons.NewestVerified,
@@ -65,6 +79,14 @@ public static class RetentionPlanner
         foreach (var b in succeeded.Where(b => b.Pinned))
         {
             reasons[b.Id].Add((RetentionReasons.Pinned, "pinned"));
+        }
+
+        foreach (var b in succeeded.Where(b => AwaitsRetry(b, policy)))
+        {
+            var missing = StoresOf(policy, BackupTier.Daily).Where(s => !b.Stores.Contains(s)).ToList();
+            reasons[b.Id].Add((RetentionReasons.AwaitingRetry, missing.Count == 0
+                ? "partially stored: kept until Retry upload completes it"
+                : $"partially stored (not yet in {string.Join(", ", missing)}): kept until Retry upload completes it"));
         }
 
         var decisions = new List<RetentionDecision>();
@@ -84,8 +106,8 @@ public static class RetentionPlanner
                     break;
                 case RetentionCandidateStatus.Succeeded when own.Count == 0:
                     own.Add((RetentionReasons.Expired, policy.Mode == RetentionMode.KeepDays
-                        ? $"older than {policy.KeepDays} days"
-                        : $"not among the {policy.Describe()} kept"));
+                        ? $"older than {policy.KeepDays} days and not among the newest {policy.MinimumKept}"
+                        : $"older than the {policy.Daily}-day daily window, not the weekly or monthly backup kept for its period, and not among the newest {policy.MinimumKept}"));
                     break;
             }
 
@@ -106,7 +128,7 @@ public static class RetentionPlanner
         List<RetentionCandidate> newestFirst,
         int slots,
         Func<RetentionCandidate, int> period,
-        bool newestInPeriod,
+        Func<RetentionCandidate, (int, int, int, int)> completeness,
         Dictionary<Guid, List<(RetentionReasons, string)>> reasons,
         RetentionReasons reason,
         Func<RetentionCandidate, int, string> describe)
@@ -115,12 +137,44 @@ public static class RetentionPlanner
             .GroupBy(period)
             .OrderByDescending(g => g.Key)
             .Take(slots)
-            .Select(g => newestInPeriod ? g.First() : g.Last());
+            .Select(g => g.OrderByDescending(completeness).ThenBy(b => b.CreatedAt).ThenBy(b => b.Id).First());
         var index = 1;
         foreach (var b in chosen)
         {
             reasons[b.Id].Add((reason, describe(b, index++)));
         }
+    }
+
+    /// <summary>A partially stored backup that a configured store still holds, missing from a daily store: Retry upload
+    /// can complete it, so it is not retention's to delete. Without a store layout, every partial one counts.</summary>
+    private static bool AwaitsRetry(RetentionCandidate b, RetentionPolicy policy)
+    {
+        if (!b.PartiallyStored)
+        {
+            return false;
+        }
+
+        var configured = policy.TierStores.Values.SelectMany(s => s).ToHashSet(StringComparer.Ordinal);
+        return configured.Count == 0
+            || (b.Stores.Any(configured.Contains) && StoresOf(policy, BackupTier.Daily).Any(s => !b.Stores.Contains(s)));
+    }
+
+    /// <summary>How complete a backup is for a slot of one tier, compared highest first: held in every store of that
+    /// tier; complete in more tiers; not partially stored; held in more configured stores.</summary>
+    private sealed class SlotCompleteness(RetentionPolicy policy)
+    {
+        private readonly HashSet<string> _configured = policy.TierStores.Values.SelectMany(s => s).ToHashSet(StringComparer.Ordinal);
+
+        public (int, int, int, int) Of(RetentionCandidate b, BackupTier tier) =>
+        (
+            HoldsTier(b, tier) ? 1 : 0,
+            Enum.GetValues<BackupTier>().Count(t => HoldsTier(b, t)),
+            b.PartiallyStored ? 0 : 1,
+            b.Stores.Count(_configured.Contains)
+        );
+
+        private bool HoldsTier(RetentionCandidate b, BackupTier tier) =>
+            StoresOf(policy, tier) is { Count: > 0 } stores && stores.All(b.Stores.Contains);
     }
 
     private static (List<RetentionCopy>, List<RetentionPrune>) PlanTierStores(
@@ -152,10 +206,12 @@ public static class RetentionPlanner
                 tiers.Add(BackupTier.Monthly);
             }
 
-            // Daily copies that are missing are the backup pipeline's retry to make, from the local copy.
+            // Daily copies that are missing are the backup pipeline's retry to make, from the local copy. A store that
+            // serves both the weekly and the monthly tier (neither has stores of its own) gets one copy, not two.
+            var planned = new HashSet<string>(StringComparer.Ordinal);
             foreach (var tier in tiers.Where(t => t != BackupTier.Daily))
             {
-                foreach (var store in StoresOf(policy, tier).Where(s => !held.Contains(s)))
+                foreach (var store in StoresOf(policy, tier).Where(s => !held.Contains(s) && planned.Add(s)))
                 {
                     copies.Add(new RetentionCopy(d.BackupId, tier, store));
                 }

@@ -168,6 +168,12 @@ public sealed class RetentionService(
     private async Task CopyToTierAsync(BackupRecord record, RetentionCopy copy, CancellationToken ct)
     {
         var destination = stores.Get(copy.ToStore);
+        if (record.Locations.Any(l => l.Store == destination.Name))
+        {
+            // Already there (an earlier copy of this run reached it): one catalog location per store.
+            return;
+        }
+
         var sources = record.Locations.Where(l => stores.TryGet(l.Store, out _)).ToList();
         if (sources.Count == 0)
         {

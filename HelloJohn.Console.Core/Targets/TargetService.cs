@@ -4,6 +4,7 @@ using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Security;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -19,28 +20,42 @@ public sealed class TargetService(
     IDataProtectionProvider protection,
     IAuditLog audit,
     CallerGate gate,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<TargetService> logger)
 {
     private readonly IDataProtector _protector = protection.CreateProtector("HelloJohn.Console.Targets.ConnectionString");
 
     /// <summary>Creates or refreshes the target that HELLOJOHN_DATABASE_URL names. Called at start.</summary>
+    /// <remarks>Its name is its identity (every manifest carries it; a catalog rebuild matches on it), so it is taken from
+    /// HELLOJOHN_TARGET_NAME once, when the target is created. After that the console database's name wins: instances
+    /// sharing one console database never rename it back and forth from their own environments, and one whose variable
+    /// differs says so in its log. How to reach HelloJohn (address, base URL, provider) follows the environment.</remarks>
     public async Task<Guid> EnsureEnvironmentTargetAsync(CancellationToken ct)
     {
         var o = options.CurrentValue;
         var connection = PgConnection.Parse(o.DatabaseUrl!);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Two instances starting at once must not both create it.
+        await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(hashtext('hellojohn-console:environment-target'))", ct);
         var target = await db.Targets.FirstOrDefaultAsync(t => t.ConnectionSource == TargetConnectionSource.Environment, ct);
         if (target is null)
         {
             target = new BackupTarget { Id = Guid.NewGuid(), Name = o.Name, CreatedAt = time.GetUtcNow(), ConnectionSource = TargetConnectionSource.Environment };
             db.Targets.Add(target);
         }
+        else if (!string.Equals(target.Name, o.Name, StringComparison.Ordinal))
+        {
+            logger.LogWarning(
+                "HELLOJOHN_TARGET_NAME is '{Configured}' here, but the target is named '{Stored}' in the console database, which wins: the name is set once, when the target is created, so instances sharing the database never rename it",
+                o.Name, target.Name);
+        }
 
-        target.Name = o.Name;
         target.BaseUrl = string.IsNullOrWhiteSpace(o.BaseUrl) ? null : o.BaseUrl.TrimEnd('/');
         target.Provider = o.Provider;
         target.DisplayAddress = connection.Describe();
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return target.Id;
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Tests.Infrastructure;
 using HelloJohn.Console.Tests.Security;
 using Microsoft.Extensions.Options;
@@ -65,6 +66,27 @@ public sealed class StartupTests(PostgresClusterFixture postgres)
         var target = json.RootElement.GetProperty("checks").GetProperty("target");
         Assert.Contains("is not reachable", target.GetProperty("description").GetString());
         Assert.DoesNotContain(PostgresClusterFixture.DemoPassword, json.RootElement.ToString());
+    }
+
+    [Fact]
+    public async Task SecondInstance_WithAnotherTargetName_DoesNotRenameTheSharedTarget()
+    {
+        // Two instances on one console database, each with its own HELLOJOHN_TARGET_NAME: the first one's name stays.
+        await using var first = new ConsoleAppFactory(postgres);
+        await first.InitializeAsync();
+        first.Settings["HELLOJOHN_TARGET_NAME"] = "demo";
+        var targetId = (await first.Service<TargetService>().GetDefaultAsync(CancellationToken.None))!.Id;
+        await using var second = new ConsoleAppFactory(postgres);
+        await second.InitializeAsync();
+        second.Settings["ConnectionStrings:Console"] = first.ConsoleDatabase.ConnectionString;
+        second.Settings["HELLOJOHN_TARGET_NAME"] = "production";
+        second.Settings[Core.Hosting.KeyRingProtector.SettingName] = Path.Combine(first.DataDirectory, Core.Hosting.KeyRingProtector.DefaultFileName);
+
+        var seen = await second.Service<TargetService>().ListAsync(CancellationToken.None);
+
+        Assert.Equal([(targetId, "demo")], seen.Select(t => (t.Id, t.Name)));
+        Assert.Contains("HELLOJOHN_TARGET_NAME is 'production' here, but the target is named 'demo' in the console database, which wins", second.Logs.AllText, StringComparison.Ordinal);
+        Assert.Equal("demo", (await first.Service<TargetService>().GetAsync(targetId, CancellationToken.None)).Name);
     }
 
     [Theory]

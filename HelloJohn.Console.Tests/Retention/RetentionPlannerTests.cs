@@ -67,9 +67,11 @@ public class RetentionPlannerTests
         var plan = RetentionPlanner.Plan(Daily(last, 60), Noon(last), RetentionPolicy.Recommended, Berlin);
 
         Assert.Equal(60, plan.Decisions.Count);
-        Assert.Equal("Kept: daily backup of Sun 9 Mar 2025 (7 of 7); weekly backup of the week from Sun 9 Mar 2025 (1 of 4)", plan.Decisions.Single(d => d.LocalDate == new DateOnly(2025, 3, 9)).Explanation);
+        // The daily rule changed from "the newest backup of each of 7 days" to "every backup of the last 7 days" (issue:
+        // a manual backup must not vanish because another followed on the same day), and so did its words.
+        Assert.Equal("Kept: taken within the daily window (every backup of the last 7 days, since Sun 9 Mar 2025); weekly backup of the week from Sun 9 Mar 2025 (1 of 4)", plan.Decisions.Single(d => d.LocalDate == new DateOnly(2025, 3, 9)).Explanation);
         Assert.Equal("Kept: monthly backup of February 2025 (2 of 3)", plan.Decisions.Single(d => d.LocalDate == new DateOnly(2025, 2, 1)).Explanation);
-        Assert.StartsWith("Expired: not among the 7 daily, 4 weekly (Sundays) and 3 monthly", plan.Decisions.Single(d => d.LocalDate == new DateOnly(2025, 3, 8)).Explanation);
+        Assert.Equal("Expired: older than the 7-day daily window, not the weekly or monthly backup kept for its period, and not among the newest 7", plan.Decisions.Single(d => d.LocalDate == new DateOnly(2025, 3, 8)).Explanation);
     }
 
     [Fact]
@@ -92,10 +94,11 @@ public class RetentionPlannerTests
     }
 
     [Fact]
-    public void Plan_TwoBackupsInTheRepeatedAutumnHour_FirstIsWeeklyNewestIsDaily()
+    public void Plan_TwoBackupsInTheRepeatedAutumnHour_BothDailyFirstIsWeekly()
     {
         // Sun 26 Oct 2025 02:30 happens twice in Berlin (00:30 and 01:30 UTC). Both are that Sunday: the first of the
-        // week is the weekly one, the newest of the day the daily one.
+        // week is the weekly one. Both are daily now: the daily window keeps every backup of its days (it used to keep
+        // only the newest of each day, which let the earlier one go).
         var last = new DateOnly(2025, 10, 28);
         var backups = Daily(last, 30).Where(b => TimeZoneInfo.ConvertTime(b.CreatedAt, Berlin).Date != new DateTime(2025, 10, 26)).ToList();
         var first = Backup(new DateTimeOffset(2025, 10, 26, 0, 30, 0, TimeSpan.Zero));
@@ -106,20 +109,24 @@ public class RetentionPlannerTests
 
         Assert.Equal(new DateOnly(2025, 10, 26), plan.For(first.Id).LocalDate);
         Assert.Equal(new DateOnly(2025, 10, 26), plan.For(second.Id).LocalDate);
-        Assert.Equal(RetentionReasons.Weekly, plan.For(first.Id).Reasons);
+        Assert.Equal(RetentionReasons.Daily | RetentionReasons.Weekly, plan.For(first.Id).Reasons);
         Assert.Equal(RetentionReasons.Daily, plan.For(second.Id).Reasons);
     }
 
     [Fact]
-    public void Plan_MissingRecentDays_FillsDailySlotsWithOlderBackups()
+    public void Plan_MissingRecentDays_TheMinimumKeepsTheNewestSeven()
     {
+        // Daily slots used to be filled backwards over missing days. The daily window is calendar days now, and the
+        // minimum count is what keeps the newest backups when days are missing.
         var last = new DateOnly(2025, 3, 15);
         var backups = Daily(last, 400).Where(b => LocalDay(b) < new DateOnly(2025, 3, 13)).ToList();
 
         var plan = RetentionPlanner.Plan(backups, Noon(last), RetentionPolicy.Recommended, Berlin);
 
         var daily = plan.Kept.Where(d => d.Reasons.HasFlag(RetentionReasons.Daily)).Select(d => d.LocalDate).Order();
-        Assert.Equal(Enumerable.Range(6, 7).Select(day => new DateOnly(2025, 3, day)), daily);
+        Assert.Equal(Enumerable.Range(9, 4).Select(day => new DateOnly(2025, 3, day)), daily);
+        var minimum = plan.Kept.Where(d => d.Reasons == RetentionReasons.MinimumCount).Select(d => d.LocalDate).Order();
+        Assert.Equal([new DateOnly(2025, 3, 6), new DateOnly(2025, 3, 7), new DateOnly(2025, 3, 8)], minimum);
     }
 
     [Fact]
@@ -146,8 +153,10 @@ public class RetentionPlannerTests
         var failed = plan.Decisions.Single(d => d.LocalDate == failedDay);
         Assert.Equal(RetentionVerdict.NotABackup, failed.Verdict);
         Assert.Equal(RetentionReasons.FailedRun, failed.Reasons);
+        // The daily window is 9–15 Mar (calendar days, no longer seven slots filled backwards); the minimum count keeps 8 Mar.
         var daily = plan.Kept.Where(d => d.Reasons.HasFlag(RetentionReasons.Daily)).Select(d => d.LocalDate.Day).Order();
-        Assert.Equal([8, 9, 10, 11, 13, 14, 15], daily);
+        Assert.Equal([9, 10, 11, 13, 14, 15], daily);
+        Assert.Equal(RetentionReasons.MinimumCount, plan.Decisions.Single(d => d.LocalDate == new DateOnly(2025, 3, 8)).Reasons);
     }
 
     [Fact]
@@ -224,16 +233,93 @@ public class RetentionPlannerTests
         Assert.Equal(370, plan.Expired.Count());
     }
 
-    [Fact]
-    public void Plan_KeepDaysAfterBackupsStopped_KeepsTheNewestBackup()
+    [Theory]
+    [InlineData(RetentionMode.KeepDays)]
+    [InlineData(RetentionMode.Tiered)]
+    public void Plan_AfterBackupsStopped_KeepsTheNewestSevenWhateverTheirAge(RetentionMode mode)
     {
+        // Only the newest backup used to survive; the minimum count (Retention__MinimumKept, 7) keeps the newest seven.
         var lastBackup = new DateOnly(2025, 1, 10);
+        var policy = RetentionPolicy.KeepDaysPolicy(30) with { Mode = mode };
 
-        var plan = RetentionPlanner.Plan(Daily(lastBackup, 100), Noon(lastBackup.AddDays(60)), RetentionPolicy.KeepDaysPolicy(30), Berlin);
+        var plan = RetentionPlanner.Plan(Daily(lastBackup, 100), Noon(lastBackup.AddDays(60)), policy, Berlin);
 
-        var kept = Assert.Single(plan.Kept);
-        Assert.Equal(lastBackup, kept.LocalDate);
-        Assert.Equal(RetentionReasons.NewestBackup, kept.Reasons);
+        var newestSeven = plan.Decisions.OrderByDescending(d => d.CreatedAt).Take(7).ToList();
+        Assert.All(newestSeven, d => Assert.Equal(RetentionVerdict.Keep, d.Verdict));
+        Assert.Equal(RetentionReasons.NewestBackup, newestSeven[0].Reasons & RetentionReasons.NewestBackup);
+        Assert.All(newestSeven.Skip(1).Where(d => d.Tier is null), d => Assert.Equal(RetentionReasons.MinimumCount, d.Reasons));
+        Assert.Contains(newestSeven, d => d.Explanation.Contains("one of the newest 7 backups, kept whatever their age", StringComparison.Ordinal));
+        if (mode == RetentionMode.KeepDays)
+        {
+            Assert.Equal(7, plan.Kept.Count());
+        }
+    }
+
+    [Fact]
+    public void Plan_TwoBackupsOnTheSameDay_TheEarlierUnverifiedOneStays()
+    {
+        // The issue's case: a backup taken "before the risky change", then another one the same day.
+        var last = new DateOnly(2025, 3, 15);
+        var backups = Daily(last, 30);
+        var beforeTheChange = Backup(LocalTime(last, 9, 0));
+        var after = Backup(LocalTime(last, 9, 5));
+        backups.AddRange([beforeTheChange, after]);
+
+        var plan = RetentionPlanner.Plan(backups, LocalTime(last, 9, 6), RetentionPolicy.Recommended, Berlin);
+
+        Assert.Equal(RetentionVerdict.Keep, plan.For(beforeTheChange.Id).Verdict);
+        Assert.Equal(RetentionReasons.Daily, plan.For(beforeTheChange.Id).Reasons);
+        Assert.Equal(RetentionVerdict.Keep, plan.For(after.Id).Verdict);
+        Assert.Equal(3, plan.Kept.Count(d => d.LocalDate == last));
+    }
+
+    [Fact]
+    public void Plan_WeekWhoseFirstBackupIsOnlyInS3_KeepsTheOneInBothStores()
+    {
+        // Seen when S3 came and went: the first of the week was held by S3 alone, a later one by the local disk and S3.
+        var last = new DateOnly(2025, 3, 15);
+        var policy = RetentionPolicy.Recommended with { TierStores = new Dictionary<BackupTier, IReadOnlyList<string>> { [BackupTier.Daily] = ["local", "s3"], [BackupTier.Weekly] = ["local", "s3"], [BackupTier.Monthly] = ["local", "s3"] } };
+        var backups = Daily(last, 60).Select(b => LocalDay(b) == new DateOnly(2025, 2, 23) ? b with { Stores = ["s3"], PartiallyStored = true } : b).ToList();
+        var partial = backups.Single(b => LocalDay(b) == new DateOnly(2025, 2, 23));
+        var complete = backups.Single(b => LocalDay(b) == new DateOnly(2025, 2, 24));
+
+        var plan = RetentionPlanner.Plan(backups, Noon(last), policy, Berlin);
+
+        Assert.True(plan.For(complete.Id).Reasons.HasFlag(RetentionReasons.Weekly), plan.For(complete.Id).Explanation);
+        Assert.False(plan.For(partial.Id).Reasons.HasFlag(RetentionReasons.Weekly));
+        // And the partial one is not deleted while Retry upload could still complete it.
+        Assert.Equal(RetentionReasons.AwaitingRetry, plan.For(partial.Id).Reasons);
+        Assert.Equal("Kept: partially stored (not yet in local): kept until Retry upload completes it", plan.For(partial.Id).Explanation);
+    }
+
+    [Fact]
+    public void Plan_PartiallyStoredWhoseStoresAreGone_ExpiresAsUsual()
+    {
+        // Retry upload copies from a configured store that holds it; with none left it can never complete.
+        var last = new DateOnly(2025, 3, 15);
+        var policy = RetentionPolicy.Recommended with { TierStores = RecommendedLayout };
+        var backups = Daily(last, 60).Select(b => LocalDay(b) == new DateOnly(2025, 2, 3) ? b with { Stores = ["old-bucket"], PartiallyStored = true } : b).ToList();
+
+        var plan = RetentionPlanner.Plan(backups, Noon(last), policy, Berlin);
+
+        Assert.Equal(RetentionVerdict.Expire, plan.Decisions.Single(d => d.LocalDate == new DateOnly(2025, 2, 3)).Verdict);
+    }
+
+    [Fact]
+    public void Plan_WeeklyAndMonthlyInTheSameStoreItLacks_OneCopy()
+    {
+        // Neither tier has stores of its own, so both live in the daily stores: a backup that is the weekly and the
+        // monthly one and lacks s3 gets one copy there. Two used to be planned, and the second failed with "The instance
+        // of entity type 'BackupLocation' cannot be tracked".
+        var day = new DateOnly(2025, 6, 1);
+        var policy = RetentionPolicy.Recommended with { TierStores = new Dictionary<BackupTier, IReadOnlyList<string>> { [BackupTier.Daily] = ["local", "s3"], [BackupTier.Weekly] = ["local", "s3"], [BackupTier.Monthly] = ["local", "s3"] } };
+        var only = Backup(LocalTime(day, 2, 0)) with { Stores = ["local"], PartiallyStored = true };
+
+        var plan = RetentionPlanner.Plan([only], Noon(day), policy, Berlin);
+
+        Assert.Equal(RetentionReasons.Daily | RetentionReasons.Weekly | RetentionReasons.Monthly | RetentionReasons.AwaitingRetry, plan.For(only.Id).Reasons);
+        var copy = Assert.Single(plan.Copies);
+        Assert.Equal("s3", copy.ToStore);
     }
 
     [Fact]
@@ -299,13 +385,15 @@ public class RetentionPlannerTests
         Assert.False(plan.SafetyHold);
     }
 
-    [Fact]
-    public void Plan_ZeroDailySlots_IsRefusedNamingTheSetting()
+    [Theory]
+    [InlineData(0, 7, "Retention__Daily")]
+    [InlineData(7, 0, "Retention__MinimumKept")]
+    public void Plan_ZeroDailyWindowOrMinimum_IsRefusedNamingTheSetting(int daily, int minimum, string setting)
     {
         var e = Assert.Throws<ArgumentException>(() =>
-            RetentionPlanner.Plan(Daily(new DateOnly(2025, 3, 15), 10), DateTimeOffset.UnixEpoch, RetentionPolicy.Recommended with { Daily = 0 }, Berlin));
+            RetentionPlanner.Plan(Daily(new DateOnly(2025, 3, 15), 10), DateTimeOffset.UnixEpoch, RetentionPolicy.Recommended with { Daily = daily, MinimumKept = minimum }, Berlin));
 
-        Assert.Contains("Retention__Daily", e.Message);
+        Assert.Contains(setting, e.Message);
     }
 
     [Fact]

@@ -96,6 +96,25 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
     }
 
     [Fact]
+    public async Task ApplyAsync_BackupThatIsWeeklyAndMonthlyAndLacksS3_IsCopiedOnceAndTheRunSucceeds()
+    {
+        // With no weekly or monthly store, both tiers live in the daily stores. A backup that only the local disk holds
+        // (S3 was away) and that is the week's and the month's needed one copy to S3 for each tier; the second failed
+        // with "The instance of entity type 'BackupLocation' cannot be tracked" and Hangfire retried the whole run.
+        var (service, stores, targetId) = await ArrangeAsync(days: 1, weeklyStore: false, newestOnlyIn: ["local"]);
+
+        var result = await service.ApplyAsync(targetId, Actor.System, CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Summary);
+        Assert.Equal((1, 0, 0), (result.Copied, result.Pruned, result.Expired));
+        await using var db = await catalog.Factory.CreateDbContextAsync();
+        var record = await db.Backups.Include(b => b.Locations).SingleAsync(b => b.TargetId == targetId);
+        Assert.Equal(["local", "s3"], record.Locations.Select(l => l.Store).Order());
+        Assert.True(await stores["s3"].ExistsAsync(record.FileName, CancellationToken.None));
+        Assert.True(await stores["s3"].ExistsAsync(BackupManifest.KeyFor(record.FileName), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ApplyAsync_AnotherInstanceHoldsTheLock_ChangesNothing()
     {
         var (service, stores, targetId) = await ArrangeAsync(days: 10);
@@ -144,15 +163,20 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
         }
     }
 
-    private async Task<(RetentionService Service, Dictionary<string, IBackupStore> Stores, Guid TargetId)> ArrangeAsync(int days, bool lastFailed = false)
+    /// <param name="weeklyStore">Whether the weekly tier has a store of its own; without, weekly and monthly backups live in the daily stores.</param>
+    /// <param name="newestOnlyIn">Stores the newest backup reached (it is then partially stored); all daily stores by default.</param>
+    private async Task<(RetentionService Service, Dictionary<string, IBackupStore> Stores, Guid TargetId)> ArrangeAsync(int days, bool lastFailed = false, bool weeklyStore = true, string[]? newestOnlyIn = null)
     {
         var bucket = "r" + Guid.NewGuid().ToString("N")[..16];
         var stores = new Dictionary<string, IBackupStore>
         {
             ["local"] = new LocalDiskBackupStore("local", _localDirectory),
             ["s3"] = await s3.CreateStoreAsync("s3", bucket, "daily"),
-            ["s3-weekly"] = await s3.CreateStoreAsync("s3-weekly", bucket + "-dr", ""),
         };
+        if (weeklyStore)
+        {
+            stores["s3-weekly"] = await s3.CreateStoreAsync("s3-weekly", bucket + "-dr", "");
+        }
         var targetId = Guid.NewGuid();
         await using (var db = await catalog.Factory.CreateDbContextAsync())
         {
@@ -168,11 +192,11 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
                     // The tests of this class share one catalog, where file names are unique: each target's own suffix.
                     FileName = BackupNaming.FileNameFor(at, targetId.ToString("N")[..6]),
                     CreatedAt = at,
-                    Status = failed ? BackupStatus.Failed : BackupStatus.Succeeded,
+                    Status = failed ? BackupStatus.Failed : i == 0 && newestOnlyIn is not null ? BackupStatus.PartiallyStored : BackupStatus.Succeeded,
                 };
                 if (!failed)
                 {
-                    foreach (var store in new[] { stores["local"], stores["s3"] })
+                    foreach (var store in new[] { stores["local"], stores["s3"] }.Where(st => i > 0 || newestOnlyIn is null || newestOnlyIn.Contains(st.Name)))
                     {
                         await using (var upload = await store.BeginUploadAsync(record.FileName, CancellationToken.None))
                         {
@@ -198,7 +222,9 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
             registry,
             new AuditLog(catalog.Factory, time),
             new CallerGate(catalog.Factory, new AuditLog(catalog.Factory, time), time),
-            Options.Create(new RetentionOptions { Daily = 3, Weekly = 2, Monthly = 1 }),
+            // A minimum of one (the default keeps the newest seven) so that these tests are about the tiers; the minimum
+            // count has its own tests in RetentionPlannerTests.
+            Options.Create(new RetentionOptions { Daily = 3, Weekly = 2, Monthly = 1, MinimumKept = 1 }),
             Options.Create(new ScheduleOptions { TimeZone = "Etc/UTC" }),
             time,
             NullLogger<RetentionService>.Instance);

@@ -18,7 +18,8 @@ public static class ConsoleWebExtensions
         // started in Production (./run.sh) serves them too; a published folder has them in wwwroot and no manifest.
         builder.WebHost.UseStaticWebAssets();
         var services = builder.Services;
-        services.AddRazorComponents().AddInteractiveServerComponents();
+        // The paste boxes take up to 64 K characters; SignalR's default 32 KB message would drop such a paste silently.
+        services.AddRazorComponents().AddInteractiveServerComponents().AddHubOptions(o => o.MaximumReceiveMessageSize = 512 * 1024);
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddScoped<CurrentActor>();

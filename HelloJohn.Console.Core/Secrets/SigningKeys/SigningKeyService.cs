@@ -22,6 +22,9 @@ public sealed class SigningKeyService(
     /// <summary>A PEM Ed25519 key is about 120 bytes; anything this large is not one.</summary>
     public const int MaxFileBytes = 64 * 1024;
 
+    /// <summary>The most pasted text taken (the paste box stops there, so text this long was probably cut).</summary>
+    public const int MaxPastedChars = MaxFileBytes;
+
     public const string Algorithm = "EdDSA";
     public const string Curve = "Ed25519";
 
@@ -34,6 +37,12 @@ public sealed class SigningKeyService(
         var secretName = SecretNames.SigningKey(target);
         return await audit.AuditedAsync(actor, AuditActions.SigningKeyImported, secretName, async () =>
         {
+            if (pemText.Length >= MaxPastedChars)
+            {
+                throw new InvalidSigningKeyException(SigningKeyProblem.TooLarge,
+                    $"The pasted text is {pemText.Length:N0} characters, the most this box takes is {MaxPastedChars:N0} (a longer paste is cut there), and an Ed25519 private key in PEM is about 120. Nothing was stored. Paste the key alone, or upload its file.");
+            }
+
             var key = SigningKeyPem.Parse(pemText);
             var status = await EscrowAsync(actor, target, key, SigningKeyOrigin.Imported, ct);
             return (status, $"Imported Ed25519 key {status.Fingerprint} as version {status.VersionId} ({store.Kind}).");

@@ -14,6 +14,9 @@ public partial class KeysConfigurationPanel
     private readonly Dictionary<string, string> _revealed = new(StringComparer.Ordinal);
     private string _name = "";
     private string _value = "";
+    /// <summary>A .env pasted at once; longer files are pasted in parts (the page's connection carries at most so much).</summary>
+    internal const int MaxDotEnvChars = 64 * 1024;
+
     private string _dotEnv = "";
     private bool _replaceAll;
     private bool _working;
@@ -72,6 +75,12 @@ public partial class KeysConfigurationPanel
 
     private Task StoreDotEnvAsync() => RunAsync(async () =>
     {
+        if (_dotEnv.Length >= MaxDotEnvChars)
+        {
+            throw new InvalidConfigurationEscrowException(
+                $"The pasted text is {_dotEnv.Length:N0} characters, the most this box takes (a longer paste is cut there), so its last lines may be missing. Nothing was stored. Paste the file in parts, or add the long variables one by one.");
+        }
+
         var variables = ConfigurationEscrowService.ParseDotEnv(_dotEnv);
         _view = _replaceAll
             ? await Escrow.ReplaceAsync(Actor, TargetId, variables)

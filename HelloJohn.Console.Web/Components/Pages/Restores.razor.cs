@@ -29,12 +29,16 @@ public partial class Restores
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
-    /// <summary>Opens the restore dialog with this backup selected (from the Backups page).</summary>
+    /// <summary>Opens the restore dialog with this backup selected (from the Backups page). Text, read by
+    /// <see cref="QueryParameter"/>: a malformed value is ignored with a message.</summary>
     [SupplyParameterFromQuery(Name = "backup")]
-    public Guid? BackupId { get; set; }
+    public string? Backup { get; set; }
+
+    private Guid? BackupId { get; set; }
 
     protected override async Task OnInitializedAsync()
     {
+        BackupId = QueryParameter.Id(Backup, "backup", out _error);
         _actor = await CurrentActor.GetAsync();
         _canRestore = _actor.Has(ConsolePermission.RestoreToNewDatabase);
         _canRestoreInPlace = _actor.Has(ConsolePermission.RestoreInPlace);
@@ -76,6 +80,12 @@ public partial class Restores
             _error = "There is no finished backup to restore yet. Take one on the Backups page first.";
             StateHasChanged();
             return;
+        }
+
+        if (BackupId is { } asked && backups.All(b => b.Id != asked))
+        {
+            _error = "The backup the link names cannot be restored now (it expired, failed or is not finished); pick one in the dialog.";
+            StateHasChanged();
         }
 
         var parameters = new DialogParameters<RestoreDialog>

@@ -30,10 +30,13 @@ public partial class Verification
 
     /// <summary>Shows only this backup's runs, and selects it for Verify now (the badge in the Backups grid links here).</summary>
     [SupplyParameterFromQuery(Name = "backup")]
-    public Guid? BackupId { get; set; }
+    public string? Backup { get; set; }
+
+    private Guid? BackupId { get; set; }
 
     protected override async Task OnInitializedAsync()
     {
+        BackupId = QueryParameter.Id(Backup, "backup", out _error);
         _actor = await CurrentActor.GetAsync();
         _canVerify = _actor.Has(ConsolePermission.VerifyBackup);
         if (_canVerify)

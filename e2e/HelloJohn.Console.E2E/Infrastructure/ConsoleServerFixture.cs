@@ -43,7 +43,9 @@ public sealed class ConsoleServerFixture : IAsyncLifetime
         // No database configuration at all: the console must bring up its embedded default by itself.
         start.Environment.Remove("HELLOJOHN_DATABASE_URL");
         start.Environment.Remove("ConnectionStrings__Console");
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        // As users run it (./run.sh and the container): Production, where the framework's scripts and styles must be
+        // served without Development's static web assets and every page must still become interactive.
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = BaseUrl;
         start.Environment["HELLOJOHN_CONSOLE_DATA"] = DataDirectory;
         start.Environment["HELLOJOHN_CONSOLE_ADMIN_EMAIL"] = AdminEmail;

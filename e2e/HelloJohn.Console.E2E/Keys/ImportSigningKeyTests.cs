@@ -41,4 +41,21 @@ public sealed class ImportSigningKeyTests(ConsoleServerFixture server)
         await Assertions.Expect(app.Page.GetByTestId("retention-policy")).ToBeVisibleAsync();
         await server.ScreenshotAsync(app.Page, "schedules");
     }
+
+    [Fact]
+    public async Task HugePaste_IsRefusedSayingTheSizeLimit()
+    {
+        // 100,000 characters used to be dropped on the way to the server without a word (the button stayed disabled).
+        var app = new ConsoleApp(await server.NewPageAsync());
+        await app.SignInAsync(ConsoleServerFixture.AdminEmail, ConsoleServerFixture.AdminPassword);
+        await app.OpenAsync("Keys & secrets");
+        var keys = new KeysPage(app.Page);
+
+        await keys.ImportPastedKeyAsync(new string('A', 100_000));
+
+        await Assertions.Expect(keys.ImportError).ToContainTextAsync("the most this box takes is 65,536 (a longer paste is cut there)");
+        await Assertions.Expect(keys.ImportError).ToContainTextAsync("Nothing was stored.");
+        await Assertions.Expect(app.Page.GetByText("65536 / 65536")).ToBeVisibleAsync();
+        await server.ScreenshotAsync(app.Page, "keys-huge-paste");
+    }
 }

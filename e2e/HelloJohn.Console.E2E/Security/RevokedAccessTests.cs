@@ -1,0 +1,126 @@
+using System.Text.RegularExpressions;
+using HelloJohn.Console.E2E.Infrastructure;
+using HelloJohn.Console.E2E.Pages;
+using Microsoft.Playwright;
+
+namespace HelloJohn.Console.E2E.Security;
+
+/// <summary>An Operator has the Backups page open; something takes their power away in another browser. Their open
+/// tab loses it at once, and Back up now queues nothing.</summary>
+[Trait("Capability", "E2E")]
+[Collection(ConsoleServerCollection.Name)]
+public sealed partial class RevokedAccessTests(ConsoleServerFixture server)
+{
+    private readonly string _password = $"E2e-{Guid.NewGuid():N}"[..16] + "-Aa1";
+
+    [Theory]
+    [InlineData("disable")]
+    [InlineData("demote")]
+    public async Task OperatorDisabledOrDemoted_TheirOpenTabSignsOutAtOnceAndQueuesNothing(string revocation)
+    {
+        var (admin, users) = await AdminAsync();
+        var email = await CreateOperatorAsync(users, revocation);
+        var operatorTab = await OpenBackupsAsync(email);
+        var before = await BackupRequestsAsync(admin.Page);
+        await users.OpenAsync();
+
+        if (revocation == "disable")
+        {
+            await users.Row(email).GetByRole(AriaRole.Button, new() { Name = $"Disable {email}" }).ClickAsync();
+            await admin.Page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
+        }
+        else
+        {
+            await users.Row(email).GetByRole(AriaRole.Button, new() { Name = $"Change role of {email}" }).ClickAsync();
+            var dialog = admin.Page.GetByRole(AriaRole.Dialog);
+            await dialog.GetByRole(AriaRole.Radio, new() { Name = "Viewer" }).CheckAsync();
+            await dialog.GetByTestId("change-role").ClickAsync();
+        }
+
+        await Assertions.Expect(users.Row(email)).ToContainTextAsync(revocation == "disable" ? "disabled" : "Viewer");
+        // The Operator did nothing: their tab went to the sign-in page by itself, and its cookie no longer opens a page.
+        await operatorTab.Page.WaitForURLAsync(url => url.Contains("/signin", StringComparison.Ordinal), new() { Timeout = 30_000 });
+        await Assertions.Expect(operatorTab.BackupNowButton).ToHaveCountAsync(0);
+        await server.ScreenshotAsync(operatorTab.Page, $"revoked-{revocation}-operator-tab");
+        await operatorTab.Page.GotoAsync("/backups");
+        await operatorTab.Page.WaitForURLAsync(url => url.Contains("/signin", StringComparison.Ordinal));
+        if (revocation == "demote")
+        {
+            // Signed in again, they are a Viewer: no Back up now.
+            await operatorTab.SignInAsync(email, _password);
+            await Assertions.Expect(operatorTab.Page.GetByTestId("signed-in-as")).ToContainTextAsync("Viewer");
+            await operatorTab.OpenAsync("Backups");
+            await Assertions.Expect(operatorTab.BackupNowButton).ToHaveCountAsync(0);
+        }
+
+        Assert.Equal(before, await BackupRequestsAsync(admin.Page));
+    }
+
+    [Fact]
+    public async Task OperatorLockedOutElsewhere_BackUpNowInTheirOpenTabIsRefusedSayingWhyAndQueuesNothing()
+    {
+        // A lockout ends no session by itself: what stops the open tab is the check of the account when the button runs.
+        var (admin, users) = await AdminAsync();
+        var email = await CreateOperatorAsync(users, "locked");
+        var operatorTab = await OpenBackupsAsync(email);
+        var before = await BackupRequestsAsync(admin.Page);
+        var elsewhere = await server.NewPageAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await elsewhere.GotoAsync("/signin");
+            await elsewhere.GetByLabel("Email").FillAsync(email);
+            await elsewhere.GetByLabel("Password").FillAsync($"Wrong-Pa55word-{i}");
+            await elsewhere.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await elsewhere.WaitForURLAsync(url => url.Contains("error=", StringComparison.Ordinal));
+        }
+
+        await Assertions.Expect(elsewhere.GetByRole(AriaRole.Alert)).ToContainTextAsync(LockedUntil());
+
+        await operatorTab.BackupNowButton.ClickAsync();
+
+        var refusal = operatorTab.Page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "is locked after repeated failed sign-ins" });
+        await Assertions.Expect(refusal).ToContainTextAsync("Nothing was done.");
+        await server.ScreenshotAsync(operatorTab.Page, "revoked-locked-backup-refused");
+        Assert.Equal(before, await BackupRequestsAsync(admin.Page));
+        await admin.Page.GotoAsync("/audit");
+        await Assertions.Expect(admin.Page.GetByTestId("audit-table").Locator("tr", new() { HasText = email }).Filter(new() { HasText = "backup.requested" }).First)
+            .ToContainTextAsync("Denied");
+    }
+
+    private async Task<(ConsoleApp Admin, UsersPage Users)> AdminAsync()
+    {
+        var admin = new ConsoleApp(await server.NewPageAsync());
+        await admin.SignInAsync(ConsoleServerFixture.AdminEmail, ConsoleServerFixture.AdminPassword);
+        var users = new UsersPage(admin.Page);
+        await users.OpenAsync();
+        return (admin, users);
+    }
+
+    private async Task<string> CreateOperatorAsync(UsersPage users, string purpose)
+    {
+        var email = $"op-{purpose}-{Guid.NewGuid():N}"[..20] + "@example.test";
+        await users.CreateAsync(email, "Revoked Operator", "Operator", _password);
+        return email;
+    }
+
+    private async Task<ConsoleApp> OpenBackupsAsync(string email)
+    {
+        var tab = new ConsoleApp(await server.NewPageAsync());
+        await tab.SignInAsync(email, _password);
+        await tab.OpenAsync("Backups");
+        await Assertions.Expect(tab.BackupNowButton).ToBeEnabledAsync();
+        return tab;
+    }
+
+    /// <summary>How many backups the admin's Backups page lists (queued, running or finished).</summary>
+    private static async Task<int> BackupRequestsAsync(IPage adminPage)
+    {
+        await adminPage.GotoAsync("/backups");
+        await Assertions.Expect(adminPage.GetByTestId("backups-grid")).ToBeVisibleAsync();
+        var rows = adminPage.GetByTestId("backups-grid").Locator("tbody tr");
+        return await rows.Filter(new() { HasText = "hellojohn_" }).CountAsync();
+    }
+
+    [GeneratedRegex(@"locked after too many failed sign-ins until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")]
+    private static partial Regex LockedUntil();
+}
