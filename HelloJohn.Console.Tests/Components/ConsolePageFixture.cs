@@ -46,8 +46,9 @@ public abstract class ConsolePageTest : ConsoleComponentTest, IAsyncLifetime
     protected T Service<T>() where T : notnull => _scope.ServiceProvider.GetRequiredService<T>();
 
     /// <summary>Renders <typeparamref name="TPage"/> for a signed-in <paramref name="role"/>; <paramref name="interactive"/>
-    /// renders it as the live circuit does (pages that wait for interactivity before enabling their controls).</summary>
-    protected IRenderedComponent<IComponent> RenderPage<TPage>(string role, string name = "person@example.test", bool interactive = false) where TPage : IComponent
+    /// renders it as the live circuit does (pages that wait for interactivity before enabling their controls);
+    /// <paramref name="uri"/> is the address it is opened at (its query parameters reach the page).</summary>
+    protected IRenderedComponent<IComponent> RenderPage<TPage>(string role, string name = "person@example.test", bool interactive = false, string? uri = null) where TPage : IComponent
     {
         var auth = Context.AddAuthorization();
         auth.SetAuthorized(name);
@@ -61,6 +62,11 @@ public abstract class ConsolePageTest : ConsoleComponentTest, IAsyncLifetime
         if (interactive)
         {
             Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        }
+
+        if (uri is not null)
+        {
+            Context.Services.GetRequiredService<NavigationManager>().NavigateTo(uri);
         }
 
         return Context.Render(b =>

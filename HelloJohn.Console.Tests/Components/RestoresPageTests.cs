@@ -5,7 +5,6 @@ using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Tests.Infrastructure;
 using HelloJohn.Console.Tests.Restores;
 using Microsoft.AspNetCore.Components;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace HelloJohn.Console.Tests.Components;
 
@@ -38,9 +37,7 @@ public sealed class RestoresPageTests(ConsolePageFixture app) : ConsolePageTest(
     [InlineData("00000000-0000-0000-0000-00000000000Z")]
     public void Link_WithAMalformedBackup_SaysSoAndShowsThePage(string backup)
     {
-        Context.Services.GetRequiredService<NavigationManager>().NavigateTo("/restores?backup=" + Uri.EscapeDataString(backup));
-
-        var page = RenderPage<Web.Components.Pages.Restores>(ConsoleRoles.Operator);
+        var page = RenderPage<Web.Components.Pages.Restores>(ConsoleRoles.Operator, interactive: true, uri: "/restores?backup=" + Uri.EscapeDataString(backup));
 
         page.WaitForAssertion(() => Assert.Contains($"The link asks for the backup \"{backup}\", which is not a backup id; it was ignored.", page.Find("[data-testid=restore-error]").TextContent));
         Assert.NotNull(page.Find("[data-testid=restores-grid]"));
