@@ -30,12 +30,15 @@ public sealed class ConsoleServerFixture : IAsyncLifetime
         var port = FreePort();
         BaseUrl = $"http://127.0.0.1:{port}";
         var webDir = Path.Combine(RepositoryRoot(), "HelloJohn.Console.Web");
-        var dll = Directory.GetFiles(Path.Combine(webDir, "bin"), "HelloJohn.Console.Web.dll", SearchOption.AllDirectories)
-            .Select(f => new FileInfo(f)).OrderByDescending(f => f.LastWriteTimeUtc).First().FullName;
+        // HJC_E2E_CONSOLE_DLL runs the flows against another build, e.g. a published Release folder (its own content root).
+        var published = Environment.GetEnvironmentVariable("HJC_E2E_CONSOLE_DLL");
+        var dll = !string.IsNullOrEmpty(published) ? Path.GetFullPath(published)
+            : Directory.GetFiles(Path.Combine(webDir, "bin"), "HelloJohn.Console.Web.dll", SearchOption.AllDirectories)
+                .Select(f => new FileInfo(f)).OrderByDescending(f => f.LastWriteTimeUtc).First().FullName;
 
         var start = new ProcessStartInfo("dotnet", [dll])
         {
-            WorkingDirectory = webDir,
+            WorkingDirectory = !string.IsNullOrEmpty(published) ? Path.GetDirectoryName(dll)! : webDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

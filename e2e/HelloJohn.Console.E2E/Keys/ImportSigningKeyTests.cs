@@ -56,6 +56,6 @@ public sealed class ImportSigningKeyTests(ConsoleServerFixture server)
         await Assertions.Expect(keys.ImportError).ToContainTextAsync("the most this box takes is 65,536 (a longer paste is cut there)");
         await Assertions.Expect(keys.ImportError).ToContainTextAsync("Nothing was stored.");
         await Assertions.Expect(app.Page.GetByText("65536 / 65536")).ToBeVisibleAsync();
-        await server.ScreenshotAsync(app.Page, "keys-huge-paste");
+        await app.Page.GetByTestId("key-import").ScreenshotAsync(new() { Path = Path.Combine(server.ScreenshotDirectory, "keys-huge-paste.png") });
     }
 }

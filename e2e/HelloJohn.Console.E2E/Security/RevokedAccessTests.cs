@@ -41,6 +41,7 @@ public sealed partial class RevokedAccessTests(ConsoleServerFixture server)
         // The Operator did nothing: their tab went to the sign-in page by itself, and its cookie no longer opens a page.
         await operatorTab.Page.WaitForURLAsync(url => url.Contains("/signin", StringComparison.Ordinal), new() { Timeout = 30_000 });
         await Assertions.Expect(operatorTab.BackupNowButton).ToHaveCountAsync(0);
+        await Assertions.Expect(operatorTab.Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("You were signed out: an administrator changed your account");
         await server.ScreenshotAsync(operatorTab.Page, $"revoked-{revocation}-operator-tab");
         await operatorTab.Page.GotoAsync("/backups");
         await operatorTab.Page.WaitForURLAsync(url => url.Contains("/signin", StringComparison.Ordinal));
@@ -78,8 +79,8 @@ public sealed partial class RevokedAccessTests(ConsoleServerFixture server)
 
         await operatorTab.BackupNowButton.ClickAsync();
 
-        var refusal = operatorTab.Page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "is locked after repeated failed sign-ins" });
-        await Assertions.Expect(refusal).ToContainTextAsync("Nothing was done.");
+        var refusal = operatorTab.Page.GetByTestId("backups-error");
+        await Assertions.Expect(refusal).ToContainTextAsync(new Regex(@"The account \S+ is locked after repeated failed sign-ins until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\. Nothing was done\."));
         await server.ScreenshotAsync(operatorTab.Page, "revoked-locked-backup-refused");
         Assert.Equal(before, await BackupRequestsAsync(admin.Page));
         await admin.Page.GotoAsync("/audit");
