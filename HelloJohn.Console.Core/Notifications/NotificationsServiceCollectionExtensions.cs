@@ -26,8 +26,10 @@ public static class NotificationsServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidation>();
 
-        // The attempt's own timeout bounds each request; redirects are refused rather than followed with the body.
+        // The attempt's own timeout bounds each request; redirects are refused rather than followed with the body. No
+        // request logging: a chat webhook's URL is its credential, and HttpClient's own log lines would print it.
         services.AddHttpClient(WebhookPost.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.AddSingleton<INotificationSender, EmailSender>();
         services.AddSingleton<INotificationSender, ChatWebhookSender>();
