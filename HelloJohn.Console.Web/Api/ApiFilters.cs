@@ -38,7 +38,8 @@ internal static class ApiFilters
     public static async ValueTask<object?> AuditAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var result = await next(context);
+        // Refusals are mapped here too, inside the record: a refused call is audited with the answer it got.
+        var result = await ProblemsAsync(context, next);
         var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : http.Response.StatusCode;
         var user = http.User;
         var detail = $"token {user.FindFirst(ApiTokenAuthenticationHandler.TokenPrefixClaim)?.Value}… ('{user.FindFirst(ApiTokenAuthenticationHandler.TokenNameClaim)?.Value}') "
