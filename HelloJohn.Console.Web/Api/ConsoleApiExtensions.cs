@@ -23,8 +23,12 @@ public static class ConsoleApiExtensions
             .RequireAuthenticatedUser()
             .RequireRole(ConsoleRoles.All));
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi("v1", o =>
         {
+            // The document describes the API alone, not the console's own form posts.
+            o.ShouldInclude = description => description.RelativePath?.StartsWith("api/v1/", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer((document, _, _) =>
+            {
             document.Info = new OpenApiInfo
             {
                 Title = "HelloJohn Console API",
@@ -43,7 +47,8 @@ public static class ConsoleApiExtensions
             };
             document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] }];
             return Task.CompletedTask;
-        }));
+            });
+        });
         return services;
     }
 
@@ -62,7 +67,9 @@ public static class ConsoleApiExtensions
         app.MapScalarApiReference(ReferencePath, o => o
             .WithTitle("HelloJohn Console API")
             .WithOpenApiRoutePattern("/api/{documentName}/openapi.json")
-            .AddPreferredSecuritySchemes(["bearer"]));
+            .AddPreferredSecuritySchemes(["bearer"])
+            .DisableAgent()
+            .DisableMcp());
         return app;
     }
 }
