@@ -100,8 +100,8 @@ public sealed partial class ConditionNotices(
                 t.Id,
                 t.Name,
                 t.CreatedAt,
-                LastGood = db.Backups.Where(b => b.TargetId == t.Id && (b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.PartiallyStored))
-                    .Max(b => b.StartedAt),
+                // As the dashboard and /metrics count it: the newest backup that succeeded in every store.
+                LastGood = db.Backups.Where(b => b.TargetId == t.Id && b.Status == BackupStatus.Succeeded).Max(b => b.StartedAt),
             })
             .ToListAsync(ct);
         foreach (var t in targets)

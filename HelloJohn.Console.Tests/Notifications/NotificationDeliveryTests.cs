@@ -169,6 +169,42 @@ public sealed partial class NotificationDeliveryTests(NotificationDeliveryTests.
         Assert.Matches(@"hellojohn_console_runs_active\{[^}]*kind=""backup""[^}]*\} ", text);
     }
 
+    [Fact]
+    public async Task StandingConditions_RpoKeyMismatchAndLastVerifiedBackup_AreSentOnceWithinTheirWindow()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var watcher = await AddAsync("watch", NotificationChannelKind.Slack, receiver.Url($"/watch/{tag}"),
+            NotificationEventKind.RpoAboveThreshold, NotificationEventKind.SigningKeyMismatch, NotificationEventKind.RetentionLastVerifiedAtRisk);
+        var stale = Guid.NewGuid();
+        await using (var db = await app.DbAsync())
+        {
+            db.Targets.Add(new BackupTarget { Id = stale, Name = $"stale-{tag}", ConnectionSource = TargetConnectionSource.Unset, CreatedAt = DateTimeOffset.UtcNow.AddHours(-30) });
+            await db.SaveChangesAsync();
+        }
+
+        var conditions = app.Service<ConditionNotices>();
+        await conditions.CheckRpoAsync(CancellationToken.None);
+        await conditions.CheckRpoAsync(CancellationToken.None);
+        await conditions.JwksCheckedAsync(new Core.Secrets.Jwks.JwksCheck { Id = Guid.NewGuid(), TargetId = stale, Outcome = Core.Secrets.Jwks.JwksCheckOutcome.Mismatch, Detail = "HelloJohn publishes another key.", RequestedBy = "system" });
+        await conditions.JwksCheckedAsync(new Core.Secrets.Jwks.JwksCheck { Id = Guid.NewGuid(), TargetId = stale, Outcome = Core.Secrets.Jwks.JwksCheckOutcome.Match, Detail = "It matches.", RequestedBy = "system" });
+        var held = new Core.Retention.RetentionDecision(Guid.NewGuid(), DateTimeOffset.UtcNow.AddDays(-40), DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-40)),
+            Core.Retention.RetentionVerdict.Keep, Core.Retention.RetentionReasons.NewestVerified, "Kept: newest verified") { FileName = $"hellojohn_{tag}.dump.zst" };
+        var kept = held with { BackupId = Guid.NewGuid(), Reasons = Core.Retention.RetentionReasons.NewestVerified | Core.Retention.RetentionReasons.Daily };
+        var plan = new Core.Retention.RetentionPlan(DateTimeOffset.UtcNow, "Etc/UTC", new Core.Retention.RetentionPolicy(), false, [held], [], []);
+        await conditions.RetentionAppliedAsync(new Core.Retention.RetentionRunResult(stale, true, plan, 0, 0, 0, []), $"stale-{tag}");
+        await conditions.RetentionAppliedAsync(new Core.Retention.RetentionRunResult(stale, true, plan, 0, 0, 0, []), $"stale-{tag}");
+        await conditions.RetentionAppliedAsync(new Core.Retention.RetentionRunResult(stale, true, plan with { Decisions = [kept] }, 0, 0, 0, []), $"stale-{tag}");
+
+        var log = await WaitForDeliveriesAsync(d => d.ChannelId == watcher.Channel.Id, 3);
+        Assert.Equal(["retention.last_verified_at_risk", "rpo.above_threshold", "signingkey.jwks_mismatch"], log.Select(d => d.EventCode).Order());
+        Assert.Contains(log, d => d.Title.StartsWith($"RPO of stale-{tag} is 1 d 6 h", StringComparison.Ordinal));
+        // Raised twice each, recorded once each: the repeats fell inside Notifications__RepeatAfter.
+        await using var events = await app.DbAsync();
+        Assert.Equal(3, await events.Set<NotificationEventRecord>().CountAsync(e => e.TargetId == stale));
+        Assert.Equal(3, receiver.At($"/watch/{tag}").Count);
+    }
+
     private static double Sample(string exposition, string metric, string labelValue, string label = "target")
     {
         var line = exposition.Split('\n').FirstOrDefault(l => l.StartsWith(metric + "{", StringComparison.Ordinal) && l.Contains($"{label}=\"{labelValue}\"", StringComparison.Ordinal))

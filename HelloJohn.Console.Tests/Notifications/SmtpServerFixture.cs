@@ -15,7 +15,6 @@ public sealed class SmtpServerFixture : IAsyncLifetime
     public const string User = "alerts@smtp.test";
     public const string Password = "Smtp-Pa55word-for-tests";
 
-    private static readonly SemaphoreSlim InstallLock = new(1, 1);
     private readonly string _root = Path.Combine(Path.GetTempPath(), "hjc-smtp-" + Guid.NewGuid().ToString("N")[..12]);
     private Process? _server;
 
@@ -27,7 +26,7 @@ public sealed class SmtpServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var package = PackageDirectory();
-        await InstallAsync(package);
+        await Infrastructure.NodePackage.EnsureInstalledAsync(package, "smtp-server");
         Directory.CreateDirectory(MailDirectory);
         using var key = RSA.Create(2048);
         var request = new CertificateRequest("CN=smtp.test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -84,37 +83,6 @@ public sealed class SmtpServerFixture : IAsyncLifetime
         }
 
         return Task.CompletedTask;
-    }
-
-    private static async Task InstallAsync(string package)
-    {
-        await InstallLock.WaitAsync();
-        try
-        {
-            if (File.Exists(Path.Combine(package, "node_modules", "smtp-server", "package.json")))
-            {
-                return;
-            }
-
-            using var npm = Process.Start(new ProcessStartInfo("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            {
-                WorkingDirectory = package,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            }) ?? throw new InvalidOperationException("npm did not start.");
-            var stderr = npm.StandardError.ReadToEndAsync();
-            await npm.StandardOutput.ReadToEndAsync();
-            await npm.WaitForExitAsync();
-            if (npm.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"npm ci in {package} failed: {await stderr}");
-            }
-        }
-        finally
-        {
-            InstallLock.Release();
-        }
     }
 
     private static string PackageDirectory()
