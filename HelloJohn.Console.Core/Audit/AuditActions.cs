@@ -29,6 +29,8 @@ public static class AuditActions
     /// <summary>Reading the audit trail or the accounts: recorded only when refused.</summary>
     public const string AuditRead = "audit.read";
     public const string UsersRead = "users.read";
+    public const string ApiTokensRead = "apitoken.read";
+    public const string NotificationChannelsRead = "notification.channels_read";
     public const string SettingsChanged = "settings.changed";
     public const string TargetConnectionSet = "target.connection_set";
     public const string ScheduleChanged = "schedule.changed";
@@ -43,6 +45,15 @@ public static class AuditActions
     public const string SigningKeyChecked = "signingkey.checked";
     public const string RecoveryStarted = "recovery.started";
     public const string RecoveryStep = "recovery.step";
+    public const string BackupDownloaded = "backup.downloaded";
+    public const string NotificationChannelCreated = "notification.channel_created";
+    public const string NotificationChannelChanged = "notification.channel_changed";
+    public const string NotificationChannelDeleted = "notification.channel_deleted";
+    public const string NotificationChannelTested = "notification.channel_tested";
+    public const string NotificationSecretRotated = "notification.secret_rotated";
+    public const string ApiTokenCreated = "apitoken.created";
+    public const string ApiTokenRevoked = "apitoken.revoked";
+    public const string ApiCall = "api.call";
 
     /// <summary>Every action name above, for the Audit page's filter.</summary>
     public static IReadOnlyList<string> All { get; } =

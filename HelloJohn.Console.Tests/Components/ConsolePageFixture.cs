@@ -47,16 +47,17 @@ public abstract class ConsolePageTest : ConsoleComponentTest, IAsyncLifetime
 
     /// <summary>Renders <typeparamref name="TPage"/> for a signed-in <paramref name="role"/>; <paramref name="interactive"/>
     /// renders it as the live circuit does (pages that wait for interactivity before enabling their controls);
-    /// <paramref name="uri"/> is the address it is opened at (its query parameters reach the page).</summary>
-    protected IRenderedComponent<IComponent> RenderPage<TPage>(string role, string name = "person@example.test", bool interactive = false, string? uri = null) where TPage : IComponent
+    /// <paramref name="userId"/> makes the person a given existing account (pages about one's own things; by default the
+    /// seeded account of that role); <paramref name="uri"/> is the address it is opened at (its query parameters reach the page).</summary>
+    protected IRenderedComponent<IComponent> RenderPage<TPage>(string role, string name = "person@example.test", bool interactive = false, string? userId = null, string? uri = null) where TPage : IComponent
     {
         var auth = Context.AddAuthorization();
         auth.SetAuthorized(name);
         auth.SetRoles(role);
-        // The seeded account of that role: Core re-reads the caller's account before every guarded action.
-        if (ConsoleRoles.All.Contains(role))
+        // An existing account: Core re-reads the caller's account before every guarded action.
+        if ((userId ?? (ConsoleRoles.All.Contains(role) ? TestAccounts.IdFor(role) : null)) is { } id)
         {
-            auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, TestAccounts.IdFor(role)));
+            auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, id));
         }
 
         if (interactive)
