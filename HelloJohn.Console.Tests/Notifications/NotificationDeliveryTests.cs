@@ -36,7 +36,7 @@ public sealed partial class NotificationDeliveryTests(NotificationDeliveryTests.
         }
     }
 
-    private static readonly Actor Admin = new("admin-id", "admin@example.test", [ConsoleRoles.Admin]);
+    private static readonly Actor Admin = new(TestAccounts.AdminId, "admin@example.test", [ConsoleRoles.Admin]);
 
     private NotificationChannelService Channels => app.Service<NotificationChannelService>();
 
