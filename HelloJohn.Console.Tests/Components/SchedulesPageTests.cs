@@ -153,11 +153,26 @@ public sealed class SchedulesPageTests : ConsolePageTest, IClassFixture<ConsoleP
         Assert.True((await Service<RetentionService>().PreviewAsync(App.TargetId, CancellationToken.None)).For(id).Reasons.HasFlag(RetentionReasons.Pinned));
     }
 
+    [Fact]
+    public async Task RetentionPlan_SaysTheRulesAndEachBackupsReason()
+    {
+        var fresh = await InsertSucceededBackupAsync(DateTimeOffset.UtcNow.AddMinutes(-5));
+        var page = RenderPage<SchedulesPage>(ConsoleRoles.Viewer);
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=retention-row]")));
+
+        var fileName = (await Service<RetentionService>().PreviewAsync(App.TargetId, CancellationToken.None)).For(fresh).FileName!;
+        var policy = page.Find("[data-testid=retention-policy]").TextContent;
+        Assert.Contains("keep every backup of the last 7 days", policy, StringComparison.Ordinal);
+        Assert.Contains("never fewer than the newest 7 whatever their age, and always the newest verified one", policy, StringComparison.Ordinal);
+        Assert.Contains("Kept: taken within the daily window (every backup of the last 7 days",
+            page.FindAll("[data-testid=retention-row]").Single(r => r.TextContent.Contains(fileName, StringComparison.Ordinal)).TextContent, StringComparison.Ordinal);
+    }
+
     /// <summary>A finished backup in the catalog (retention plans from the catalog alone; no file is needed to plan).</summary>
-    private async Task<Guid> InsertSucceededBackupAsync()
+    private async Task<Guid> InsertSucceededBackupAsync(DateTimeOffset? takenAt = null)
     {
         await using var db = await Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
-        var at = DateTimeOffset.UtcNow.AddMinutes(-Random.Shared.Next(1, 100_000));
+        var at = takenAt ?? DateTimeOffset.UtcNow.AddMinutes(-Random.Shared.Next(1, 100_000));
         var record = new BackupRecord
         {
             Id = Guid.NewGuid(),
