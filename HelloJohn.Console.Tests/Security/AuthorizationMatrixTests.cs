@@ -12,7 +12,7 @@ namespace HelloJohn.Console.Tests.Security;
 /// <see cref="Matrix"/> fails the suite: whoever adds one must decide who may open it (and give it a policy).</summary>
 [Trait("Capability", "Security")]
 [Collection(PostgresCollection.Name)]
-public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) : IClassFixture<AuthorizationMatrixTests.App>
+public sealed partial class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) : IClassFixture<AuthorizationMatrixTests.App>
 {
     public sealed class App(PostgresClusterFixture postgres) : SecurityAppFactory(postgres);
 

@@ -1,18 +1,13 @@
 using System.Net;
 using System.Reflection;
-using HelloJohn.Console.Tests.Infrastructure;
 using Microsoft.AspNetCore.Components;
 
 namespace HelloJohn.Console.Tests.Security;
 
 /// <summary>Query parameters are whatever someone typed or pasted into a link: no page answers a malformed one with a
-/// server error.</summary>
-[Trait("Capability", "Security")]
-[Collection(PostgresCollection.Name)]
-public sealed class QueryParameterTests(QueryParameterTests.App app) : IClassFixture<QueryParameterTests.App>
+/// server error. (Part of the matrix's class, to share its console.)</summary>
+public sealed partial class AuthorizationMatrixTests
 {
-    public sealed class App(PostgresClusterFixture postgres) : SecurityAppFactory(postgres);
-
     private static readonly string[] Hostile = ["../../etc/passwd", "%00", "<script>alert(1)</script>", "99999999999999999999", "'; DROP TABLE backups; --"];
 
     /// <summary>Every routable page with the query parameters it reads.</summary>
