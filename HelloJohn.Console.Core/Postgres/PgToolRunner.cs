@@ -20,6 +20,8 @@ public sealed record PgToolInvocation(string Tool, IReadOnlyList<string> Argumen
     public bool AsServerUser { get; init; }
     /// <summary>Extra variables, e.g. TZ. Never a secret.</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
+    /// <summary>Called with the process id once the program runs (a supervisor records it to report and signal it).</summary>
+    public Action<int>? OnStarted { get; init; }
 }
 
 public sealed record PgToolResult(int ExitCode, string StandardError, string StandardOutputText, TimeSpan Duration)
@@ -112,7 +114,9 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
 
             logger.LogDebug("Running {Tool} {Arguments}", invocation.Tool, string.Join(' ', invocation.Arguments));
             var watch = Stopwatch.StartNew();
-            var result = await command.ExecuteAsync(ct);
+            var running = command.ExecuteAsync(ct);
+            invocation.OnStarted?.Invoke(running.ProcessId);
+            var result = await running;
             watch.Stop();
             if (result.ExitCode != 0)
             {
