@@ -64,10 +64,11 @@ public sealed class PitrRestorePlanner(PitrCatalog catalog, TimeProvider time)
         {
             var ranges = window.Timelines.SelectMany(t => t.Ranges).ToList();
             var gaps = window.Timelines.SelectMany(t => t.Gaps).Select(g => g.Describe()).ToList();
-            var why = ranges.Count == 0 ? "there is no recoverable window yet"
+            var newest = snapshot.State?.NewestCommitAt ?? (ranges.Count == 0 ? null : ranges.Max(r => r.To));
+            var why = ranges.Count == 0 ? "there is no recoverable window yet (a base backup and WAL after it are needed)"
                 : target < ranges.Min(r => r.From) ? "it is before the end of the oldest base backup"
-                : target >= ranges.Max(r => r.To) ? "it is after the newest commit the console has received"
-                : $"the WAL to reach it is not continuous ({(gaps.Count == 0 ? "no base backup before it on this stretch" : string.Join("; ", gaps))})";
+                : newest is null || target >= newest ? "it is after the newest commit the console has received"
+                : $"the WAL to reach it from a base backup is not continuous ({(gaps.Count == 0 ? "no base backup before it on this stretch" : string.Join("; ", gaps))})";
             throw new PitrInputException(
                 $"{target:yyyy-MM-dd HH:mm:ss} UTC cannot be restored: {why}. Recoverable window: {window.Describe()}. Nothing was restored.");
         }

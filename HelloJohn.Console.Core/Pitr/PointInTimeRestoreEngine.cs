@@ -52,7 +52,13 @@ public sealed class PointInTimeRestoreEngine(
             progress?.Report($"Staging {plan.Segments.Count} WAL segments from the archive");
             var staging = Path.Combine(plan.DataDirectory, StagingFolder);
             await StageWalAsync(plan, staging, ct);
-            await RestoredServer.WriteRecoverySettingsAsync(plan, staging, ct);
+            var control = await runner.RunAsync(new PgToolInvocation("pg_controldata", [plan.DataDirectory]), ct);
+            if (!control.Succeeded)
+            {
+                throw new InvalidOperationException($"pg_controldata could not read the restored base backup: {control.ErrorSummary}");
+            }
+
+            await RestoredServer.WriteRecoverySettingsAsync(plan, staging, RestoredServer.PrimarySettings(control.StandardOutputText), ct);
             if (PgToolRunner.IsRoot)
             {
                 PgToolRunner.ChownToServerUser(plan.DataDirectory);

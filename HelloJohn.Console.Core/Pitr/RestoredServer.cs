@@ -11,7 +11,7 @@ internal static partial class RestoredServer
 {
     /// <summary>Appends the recovery settings to postgresql.auto.conf (read last, so they win) and creates
     /// recovery.signal. Verification restores pause at the target, disaster restores promote; neither archives.</summary>
-    public static async Task WriteRecoverySettingsAsync(PitrRestorePlan plan, string staging, CancellationToken ct)
+    public static async Task WriteRecoverySettingsAsync(PitrRestorePlan plan, string staging, IReadOnlyDictionary<string, string> primarySettings, CancellationToken ct)
     {
         var data = plan.DataDirectory;
         foreach (var leftover in new[] { "standby.signal", "recovery.signal", "postmaster.pid", "postmaster.opts" })
@@ -45,8 +45,39 @@ internal static partial class RestoredServer
             .Append("unix_socket_directories = ''\n")
             .Append("logging_collector = 'off'\n")
             .Append("shared_preload_libraries = ''\n");
+        foreach (var (name, value) in primarySettings)
+        {
+            // A hot standby refuses to start with lower values than the primary had (they may have been given on the
+            // primary's command line, which a backup does not carry).
+            settings.Append(CultureInfo.InvariantCulture, $"{name} = {value}\n");
+        }
+
         await File.AppendAllTextAsync(Path.Combine(data, "postgresql.auto.conf"), settings.ToString(), ct);
         await File.WriteAllTextAsync(Path.Combine(data, "recovery.signal"), "", ct);
+    }
+
+    /// <summary>The primary's settings a hot standby must match, from pg_controldata's report of the backup.</summary>
+    public static IReadOnlyDictionary<string, string> PrimarySettings(string controlData)
+    {
+        var names = new Dictionary<string, string>
+        {
+            ["max_connections setting"] = "max_connections",
+            ["max_worker_processes setting"] = "max_worker_processes",
+            ["max_wal_senders setting"] = "max_wal_senders",
+            ["max_prepared_xacts setting"] = "max_prepared_transactions",
+            ["max_locks_per_xact setting"] = "max_locks_per_transaction",
+        };
+        var found = new Dictionary<string, string>();
+        foreach (var line in controlData.Split('\n'))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && names.TryGetValue(line[..colon].Trim(), out var setting) && int.TryParse(line[(colon + 1)..].Trim(), CultureInfo.InvariantCulture, out var value))
+            {
+                found[setting] = value.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+
+        return found;
     }
 
     /// <summary>Waits until recovery paused at the target (verification) or promoted (disaster recovery). Fails with

@@ -65,7 +65,7 @@ public sealed partial class WalReceiver(
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxRestartDelay.Ticks));
         }
 
-        await state.UpdateAsync(server, s => { s.State = ReceiverState.Stopped; s.Reason = "This console instance stopped streaming (it is shutting down or another instance took over)."; s.ProcessId = null; }, CancellationToken.None);
+        await state.UpdateAsync(server, s => { s.State = ReceiverState.Stopped; s.Reason = s.Paused ? s.Reason : "This console instance stopped streaming (it is shutting down or another instance took over)."; s.ProcessId = null; }, CancellationToken.None);
     }
 
     /// <summary>One life of pg_receivewal. Returns why it ended.</summary>
