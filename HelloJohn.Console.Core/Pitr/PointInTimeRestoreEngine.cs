@@ -31,8 +31,8 @@ public sealed class PointInTimeRestoreEngine(
     TargetService targets,
     ILogger<PointInTimeRestoreEngine> logger)
 {
-    internal const string StagingFolder = "hellojohn_console_wal";
-    internal const string LogFile = "hellojohn_console_restore.log";
+    public const string StagingFolder = "hellojohn_console_wal";
+    public const string LogFile = "hellojohn_console_restore.log";
 
     public async Task<PitrRestoreResult> RestoreAsync(PitrRestorePlan plan, IProgress<string>? progress, CancellationToken ct)
     {

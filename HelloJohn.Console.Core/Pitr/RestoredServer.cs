@@ -97,7 +97,7 @@ internal static partial class RestoredServer
             {
                 await using var conn = new NpgsqlConnection(connection.ConnectionString);
                 await conn.OpenAsync(ct);
-                await using var cmd = new NpgsqlCommand("SELECT pg_is_in_recovery(), pg_get_wal_replay_pause_state()", conn);
+                await using var cmd = new NpgsqlCommand("SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not paused' END", conn);
                 await using var r = await cmd.ExecuteReaderAsync(ct);
                 await r.ReadAsync(ct);
                 var inRecovery = r.GetBoolean(0);

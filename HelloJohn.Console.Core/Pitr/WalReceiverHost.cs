@@ -28,7 +28,7 @@ public sealed class WalReceiverHost(
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
     private readonly ILogger _logger = loggers.CreateLogger<WalReceiverHost>();
 
-    private sealed record Running(CancellationTokenSource Stop, Task Task, ConsoleLock Lock);
+    private sealed record Running(CancellationTokenSource Stop, Task Task, ConsoleLock Lock, string Address);
 
     /// <summary>Servers whose receiver runs in this process.</summary>
     public IReadOnlyCollection<Guid> RunningHere => _running.Keys.ToList();
@@ -73,7 +73,9 @@ public sealed class WalReceiverHost(
 
         foreach (var (server, running) in _running.ToList())
         {
-            if (!wanted.Contains(server) || running.Task.IsCompleted || !await running.Lock.IsAliveAsync(ct))
+            // A target given a new connection (a promoted copy, a moved server) is streamed from anew.
+            if (!wanted.Contains(server) || running.Task.IsCompleted || !await running.Lock.IsAliveAsync(ct) ||
+                (await connections.ReplicationAsync(server, ct)).Describe() != running.Address)
             {
                 await StopAsync(server);
             }
@@ -89,7 +91,8 @@ public sealed class WalReceiverHost(
 
             var stop = new CancellationTokenSource();
             var receiver = Create(server);
-            _running[server] = new Running(stop, Task.Run(() => receiver.RunAsync(stop.Token), CancellationToken.None), held);
+            var address = (await connections.ReplicationAsync(server, ct)).Describe();
+            _running[server] = new Running(stop, Task.Run(() => receiver.RunAsync(stop.Token), CancellationToken.None), held, address);
             _logger.LogInformation("Streaming WAL of server {Server} from this instance", server);
         }
     }

@@ -94,11 +94,20 @@ public class PitrFixture : IAsyncLifetime
         var pitr = App.Service<PitrService>();
         var id = await pitr.RequestRestoreAsync(Operator, request, CancellationToken.None);
         PitrRestoreRecord? record = null;
-        await WaitForAsync("the restore to finish", async () =>
+        try
         {
-            record = await pitr.GetRestoreAsync(id, CancellationToken.None);
-            return record!.Status is PitrRestoreStatus.Succeeded or PitrRestoreStatus.Failed;
-        });
+            await WaitForAsync("the restore to finish", async () =>
+            {
+                record = await pitr.GetRestoreAsync(id, CancellationToken.None);
+                return record!.Status is PitrRestoreStatus.Succeeded or PitrRestoreStatus.Failed;
+            });
+        }
+        catch (TimeoutException e)
+        {
+            var log = Path.Combine(request.DataDirectory!, PointInTimeRestoreEngine.LogFile);
+            var tail = File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(15)) : "(no server log)";
+            throw new TimeoutException($"{e.Message} Phase: {record?.Phase}. Server log:\n{tail}", e);
+        }
         Assert.True(record!.Status == PitrRestoreStatus.Succeeded, record.Error);
         return record;
     }
