@@ -20,6 +20,12 @@ public sealed class PitrWorkspace(IOptions<PitrOptions> options)
 
     public string SpoolOf(Guid server) => Path.Combine(Root, server.ToString("N"), "spool");
 
+    /// <summary>Where the wizard restores a server: the PostgreSQL server user must be able to enter it, which folders
+    /// under /root are not.</summary>
+    public string RestoreDirectoryFor(Guid run) => Postgres.PgToolRunner.IsRoot
+        ? Path.Combine("/var/tmp/hellojohn-console/restores", run.ToString("N"))
+        : Path.Combine(Root, "restores", run.ToString("N"));
+
     public string ScratchFor(string purpose) => Path.Combine(Root, "scratch", $"{purpose}-{Guid.NewGuid():N}");
 }
 

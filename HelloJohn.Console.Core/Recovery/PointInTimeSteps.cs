@@ -40,6 +40,9 @@ internal static class PointInTimeSteps
             Title = "Restore to that time with your provider",
             Instructions = c => ProviderInstructions.PointInTimeRestore(c.Provider, c.Run.PointInTimeTarget, c.Run.PointInTimeZone),
             ManualReason = "The restore runs in your provider's console or on your server; the next step checks what it produced.",
+            // Self-managed servers whose WAL the console streams are restored by the console itself.
+            Action = (ctx, ct) => ctx.Services.GetRequiredService<Pitr.PitrWizardRestore>().RunAsync(ctx, ct),
+            ActionLabel = "Restore from the console's WAL archive",
         },
         new()
         {
