@@ -34,6 +34,7 @@ public sealed partial class WalDump(IPgToolRunner runner)
             var result = await runner.RunAsync(new PgToolInvocation("pg_waldump", args)
             {
                 Environment = new Dictionary<string, string> { ["TZ"] = "UTC" },
+                NonZeroExitIsNormal = true,
             }, ct);
             return Parse(result.StandardOutputText, result.StandardError);
         }

@@ -72,7 +72,8 @@ public static class PitrBench
 
     private static async Task<ConsoleUnderTest> StartConsoleAsync(LocalPostgresCluster cluster, NpgsqlConnectionStringBuilder target, bool synchronous, CancellationToken ct)
     {
-        var data = Path.Combine(cluster.Root, $"console-{Guid.NewGuid():N}"[..16]);
+        // One data folder for every console of the run: they share the console database and its key ring.
+        var data = Path.Combine(cluster.Root, "console");
         return await ConsoleUnderTest.StartAsync(cluster.ConnectionFor("hellojohn_console", "hellojohn_console", "bench-Pa55"), target, data, new Dictionary<string, string?>
         {
             ["Pitr:Enabled"] = "true",
@@ -111,7 +112,7 @@ public static class PitrBench
         {
             await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(target.ConnectionString) { Pooling = false }.ConnectionString);
             await conn.OpenAsync(ct);
-            await using var cmd = new NpgsqlCommand("SELECT coalesce(max(flush_lsn - '0/0'), 0)::bigint FROM pg_stat_replication WHERE application_name = 'pg_receivewal'", conn);
+            await using var cmd = new NpgsqlCommand("SELECT coalesce(max(r.flush_lsn - '0/0'), 0)::bigint FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid WHERE s.slot_name LIKE 'hellojohn\\_console\\_%'", conn);
             while (!stop.IsCancellationRequested)
             {
                 var lsn = (ulong)(long)(await cmd.ExecuteScalarAsync(CancellationToken.None))!;
@@ -163,13 +164,9 @@ public static class PitrBench
         var j = 0;
         foreach (var (at, lsn) in commits)
         {
+            // Both commit times and flush positions only grow: the first sample at or after the commit that covers it.
             while (j < flushes.Count && (flushes[j].At < at || flushes[j].Lsn < lsn))
             {
-                if (flushes[j].At >= at && flushes[j].Lsn >= lsn)
-                {
-                    break;
-                }
-
                 j++;
             }
 
