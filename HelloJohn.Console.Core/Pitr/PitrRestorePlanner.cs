@@ -46,7 +46,7 @@ public sealed class PitrRestorePlanner(PitrCatalog catalog, TimeProvider time)
     {
         var directory = CheckDirectory(dataDirectory);
         var chosenPort = port is { } p ? CheckPort(p) : Postgres.LocalPostgresCluster.FreeLoopbackPort();
-        var snapshot = await catalog.LoadAsync(server, ct);
+        var snapshot = await catalog.LoadAsync(server, ct, fresh: true);
         return Choose(server, target, zone, mode, directory, chosenPort, snapshot, time.GetUtcNow());
     }
 

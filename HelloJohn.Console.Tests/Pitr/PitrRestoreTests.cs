@@ -133,6 +133,7 @@ public sealed class PitrRestoreTests(PitrFixture pitr) : IClassFixture<PitrFixtu
         File.Move(stored, aside);
         try
         {
+            await PitrFixture.WaitForAsync("the gap to show", async () => (await pitr.OverviewAsync()).Window.Latest!.Gaps.Count > 0);
             var overview = await pitr.OverviewAsync();
             var gap = Assert.Single(overview.Window.Latest!.Gaps);
             Assert.Equal(middle.Segment, gap.From);
@@ -149,7 +150,7 @@ public sealed class PitrRestoreTests(PitrFixture pitr) : IClassFixture<PitrFixtu
             File.Move(aside, stored);
         }
 
-        Assert.Empty((await pitr.OverviewAsync()).Window.Latest!.Gaps);
+        await PitrFixture.WaitForAsync("the gap to close", async () => (await pitr.OverviewAsync()).Window.Latest!.Gaps.Count == 0);
     }
 
     [Fact]
