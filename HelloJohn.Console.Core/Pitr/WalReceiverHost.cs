@@ -65,6 +65,11 @@ public sealed class WalReceiverHost(
     public async Task ReconcileAsync(CancellationToken ct)
     {
         var wanted = (await connections.ProtectedAsync(ct)).Select(t => t.Id).ToHashSet();
+        if (wanted.Count == 0 && _running.IsEmpty)
+        {
+            return;
+        }
+
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             var paused = await db.Set<PitrServerState>().AsNoTracking().Where(s => s.Paused).Select(s => s.TargetId).ToListAsync(ct);
