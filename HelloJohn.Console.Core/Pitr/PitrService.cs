@@ -74,12 +74,13 @@ public sealed class PitrService(
 
     public async Task<Guid> TakeBaseBackupAsync(Actor actor, Guid server, CancellationToken ct)
     {
-        var target = await targets.GetAsync(server, ct);
         if (!actor.Has(ConsolePermission.RunBackup))
         {
-            await audit.RecordAsync(actor, AuditActions.PitrBaseBackupRequested, target.Name, AuditOutcome.Denied, "Nothing was started.", ct);
+            await audit.RecordAsync(actor, AuditActions.PitrBaseBackupRequested, server.ToString(), AuditOutcome.Denied, "Nothing was started.", ct);
             actor.Demand(ConsolePermission.RunBackup);
         }
+
+        var target = await targets.GetAsync(server, ct);
 
         var id = await baseBackups.RequestAsync(server, $"requested by {actor.Name}", ct);
         await audit.RecordAsync(actor, AuditActions.PitrBaseBackupRequested, target.Name, AuditOutcome.Succeeded, $"Base backup {id} queued.", ct);
@@ -90,13 +91,14 @@ public sealed class PitrService(
     /// server: the readiness panel's alarm watches it.</summary>
     public async Task SetPausedAsync(Actor actor, Guid server, bool paused, CancellationToken ct)
     {
-        var target = await targets.GetAsync(server, ct);
         var action = paused ? AuditActions.PitrStreamingPaused : AuditActions.PitrStreamingResumed;
         if (!actor.Has(ConsolePermission.ManageSettings))
         {
-            await audit.RecordAsync(actor, action, target.Name, AuditOutcome.Denied, "Nothing was changed.", ct);
+            await audit.RecordAsync(actor, action, server.ToString(), AuditOutcome.Denied, "Nothing was changed.", ct);
             actor.Demand(ConsolePermission.ManageSettings);
         }
+
+        var target = await targets.GetAsync(server, ct);
 
         await state.UpdateAsync(server, s =>
         {
@@ -110,12 +112,13 @@ public sealed class PitrService(
     /// restore. Bad input throws <see cref="PitrInputException"/> and nothing is queued.</summary>
     public async Task<Guid> RequestRestoreAsync(Actor actor, PitrRestoreRequest request, CancellationToken ct)
     {
-        var target = await targets.GetAsync(request.Server, ct);
         if (!actor.Has(ConsolePermission.RestoreToNewDatabase))
         {
-            await audit.RecordAsync(actor, AuditActions.PitrRestoreRequested, target.Name, AuditOutcome.Denied, "Nothing was restored.", ct);
+            await audit.RecordAsync(actor, AuditActions.PitrRestoreRequested, request.Server.ToString(), AuditOutcome.Denied, "Nothing was restored.", ct);
             actor.Demand(ConsolePermission.RestoreToNewDatabase);
         }
+
+        var target = await targets.GetAsync(request.Server, ct);
 
         PitrRestorePlan plan;
         try

@@ -41,7 +41,6 @@ public static class PitrServiceCollectionExtensions
         services.TryAddSingleton<PitrRestoreExecution>();
         services.TryAddSingleton<IBaseBackupRequester, BaseBackupRequester>();
         services.TryAddSingleton<PitrService>();
-        services.TryAddSingleton<PitrWizardRestore>();
         services.TryAddTransient<BaseBackupJob>();
         services.TryAddTransient<PitrRestoreJob>();
         services.TryAddTransient<ScheduledBaseBackupsJob>();
