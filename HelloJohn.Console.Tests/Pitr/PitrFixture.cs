@@ -40,11 +40,20 @@ public class PitrFixture : IAsyncLifetime
         _ = App.Server;
         var source = Postgres.Cluster.ConnectionFor(PostgresClusterFixture.DemoDatabase);
         Server = await App.Service<TargetService>().AddStoredAsync("pitr", source.ConnectionString, null, TargetProvider.SelfManaged, CancellationToken.None);
-        await WaitForAsync("a first base backup and streaming", async () =>
+        try
+        {
+            await WaitForAsync("a first base backup and streaming", async () =>
+            {
+                var o = await OverviewAsync();
+                return o.State?.State == ReceiverState.Streaming && o.BaseBackups.Any(b => b.Status == BaseBackupStatus.Succeeded);
+            });
+        }
+        catch (TimeoutException e)
         {
             var o = await OverviewAsync();
-            return o.State?.State == ReceiverState.Streaming && o.BaseBackups.Any(b => b.Status == BaseBackupStatus.Succeeded);
-        });
+            var lines = App.Logs.Lines.Where(l => l.Contains("Pitr", StringComparison.Ordinal) || l.Contains("pg_", StringComparison.Ordinal) || l.Contains("WAL", StringComparison.Ordinal)).TakeLast(15);
+            throw new TimeoutException($"{e.Message} Receiver: {o.State?.State} {o.State?.Reason}; base backups: {string.Join(", ", o.BaseBackups.Select(b => $"{b.Status} {b.Error}"))}\n{string.Join('\n', lines)}", e);
+        }
     }
 
     public Task<PitrOverview> OverviewAsync() => App.Service<PitrService>().GetOverviewAsync(Server, CancellationToken.None);
