@@ -1,5 +1,6 @@
 using System.Net;
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Components;
 
 namespace HelloJohn.Console.Tests.Security;
@@ -38,7 +39,7 @@ public sealed partial class AuthorizationMatrixTests
         var checkedRequests = 0;
         foreach (var (page, route, parameters) in Pages())
         {
-            var path = route.Replace("{RunId:guid}", Guid.Empty.ToString(), StringComparison.Ordinal);
+            var path = RouteValue().Replace(route, Guid.Empty.ToString());
             foreach (var value in Hostile)
             {
                 var query = string.Join('&', parameters.Select(p => p.Name).Append("unknown").Select(n => $"{n}={Uri.EscapeDataString(value)}"));
@@ -53,4 +54,7 @@ public sealed partial class AuthorizationMatrixTests
         var restores = WebUtility.HtmlDecode(await client.GetStringAsync("/restores?backup=" + Uri.EscapeDataString("../../etc/passwd")));
         Assert.Contains("The link asks for the backup \"../../etc/passwd\", which is not a backup id; it was ignored.", restores, StringComparison.Ordinal);
     }
+
+    [GeneratedRegex(@"\{\w+:guid\}")]
+    private static partial Regex RouteValue();
 }

@@ -47,6 +47,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationMatrixTests.Ap
         new("/verification", Access.AnyRole),
         new("/recovery", Access.AnyRole),
         new("/recovery/{RunId:guid}", Access.AnyRole, Path: "/recovery/00000000-0000-0000-0000-000000000000"),
+        new("/pitr", Access.AnyRole),
+        new("/pitr/{ServerId:guid}", Access.AnyRole, Path: "/pitr/00000000-0000-0000-0000-000000000000"),
         new("/keys", Access.AnyRole),
         new("/schedules", Access.AnyRole),
         new("/history", Access.AnyRole),
