@@ -391,6 +391,7 @@ public sealed class BackupService(
                 await using (var hashing = new FanOutStream([upload.Stream]))
                 {
                     await input.CopyToAsync(hashing, 1 << 20, ct);
+                    await hashing.FlushAsync(ct);
                     var sha = hashing.FinishHash();
                     if (!string.Equals(sha, record.Sha256, StringComparison.Ordinal))
                     {
