@@ -65,6 +65,8 @@ public static class ConsoleCoreExtensions
         services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section);
         services.AddSingleton(_ => PgBinaries.Locate());
         services.AddSingleton<IPgToolRunner, PgToolRunner>();
+        services.AddSingleton(sp => new ConsoleWorkFolder(Path.Combine(dataDirectory, ConsoleWorkFolder.DefaultFolderName), sp.GetRequiredService<ILogger<ConsoleWorkFolder>>()));
+        services.AddSingleton<IConsoleStartupTask, WorkFolderStartupTask>();
 
         services.AddDbContextFactory<ConsoleDbContext>((sp, o) =>
             o.UseNpgsql(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConsoleConnectionName),

@@ -21,6 +21,7 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
     private const long CopyPartSize = 512L * 1024 * 1024;
 
     private readonly IAmazonS3 _client = CreateClient(definition);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Bucket, string FullKey)> _unaborted = new(StringComparer.Ordinal);
 
     public string Name => definition.Name;
 
@@ -248,15 +249,29 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
         try
         {
             await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = fullKey, UploadId = uploadId }, timeout.Token);
+            _unaborted.TryRemove(uploadId, out _);
             logger.LogInformation("Aborted multipart upload {UploadId} of {Key} in store {Store}", uploadId, fullKey, Name);
         }
         catch (Exception e) when (e is AmazonServiceException or OperationCanceledException or HttpRequestException or IOException)
         {
-            // The object was never completed, so no half object is visible; only its parts may linger until a bucket
-            // lifecycle rule (AbortIncompleteMultipartUpload) removes them.
-            logger.LogWarning("Could not abort multipart upload {UploadId} of {Key} in store {Store} (bucket {Bucket}): {Message}. No object was created; its stored parts are removed by an AbortIncompleteMultipartUpload lifecycle rule on the bucket.",
+            // The object was never completed, so no half object is visible; its parts stay until the abort is tried
+            // again (S3UploadLeftovers, after the next failure or start) or a bucket lifecycle rule removes them.
+            _unaborted[uploadId] = (bucket, fullKey);
+            logger.LogWarning("Could not abort multipart upload {UploadId} of {Key} in store {Store} (bucket {Bucket}): {Message}. No object was created; the abort is tried again after the next failure and at start.",
                 uploadId, fullKey, Name, bucket, e.Message);
         }
+    }
+
+    /// <summary>Tries again the aborts of this process's uploads that could not be aborted when they failed (the service
+    /// was stalled or unreachable then). Returns how many are still not aborted.</summary>
+    internal async Task<int> RetryFailedAbortsAsync()
+    {
+        foreach (var (uploadId, (bucket, fullKey)) in _unaborted.ToArray())
+        {
+            await AbortQuietlyAsync(bucket, fullKey, uploadId);
+        }
+
+        return _unaborted.Count;
     }
 
     private void ApplyEncryption(PutObjectRequest request)

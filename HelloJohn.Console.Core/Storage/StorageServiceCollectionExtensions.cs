@@ -28,6 +28,8 @@ public static class StorageServiceCollectionExtensions
         }
 
         services.TryAddSingleton<IBackupStoreRegistry, BackupStoreRegistry>();
+        services.TryAddSingleton<S3UploadLeftovers>();
+        services.AddHostedService<S3UploadLeftoversSweeper>();
         return services;
     }
 }
