@@ -296,8 +296,22 @@ public sealed class BackupReconciler(
 /// <summary>What was seen in storage for the backups being reconciled.</summary>
 internal sealed class StorageFindings
 {
+    public StorageFindings()
+        : this([], new HashSet<string>(StringComparer.Ordinal))
+    {
+    }
+
+    private StorageFindings(HashSet<(string Store, string Key)> present, HashSet<string> storesChecked)
+    {
+        Present = present;
+        StoresChecked = storesChecked;
+    }
+
     public List<CopyVerdict> Verdicts { get; } = [];
-    public HashSet<(string Store, string Key)> Present { get; } = [];
-    public HashSet<string> StoresChecked { get; } = new(StringComparer.Ordinal);
+    public HashSet<(string Store, string Key)> Present { get; }
+    public HashSet<string> StoresChecked { get; }
     public List<(IBackupStore Store, string Key)> Orphans { get; } = [];
+
+    /// <summary>The same view of storage (shared, not copied), with no verdicts yet: for one backup of a scan of every store.</summary>
+    public StorageFindings ForOneBackup() => new(Present, StoresChecked);
 }
