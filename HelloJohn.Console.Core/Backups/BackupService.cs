@@ -28,7 +28,8 @@ public sealed class BackupService(
     IOptionsMonitor<BackupOptions> options,
     TimeProvider time,
     ILogger<BackupService> logger,
-    IEnumerable<IBackupCompletedHandler> completedHandlers)
+    IEnumerable<IBackupCompletedHandler> completedHandlers,
+    BackupSpaceCheck spaceCheck)
 {
     private static readonly ConcurrentDictionary<Guid, CancellationTokenSource> RunningHere = new();
     private static string? s_pgDumpVersion;
@@ -154,7 +155,7 @@ public sealed class BackupService(
         try
         {
             connection = await targets.GetConnectionAsync(record.TargetId, ct);
-            var destinations = stores.StoresOf(BackupTier.Daily);
+            var destinations = await spaceCheck.WithRoomAsync(record, stores.StoresOf(BackupTier.Daily), ct);
             if (destinations.Count == 0)
             {
                 throw new InvalidOperationException("No backup store is configured.");
