@@ -15,9 +15,10 @@ public sealed record LeftoverSweep(IReadOnlyList<string> Aborted, int LeftRunnin
 /// second line of defence (README).</summary>
 /// <remarks>
 /// An upload's key is its backup's file name. The upload of a backup that is queued or running is left alone; that of a
-/// failed, cancelled, expired or unverifiable backup is aborted at once. An upload of a finished backup (or of a name the
-/// catalog does not know) may be a tier copy or an upload retry running on another instance, so it is aborted only once
-/// it is older than <see cref="StaleAfter"/>.
+/// failed, cancelled, expired or unverifiable backup is aborted at once, and so is one started before its backup
+/// finished (the run's own, lost when a store failed). Any other upload of a finished backup (or of a name the catalog
+/// does not know) may be a tier copy or an upload retry running on another instance, so it is aborted only once it is
+/// older than <see cref="StaleAfter"/>.
 /// </remarks>
 public sealed class S3UploadLeftovers(
     IBackupStoreRegistry stores,
@@ -71,10 +72,11 @@ public sealed class S3UploadLeftovers(
     }
 
     /// <summary>Why an upload should be aborted now, or null to leave it.</summary>
-    internal static string? ReasonToAbort(BackupStatus? status, DateTimeOffset initiated, DateTimeOffset now) => status switch
+    internal static string? ReasonToAbort(BackupStatus? status, DateTimeOffset? finishedAt, DateTimeOffset initiated, DateTimeOffset now) => status switch
     {
         BackupStatus.Queued or BackupStatus.Running => null,
         BackupStatus.Failed or BackupStatus.Cancelled or BackupStatus.Expired or BackupStatus.Unverifiable => $"its backup is {status.Value.ToString().ToLowerInvariant()}",
+        not null when initiated < finishedAt => $"started by its backup's own run, which finished at {finishedAt:u} without it",
         _ when now - initiated > StaleAfter => $"unfinished since {initiated:u}",
         _ => null,
     };
@@ -88,18 +90,20 @@ public sealed class S3UploadLeftovers(
         }
 
         var names = uploads.Select(u => u.Key).Distinct(StringComparer.Ordinal).ToList();
-        Dictionary<string, BackupStatus> statuses;
+        Dictionary<string, (BackupStatus Status, DateTimeOffset? FinishedAt)> backups;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            statuses = await db.Backups.AsNoTracking().Where(b => names.Contains(b.FileName))
-                .ToDictionaryAsync(b => b.FileName, b => b.Status, StringComparer.Ordinal, ct);
+            backups = (await db.Backups.AsNoTracking().Where(b => names.Contains(b.FileName))
+                .Select(b => new { b.FileName, b.Status, b.FinishedAt }).ToListAsync(ct))
+                .ToDictionary(b => b.FileName, b => (b.Status, b.FinishedAt), StringComparer.Ordinal);
         }
 
         var now = time.GetUtcNow();
         var left = 0;
         foreach (var upload in uploads)
         {
-            var reason = ReasonToAbort(statuses.TryGetValue(upload.Key, out var s) ? s : null, upload.Initiated, now);
+            var known = backups.TryGetValue(upload.Key, out var b);
+            var reason = ReasonToAbort(known ? b.Status : null, known ? b.FinishedAt : null, upload.Initiated, now);
             if (reason is null)
             {
                 left++;
