@@ -54,11 +54,7 @@ public sealed partial class BackupCopyVerifier(IPgToolRunner pgTools, ILogger<Ba
             return new CopyVerdict(copy, $"The file {key} in store '{store.Name}' could not be read to prove it ({e.Message}).", 0);
         }
 
-        string sha256;
-        using (hashing)
-        {
-            sha256 = hashing.FinishHash();
-        }
+        var sha256 = hashing.FinishHash();
 
         if (hashing.BytesRead != manifest.SizeBytes)
         {
@@ -126,7 +122,14 @@ public sealed partial class BackupCopyVerifier(IPgToolRunner pgTools, ILogger<Ba
             }
         }
 
-        public string FinishHash() => Convert.ToHexStringLower(_sha256.GetHashAndReset());
+        /// <summary>The SHA-256 of every byte read; call once, at the end (the stream may already be disposed).</summary>
+        public string FinishHash()
+        {
+            using (_sha256)
+            {
+                return Convert.ToHexStringLower(_sha256.GetHashAndReset());
+            }
+        }
 
         public override void Flush()
         {
@@ -136,16 +139,7 @@ public sealed partial class BackupCopyVerifier(IPgToolRunner pgTools, ILogger<Ba
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-        // The store's stream is disposed by its owner; only the hash is this stream's own.
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _sha256.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
+        // The store's stream is disposed by its owner, and the hash by FinishHash, which comes after disposal here.
     }
 
     /// <summary>zstd decompression that ends the stream instead of throwing when the input is not zstd: pg_restore then
