@@ -15,6 +15,7 @@ public sealed class ConsoleWorkFolder(string defaultRoot, ILogger<ConsoleWorkFol
     public const string DefaultFolderName = "work";
     public const string FolderNameInConfigured = "hellojohn-console-work";
     private const string OwnerFileName = ".owner";
+    private static readonly TimeSpan LegacyQuietTime = TimeSpan.FromHours(1);
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     private readonly Lock _gate = new();
@@ -117,10 +118,12 @@ public sealed class ConsoleWorkFolder(string defaultRoot, ILogger<ConsoleWorkFol
         }
     }
 
-    /// <summary>Password files and downloaded or decompressed dumps of console versions that wrote them loose.</summary>
+    /// <summary>Password files and downloaded or decompressed dumps of console versions that wrote them loose. Only those
+    /// untouched for an hour: a console of such a version still running on this machine may be using a fresher one.</summary>
     private static IEnumerable<string> LegacyLeftovers(string folder) =>
         Directory.Exists(folder)
-            ? Directory.EnumerateFiles(folder, "hjc-*.pgpass").Concat(Directory.EnumerateFiles(folder, "hjc-restore-*.dump")).ToList()
+            ? Directory.EnumerateFiles(folder, "hjc-*.pgpass").Concat(Directory.EnumerateFiles(folder, "hjc-restore-*.dump"))
+                .Where(f => File.GetLastWriteTimeUtc(f) < DateTime.UtcNow - LegacyQuietTime).ToList()
             : [];
 
     private static void EnsureOwnerOnly(string root)

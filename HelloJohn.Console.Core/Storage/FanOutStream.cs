@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using Humanizer;
 
 namespace HelloJohn.Console.Core.Storage;
 
@@ -207,7 +208,7 @@ public sealed class FanOutStream : Stream
         }
 
         private IOException Stalled() =>
-            new($"it took no data for {_stallTimeout.TotalSeconds:0} s and was given up so the other stores could go on.");
+            new($"it took no data for {_stallTimeout.Humanize()} and was given up so the other stores could go on.");
 
         private void Fail(Exception e)
         {
