@@ -139,11 +139,12 @@ public static class ConsoleCoreExtensions
     private static IServiceCollection AddLocalStorage(this IServiceCollection services, string dataDirectory)
     {
         services.AddOptions<LocalStorageOptions>().BindConfiguration(LocalStorageOptions.Section)
-            .PostConfigure(o => o.Directory = string.IsNullOrWhiteSpace(o.Directory) ? Path.Combine(dataDirectory, "backups") : Path.GetFullPath(o.Directory));
+            .PostConfigure(o => o.Directory = string.IsNullOrWhiteSpace(o.Directory) ? Path.Combine(dataDirectory, "backups") : Path.GetFullPath(o.Directory))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IBackupStore>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<LocalStorageOptions>>().Value;
-            return new LocalDiskBackupStore("local", o.Directory);
+            return new LocalDiskBackupStore("local", o.Directory, TimeSpan.FromSeconds(o.WriteTimeoutSeconds));
         });
         return services;
     }
