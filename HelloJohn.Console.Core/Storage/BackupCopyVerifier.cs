@@ -82,34 +82,18 @@ public sealed partial class BackupCopyVerifier(IPgToolRunner pgTools, ILogger<Ba
     [GeneratedRegex(@"^\d+; \d+ \d+ TABLE DATA ", RegexOptions.Multiline)]
     private static partial Regex TableDataEntry();
 
-    /// <summary>Counts and hashes every byte read through it.</summary>
-    private sealed class HashingReadStream(Stream inner) : Stream
+    /// <summary>Counts and hashes every byte read through it. The store's stream is disposed by its owner, and the hash
+    /// by <see cref="FinishHash"/>, which may come after this stream was disposed.</summary>
+    private sealed class HashingReadStream(Stream inner) : ReadOnlyStream
     {
         private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
         public long BytesRead { get; private set; }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var n = await inner.ReadAsync(buffer, cancellationToken);
             _sha256.AppendData(buffer.Span[..n]);
-            BytesRead += n;
-            return n;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = inner.Read(buffer, offset, count);
-            _sha256.AppendData(buffer, offset, n);
             BytesRead += n;
             return n;
         }
@@ -130,30 +114,14 @@ public sealed partial class BackupCopyVerifier(IPgToolRunner pgTools, ILogger<Ba
                 return Convert.ToHexStringLower(_sha256.GetHashAndReset());
             }
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        // The store's stream is disposed by its owner, and the hash by FinishHash, which comes after disposal here.
     }
 
     /// <summary>zstd decompression that ends the stream instead of throwing when the input is not zstd: pg_restore then
     /// says the archive is unreadable, and the hash of the raw file is still taken.</summary>
-    private sealed class LenientDecompression(Stream compressed) : Stream
+    private sealed class LenientDecompression(Stream compressed) : ReadOnlyStream
     {
         private readonly DecompressionStream _zstd = new(compressed, leaveOpen: true);
         private bool _broken;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -172,19 +140,6 @@ public sealed partial class BackupCopyVerifier(IPgToolRunner pgTools, ILogger<Ba
                 return 0;
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

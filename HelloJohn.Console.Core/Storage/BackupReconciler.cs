@@ -27,7 +27,7 @@ public sealed class BackupReconciler(
     /// is there. For the run sweep, right after it fails a run whose owner is gone. Null when there is no such record.</summary>
     public async Task<ReconciledBackup?> ReconcileAsync(Guid backupId, CancellationToken ct) => await ReconcileAsync(Actor.System, backupId, ct);
 
-    public async Task<ReconciledBackup?> ReconcileAsync(Actor actor, Guid backupId, CancellationToken ct)
+    internal async Task<ReconciledBackup?> ReconcileAsync(Actor actor, Guid backupId, CancellationToken ct)
     {
         string fileName;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))

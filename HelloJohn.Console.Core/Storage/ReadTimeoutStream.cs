@@ -2,20 +2,16 @@ namespace HelloJohn.Console.Core.Storage;
 
 /// <summary>The body of a download, where each read must return within <paramref name="timeout"/>. A network stream
 /// has no read timeout of its own once the headers are in, so a stalled server would otherwise hang the reader.</summary>
-internal sealed class ReadTimeoutStream(IDisposable owner, Stream inner, TimeSpan timeout, Func<Exception> describe) : Stream
+internal sealed class ReadTimeoutStream(IDisposable owner, Stream inner, TimeSpan timeout, Func<Exception> describe) : ReadOnlyStream
 {
     public ReadTimeoutStream(Amazon.S3.Model.GetObjectResponse response, TimeSpan timeout, Func<Exception> describe)
         : this(response, response.ResponseStream, timeout, describe)
     {
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
+    public override long Length => inner.Length;
     public override bool CanTimeout => true;
     public override int ReadTimeout { get => (int)timeout.TotalMilliseconds; set => throw new NotSupportedException(); }
-    public override long Length => inner.Length;
-    public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -30,19 +26,6 @@ internal sealed class ReadTimeoutStream(IDisposable owner, Stream inner, TimeSpa
             throw describe();
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
