@@ -3,6 +3,8 @@ using Hangfire.PostgreSql;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Metrics;
+using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
@@ -11,6 +13,7 @@ using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Secrets;
 using HelloJohn.Console.Core.Secrets.Jwks;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Security.ApiTokens;
 using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Core.Verification;
@@ -94,6 +97,9 @@ public static class ConsoleCoreExtensions
         services.AddSchedules();
         services.AddSecretsServices();
         services.AddRecovery();
+        services.AddNotifications();
+        services.AddApiTokens();
+        services.AddConsoleMetrics();
         services.AddTransient<IScheduledBackupJob, BackupJob>();
         services.AddTransient<IScheduledJwksCheckJob, JwksCheckJob>();
         services.AddSingleton<IConsoleStartupTask, ScheduleStartupTask>();
@@ -132,6 +138,7 @@ public static class ConsoleCoreExtensions
         services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidation>();
         services.AddSingleton<BackupProgressNotifier>();
         services.AddSingleton<BackupService>();
+        services.AddSingleton<BackupDownloadService>();
         services.AddTransient<BackupJob>();
         return services;
     }
