@@ -56,6 +56,32 @@ function uploadFolder(ctx) {
   return folder;
 }
 
+// s3rver writes a part without listening for errors on the file it writes: a part still arriving when its upload is
+// aborted (the client gave up on a frozen server, which then resumes) would crash the whole server. Here the part is
+// written into the upload's existing folder, and any failure answers that request alone.
+const crypto = require('crypto');
+const FilesystemStore = require('s3rver/lib/stores/filesystem');
+FilesystemStore.prototype.putPart = async function putPart(bucket, uploadId, partNumber, content) {
+  const partPath = path.join(this.getResourcePath(bucket, undefined, 'uploads'), path.basename(String(uploadId)), String(Number(partNumber)));
+  const md5 = crypto.createHash('md5');
+  let size = 0;
+  await new Promise((resolve, reject) => {
+    const file = fs.createWriteStream(partPath);
+    file.on('error', reject);
+    file.on('finish', resolve);
+    content.on('error', reject);
+    content.on('aborted', () => reject(new Error('The client stopped sending the part.')));
+    content.on('data', chunk => {
+      md5.update(chunk);
+      size += chunk.length;
+    });
+    content.pipe(file);
+  });
+  const digest = md5.digest('hex');
+  await fs.promises.writeFile(`${partPath}.md5`, digest);
+  return { size, md5: digest };
+};
+
 // Placed right before s3rver's own handlers of the same routes, after its authentication and bucket checks.
 function insertBefore(method, routePath, handler) {
   router[method](routePath, handler);
