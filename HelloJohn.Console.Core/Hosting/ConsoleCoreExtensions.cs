@@ -3,6 +3,7 @@ using Hangfire.PostgreSql;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Pitr;
 using HelloJohn.Console.Core.Metrics;
 using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Postgres;
@@ -57,6 +58,9 @@ public static class ConsoleCoreExtensions
             {
                 values["HELLOJOHN_DATABASE_URL"] = embedded.TargetConnectionString;
                 values["HELLOJOHN_TARGET_NAME"] = config["HELLOJOHN_TARGET_NAME"] ?? "demo";
+                // The demo server streams its WAL from the first start, so the window and RPO are live at once.
+                values["Pitr:Enabled"] = config["Pitr:Enabled"] ?? "true";
+                values["Pitr:ReplicationUrl"] = config["Pitr:ReplicationUrl"] ?? embedded.ReplicationConnectionString;
             }
 
             config.AddInMemoryCollection(values);
@@ -97,6 +101,7 @@ public static class ConsoleCoreExtensions
         services.AddSchedules();
         services.AddSecretsServices();
         services.AddRecovery();
+        services.AddPitr(dataDirectory);
         services.AddNotifications();
         services.AddApiTokens();
         services.AddConsoleMetrics();
