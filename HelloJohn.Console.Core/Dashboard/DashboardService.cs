@@ -8,6 +8,7 @@ public sealed record DashboardSummary(
     DateTimeOffset MeasuredAt,
     string? TargetName,
     string? TargetAddress,
+    Guid? LastSuccessId,
     DateTimeOffset? LastSuccessAt,
     string? LastSuccessFile,
     long? LastSuccessSize,
@@ -18,7 +19,8 @@ public sealed record DashboardSummary(
     bool LatestRunFailed,
     int SucceededCount,
     long StorageUsedBytes,
-    int ActiveCount);
+    int ActiveCount,
+    bool AnyBackupEver);
 
 /// <summary>The figures on the dashboard, aggregated in the database (never by loading the catalog into memory).</summary>
 public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFactory, TimeProvider time)
@@ -30,7 +32,7 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
         var target = await db.Targets.AsNoTracking().OrderBy(t => t.ConnectionSource).ThenBy(t => t.Name).FirstOrDefaultAsync(ct);
         var backups = db.Backups.AsNoTracking().Where(b => target == null || b.TargetId == target.Id);
         var lastSuccess = await backups.Where(b => b.Status == BackupStatus.Succeeded).OrderByDescending(b => b.StartedAt)
-            .Select(b => new { b.StartedAt, b.FinishedAt, b.FileName, b.SizeBytes }).FirstOrDefaultAsync(ct);
+            .Select(b => new { b.Id, b.StartedAt, b.FinishedAt, b.FileName, b.SizeBytes }).FirstOrDefaultAsync(ct);
         var lastFailure = await backups.Where(b => b.Status == BackupStatus.Failed).OrderByDescending(b => b.CreatedAt)
             .Select(b => new { b.CreatedAt, b.Error }).FirstOrDefaultAsync(ct);
         var latestEnded = await backups.Where(b => b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.Failed)
@@ -38,11 +40,13 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
         var succeeded = await backups.CountAsync(b => b.Status == BackupStatus.Succeeded, ct);
         var used = await backups.Where(b => b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.PartiallyStored).SumAsync(b => (long?)b.SizeBytes, ct) ?? 0;
         var active = await backups.CountAsync(b => b.Status == BackupStatus.Queued || b.Status == BackupStatus.Running, ct);
+        var any = lastSuccess is not null || lastFailure is not null || active > 0 || await backups.AnyAsync(ct);
 
         return new DashboardSummary(
             now,
             target?.Name,
             target?.DisplayAddress,
+            lastSuccess?.Id,
             lastSuccess?.StartedAt,
             lastSuccess?.FileName,
             lastSuccess?.SizeBytes,
@@ -54,6 +58,7 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
             latestEnded == BackupStatus.Failed,
             succeeded,
             used,
-            active);
+            active,
+            any);
     }
 }
