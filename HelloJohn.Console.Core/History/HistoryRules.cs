@@ -56,7 +56,8 @@ public static class HistoryRules
     }
 
     /// <summary>Every week from the one holding <paramref name="from"/> to the one holding <paramref name="to"/>, with the
-    /// runs that started in it; weeks without runs are listed with zero counts, so a silent week shows.</summary>
+    /// runs that started in it; weeks without runs are listed with zero counts, so a silent week shows. Pass the time the
+    /// target was added as <paramref name="from"/> when it is later than the window's start: before it nothing could run.</summary>
     public static IReadOnlyList<WeeklySuccess> Weekly(IEnumerable<BackupRunPoint> runs, DateTimeOffset from, DateTimeOffset to)
     {
         var byWeek = runs.GroupBy(r => WeekStart(r.At)).ToDictionary(g => g.Key, g => Count(g));

@@ -37,13 +37,20 @@ public sealed class HistoryService(IDbContextFactory<ConsoleDbContext> dbFactory
             .ToListAsync(ct);
         var truncated = rows.Count > MaxRuns;
         var points = rows.Take(MaxRuns).Select(HistoryRules.ToPoint).OfType<BackupRunPoint>().OrderBy(p => p.At).ToList();
+        var targets = db.Targets.AsNoTracking().Where(t => query.TargetId == null || t.Id == query.TargetId);
+        // Weeks before the target was added are not silent weeks; backups imported from storage may be older still.
+        var protectedSince = await targets.MinAsync(t => (DateTimeOffset?)t.CreatedAt, ct) ?? from;
+        if (points.Count > 0 && points[0].At < protectedSince)
+        {
+            protectedSince = points[0].At;
+        }
 
         return new HistoryReport(
             from,
             to,
             points,
             HistoryRules.Count(points),
-            HistoryRules.Weekly(points, from, to),
+            HistoryRules.Weekly(points, protectedSince > from ? protectedSince : from, to),
             await VerificationsAsync(db, query.TargetId, from, ct),
             await DrillsAsync(db, query.TargetId, from, ct),
             HistoryRules.MedianDurationSeconds(points),
