@@ -25,6 +25,7 @@ public static class SecurityServiceCollectionExtensions
             .AddSignInManager<ConsoleSignInManager>()
             .AddPasswordValidator<MaximumLengthPasswordValidator>()
             .AddDefaultTokenProviders();
+        services.AddConsoleAccountSecurity();
         services.AddOptions<ConsoleSecurityOptions>().BindConfiguration(ConsoleSecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // Each session is re-checked against the database this often: a disable, role change or password reset
         // changes the user's security stamp, and the next check then signs that session out.

@@ -17,8 +17,9 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
     public sealed class App(PostgresClusterFixture postgres) : SecurityAppFactory(postgres);
 
     /// <summary>The least a caller needs. <see cref="Access.SetupClosed"/>: the setup page once an admin exists, which
-    /// sends everyone to sign in.</summary>
-    public enum Access { Public, AnyRole, Operator, Admin, SetupClosed }
+    /// sends everyone to sign in. <see cref="Access.SecondStep"/>: the two-factor step, which sends anyone who has not
+    /// just given a right password back to sign in.</summary>
+    public enum Access { Public, AnyRole, Operator, Admin, SetupClosed, SecondStep }
 
     private sealed record Row(string Pattern, Access Access, string Method = "GET", string? Path = null)
     {
@@ -35,6 +36,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
         new("/account/signin", Access.Public, "POST"),
         new("/health", Access.Public),
         new("/setup", Access.SetupClosed),
+        new("/signin/two-factor", Access.SecondStep),
+        new("/invite", Access.Public),
         // Every role: reading the console.
         new("/", Access.AnyRole),
         new("/backups", Access.AnyRole),
@@ -51,6 +54,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
         new("/account/signout", Access.AnyRole, "POST"),
         new("/account/password", Access.AnyRole),
         new("/account/password", Access.AnyRole, "POST"),
+        new("/account/two-factor", Access.AnyRole),
         // Blazor's own plumbing: the circuit hub and redirects of interactive pages.
         new("/_blazor", Access.AnyRole),
         new("/_blazor/negotiate", Access.AnyRole, "POST"),
@@ -134,7 +138,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
 
     private static Answer Expected(Row row, string identity)
     {
-        if (row.Access == Access.SetupClosed)
+        if (row.Access is Access.SetupClosed or Access.SecondStep)
         {
             return Answer.SentToSignIn;
         }

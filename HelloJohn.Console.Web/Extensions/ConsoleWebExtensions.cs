@@ -55,6 +55,7 @@ public static class ConsoleWebExtensions
 
         app.UseStaticFiles();
         app.UseAuthentication();
+        app.UseMiddleware<AccountGate>();
         app.UseAuthorization();
         app.UseAntiforgery();
 
