@@ -59,7 +59,7 @@ public sealed class PageFitTests(ConsoleServerFixture server, RoleAccounts accou
                 await CheckAsync(page, problems, $"{name}-{role.ToLowerInvariant()}-{width}x{height}", found);
             }
 
-            foreach (var (path, name) in new[] { ("/account/password", "change-password") })
+            foreach (var (path, name) in new[] { ("/account/password", "change-password"), ("/account/two-factor", "two-factor") })
             {
                 await page.GotoAsync(path);
                 await CheckAsync(page, problems, $"{name}-{role.ToLowerInvariant()}-{width}x{height}", found);
@@ -69,6 +69,23 @@ public sealed class PageFitTests(ConsoleServerFixture server, RoleAccounts accou
         }
 
         Assert.True(found.Count == 0, $"As {role}:\n" + string.Join("\n", found));
+    }
+
+    [Fact]
+    public async Task Favicon_NamedByEveryPage_IsARealIcon()
+    {
+        var page = await server.NewPageAsync();
+        await page.GotoAsync("/signin");
+        var icons = await page.Locator("link[rel=icon]").EvaluateAllAsync<string[]>("links => links.map(l => l.href)");
+        Assert.NotEmpty(icons);
+        foreach (var href in icons.Append(server.BaseUrl + "/favicon.ico"))
+        {
+            var response = await page.APIRequest.GetAsync(href);
+            Assert.True(response.Ok, $"{href} answered {response.Status}");
+            Assert.StartsWith("image/", response.Headers["content-type"], StringComparison.Ordinal);
+        }
+
+        await page.Context.CloseAsync();
     }
 
     private async Task CheckAsync(IPage page, PageProblems problems, string screenshot, List<string> found)
