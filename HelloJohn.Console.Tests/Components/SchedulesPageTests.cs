@@ -83,6 +83,21 @@ public sealed class SchedulesPageTests : ConsolePageTest, IClassFixture<ConsoleP
     }
 
     [Fact]
+    public void Editor_OpensInTheRowRightUnderItsSchedule()
+    {
+        var page = RenderPage<SchedulesPage>(ConsoleRoles.Admin);
+        page.WaitForAssertion(() => page.Find("[data-testid=schedule-Retention] [data-testid=edit-schedule]").Click());
+
+        page.WaitForAssertion(() =>
+        {
+            var editorRow = page.Find("[data-testid=schedule-editor-row]");
+            Assert.Equal("schedule-Retention", editorRow.PreviousElementSibling!.GetAttribute("data-testid"));
+            Assert.NotNull(editorRow.QuerySelector("[data-testid=schedule-editor]"));
+        });
+        Assert.Single(page.FindAll("[data-testid=schedule-editor]"));
+    }
+
+    [Fact]
     public async Task Editor_Save_StoresTheScheduleAndTheTableShowsIt()
     {
         var page = OpenEditor();

@@ -5,6 +5,7 @@ using HelloJohn.Console.Web.Components;
 using HelloJohn.Console.Web.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using MudBlazor;
 using MudBlazor.Services;
 
 namespace HelloJohn.Console.Web.Extensions;
@@ -15,7 +16,13 @@ public static class ConsoleWebExtensions
     {
         var services = builder.Services;
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddMudServices();
+        services.AddMudServices(o =>
+        {
+            // Bottom right, away from the page's own buttons (Back up now sits top right), and brief: a toast says
+            // that something was asked for; the page shows how it ends.
+            o.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
+            o.SnackbarConfiguration.VisibleStateDuration = 4000;
+        });
         services.AddCascadingAuthenticationState();
         services.AddScoped<CurrentActor>();
         services.AddConsoleWebSecurity();
