@@ -22,10 +22,12 @@ public sealed class PageFitTests(ConsoleServerFixture server, RoleAccounts accou
         ("Restores", "restores", false),
         ("Verification", "verification", false),
         ("Recovery", "recovery", false),
+        ("Point-in-time", "pitr", false),
         ("Keys & secrets", "keys", false),
         ("Schedules & retention", "schedules", false),
         ("History", "history", false),
         ("Audit", "audit", false),
+        ("API tokens", "api-tokens", false),
         ("Settings", "settings", true),
         ("Users", "users", true),
     ];
@@ -69,6 +71,26 @@ public sealed class PageFitTests(ConsoleServerFixture server, RoleAccounts accou
         }
 
         Assert.True(found.Count == 0, $"As {role}:\n" + string.Join("\n", found));
+    }
+
+    [Fact]
+    public async Task PagesBeforeSignIn_AtLaptopAndDesktopSize_FitWithoutConsoleErrors()
+    {
+        var page = await server.NewPageAsync();
+        var problems = PageProblems.Watch(page);
+        var found = new List<string>();
+        foreach (var (width, height) in Sizes)
+        {
+            await page.SetViewportSizeAsync(width, height);
+            foreach (var (path, name) in new[] { ("/signin", "signin"), ("/invite?token=unknown", "invite-unknown") })
+            {
+                await page.GotoAsync(path);
+                await CheckAsync(page, problems, $"{name}-{width}x{height}", found);
+            }
+        }
+
+        Assert.True(found.Count == 0, string.Join("\n", found));
+        await page.Context.CloseAsync();
     }
 
     [Fact]
