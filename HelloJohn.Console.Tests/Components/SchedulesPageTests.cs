@@ -145,6 +145,7 @@ public sealed class SchedulesPageTests : ConsolePageTest, IClassFixture<ConsoleP
         Assert.Equal(admin ? 4 : 0, page.FindAll("[data-testid=pause-schedule]").Count + page.FindAll("[data-testid=resume-schedule]").Count);
         Assert.Equal(admin, page.FindAll("[data-testid=apply-retention]").Count == 1);
         Assert.Equal(admin, page.FindAll("[data-testid=pin]").Count > 0);
+        Assert.Equal(admin ? 0 : 1, page.FindAll("[data-testid=schedules-read-only]").Count);
     }
 
     [Fact]
