@@ -59,6 +59,15 @@ public sealed class PageFitTests(ConsoleServerFixture server, RoleAccounts accou
                 await app.OpenAsync(label);
                 await SettleAsync(page);
                 await CheckAsync(page, problems, $"{name}-{role.ToLowerInvariant()}-{width}x{height}", found);
+                if (name == "history" && role == "Admin" && width == Sizes[0].Width)
+                {
+                    // A point of the size chart names its backup, time and size when hovered.
+                    var point = page.GetByTestId("chart-size").GetByTestId("chart-point").Last;
+                    await point.HoverAsync();
+                    await Assertions.Expect(point.Locator(".tchart-tip")).ToBeVisibleAsync();
+                    await Assertions.Expect(point.Locator(".tchart-tip")).ToContainTextAsync(activity.BackupFileName);
+                    await server.ScreenshotAsync(page, "history-tooltip");
+                }
             }
 
             foreach (var (path, name) in new[] { ("/account/password", "change-password"), ("/account/two-factor", "two-factor") })

@@ -29,7 +29,20 @@ public sealed partial class VerificationPage(IPage page)
             await BackupPickerBox.ClickAsync();
             await page.Locator(".mud-popover-open").GetByText(backupFileName).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Combobox, new() { Name = "Backup to verify" })).ToContainTextAsync(backupFileName);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Verify now" }).ClickAsync();
+            // A press that lands while the page re-renders after the pick is lost: press until the console says it queued.
+            for (var attempt = 0; ; attempt++)
+            {
+                await page.GetByRole(AriaRole.Button, new() { Name = "Verify now" }).ClickAsync();
+                try
+                {
+                    await Assertions.Expect(page.GetByText("Verification queued.").First).ToBeVisibleAsync(new() { Timeout = 5_000 });
+                    break;
+                }
+                catch (PlaywrightException) when (attempt < 5)
+                {
+                    // Not taken yet.
+                }
+            }
         }
         catch (TimeoutException)
         {
