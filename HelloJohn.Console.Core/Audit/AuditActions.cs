@@ -8,6 +8,7 @@ public static class AuditActions
     public const string BackupUploadRetried = "backup.upload_retried";
     public const string BackupDeleted = "backup.deleted";
     public const string BackupPinned = "backup.pinned";
+    public const string BackupReconciled = "backup.reconciled";
     public const string VerificationRequested = "verification.requested";
     public const string VerificationFinished = "verification.finished";
     public const string VerificationCancelled = "verification.cancelled";

@@ -29,7 +29,8 @@ public sealed class BackupService(
     TimeProvider time,
     ILogger<BackupService> logger,
     IEnumerable<IBackupCompletedHandler> completedHandlers,
-    Notifications.RunNotices notices)
+    Notifications.RunNotices notices,
+    BackupSpaceCheck spaceCheck)
 {
     private static readonly ConcurrentDictionary<Guid, CancellationTokenSource> RunningHere = new();
     private static string? s_pgDumpVersion;
@@ -155,7 +156,7 @@ public sealed class BackupService(
         try
         {
             connection = await targets.GetConnectionAsync(record.TargetId, ct);
-            var destinations = stores.StoresOf(BackupTier.Daily);
+            var destinations = await spaceCheck.WithRoomAsync(record, stores.StoresOf(BackupTier.Daily), ct);
             if (destinations.Count == 0)
             {
                 throw new InvalidOperationException("No backup store is configured.");
@@ -394,6 +395,7 @@ public sealed class BackupService(
                 await using (var hashing = new FanOutStream([upload.Stream]))
                 {
                     await input.CopyToAsync(hashing, 1 << 20, ct);
+                    await hashing.FlushAsync(ct);
                     var sha = hashing.FinishHash();
                     if (!string.Equals(sha, record.Sha256, StringComparison.Ordinal))
                     {

@@ -72,6 +72,8 @@ public static class ConsoleCoreExtensions
         services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section);
         services.AddSingleton(_ => PgBinaries.Locate());
         services.AddSingleton<IPgToolRunner, PgToolRunner>();
+        services.AddSingleton(sp => new ConsoleWorkFolder(Path.Combine(dataDirectory, ConsoleWorkFolder.DefaultFolderName), sp.GetRequiredService<ILogger<ConsoleWorkFolder>>()));
+        services.AddSingleton<IConsoleStartupTask, WorkFolderStartupTask>();
 
         services.AddDbContextFactory<ConsoleDbContext>((sp, o) =>
             o.UseNpgsql(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConsoleConnectionName),
@@ -149,11 +151,12 @@ public static class ConsoleCoreExtensions
     private static IServiceCollection AddLocalStorage(this IServiceCollection services, string dataDirectory)
     {
         services.AddOptions<LocalStorageOptions>().BindConfiguration(LocalStorageOptions.Section)
-            .PostConfigure(o => o.Directory = string.IsNullOrWhiteSpace(o.Directory) ? Path.Combine(dataDirectory, "backups") : Path.GetFullPath(o.Directory));
+            .PostConfigure(o => o.Directory = string.IsNullOrWhiteSpace(o.Directory) ? Path.Combine(dataDirectory, "backups") : Path.GetFullPath(o.Directory))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IBackupStore>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<LocalStorageOptions>>().Value;
-            return new LocalDiskBackupStore("local", o.Directory);
+            return new LocalDiskBackupStore("local", o.Directory, TimeSpan.FromSeconds(o.WriteTimeoutSeconds));
         });
         return services;
     }

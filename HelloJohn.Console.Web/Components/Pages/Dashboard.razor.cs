@@ -2,6 +2,7 @@ using HelloJohn.Console.Core.Dashboard;
 using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Secrets.Jwks;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Web.Security;
@@ -22,6 +23,7 @@ public partial class Dashboard
     private bool _canBackUp;
     private bool _canVerify;
     private bool _isAdmin;
+    private IReadOnlyList<LocalStoreSpace> _space = [];
 
     [Inject] private DashboardService DashboardService { get; set; } = default!;
     [Inject] private VerificationService VerificationService { get; set; } = default!;
@@ -29,6 +31,7 @@ public partial class Dashboard
     [Inject] private JwksCheckService JwksCheckService { get; set; } = default!;
     [Inject] private TargetService TargetService { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
+    [Inject] private StorageSpaceService StorageSpace { get; set; } = default!;
 
     protected override async Task OnInitializedAsync()
     {
@@ -37,6 +40,7 @@ public partial class Dashboard
         _canVerify = actor.Has(ConsolePermission.VerifyBackup);
         _isAdmin = actor.Has(ConsolePermission.ManageSecrets);
         _summary = await DashboardService.GetAsync(CancellationToken.None);
+        _space = await StorageSpace.GetAsync(CancellationToken.None);
         _targetId = (await TargetService.GetDefaultAsync(CancellationToken.None))?.Id;
         _lastVerification = (await VerificationService.QueryAsync(0, 1, null, CancellationToken.None)).Items.FirstOrDefault();
         if (_summary.LastSuccessId is { } newest)
