@@ -26,6 +26,12 @@ public static class AuditActions
     public const string UserEnabled = "user.enabled";
     public const string UserPasswordReset = "user.password_reset";
     public const string UserUnlocked = "user.unlocked";
+    public const string UserInvited = "user.invited";
+    public const string InviteAccepted = "user.invite_accepted";
+    public const string UserTwoFactorReset = "user.two_factor_reset";
+    public const string TwoFactorEnabled = "account.two_factor_enabled";
+    public const string TwoFactorDisabled = "account.two_factor_disabled";
+    public const string RecoveryCodesRenewed = "account.recovery_codes_renewed";
     public const string AuditExported = "audit.exported";
     /// <summary>Reading the audit trail or the accounts: recorded only when refused.</summary>
     public const string AuditRead = "audit.read";

@@ -39,8 +39,10 @@ public sealed record AuditFilter(string? User = null, string? Action = null, Aud
     }
 }
 
-/// <summary>One audit event as people read it.</summary>
-public sealed record AuditEntry(long Id, DateTimeOffset At, string Actor, string? UserId, string Action, string? Target, AuditOutcome Outcome, string? Detail);
+/// <summary>One audit event as people read it. <see cref="TargetName"/> names what <see cref="Target"/> points at by id
+/// (a schedule, a backup, a run) when the console still knows it.</summary>
+public sealed record AuditEntry(long Id, DateTimeOffset At, string Actor, string? UserId, string Action, string? Target, AuditOutcome Outcome, string? Detail,
+    string? TargetName = null);
 
 /// <summary>One page of events, newest first, with the number of events matching the filter.</summary>
 public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, int TotalCount, int PageIndex, int PageSize);

@@ -31,9 +31,9 @@ public sealed class AuditQueryService(IDbContextFactory<ConsoleDbContext> dbFact
         var items = await query
             .OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
             .Skip(pageIndex * pageSize).Take(pageSize)
-            .Select(e => new AuditEntry(e.Id, e.At, e.Actor, e.UserId, e.Action, e.Target, e.Outcome, e.Detail))
+            .Select(e => new AuditEntry(e.Id, e.At, e.Actor, e.UserId, e.Action, e.Target, e.Outcome, e.Detail, null))
             .ToListAsync(ct);
-        return new AuditPage(items, total, pageIndex, pageSize);
+        return new AuditPage(await AuditTargetNames.NameAsync(db, items, ct), total, pageIndex, pageSize);
     }
 
     /// <summary>Writes every event matching <paramref name="filter"/>, oldest first, as RFC 4180 CSV (UTF-8) to

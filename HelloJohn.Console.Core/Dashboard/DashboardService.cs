@@ -9,6 +9,7 @@ public sealed record DashboardSummary(
     DateTimeOffset MeasuredAt,
     string? TargetName,
     string? TargetAddress,
+    Guid? LastSuccessId,
     DateTimeOffset? LastSuccessAt,
     string? LastSuccessFile,
     long? LastSuccessSize,
@@ -20,7 +21,8 @@ public sealed record DashboardSummary(
     int SucceededCount,
     long StorageUsedBytes,
     int ActiveCount,
-    DashboardVerification? LastVerification);
+    DashboardVerification? LastVerification,
+    bool AnyBackupEver);
 
 /// <summary>The newest verification of the dashboard's target.</summary>
 public sealed record DashboardVerification(VerificationStatus Status, string BackupFileName, DateTimeOffset At, TimeSpan? Duration)
@@ -46,7 +48,7 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
             : await targets.OrderBy(t => t.ConnectionSource).ThenBy(t => t.Name).FirstOrDefaultAsync(ct);
         var backups = db.Backups.AsNoTracking().Where(b => target == null || b.TargetId == target.Id);
         var lastSuccess = await backups.Where(b => b.Status == BackupStatus.Succeeded).OrderByDescending(b => b.StartedAt)
-            .Select(b => new { b.StartedAt, b.FinishedAt, b.FileName, b.SizeBytes }).FirstOrDefaultAsync(ct);
+            .Select(b => new { b.Id, b.StartedAt, b.FinishedAt, b.FileName, b.SizeBytes }).FirstOrDefaultAsync(ct);
         var lastFailure = await backups.Where(b => b.Status == BackupStatus.Failed).OrderByDescending(b => b.CreatedAt)
             .Select(b => new { b.CreatedAt, b.Error }).FirstOrDefaultAsync(ct);
         var latestEnded = await backups.Where(b => b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.Failed)
@@ -59,11 +61,13 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
             .OrderByDescending(r => r.CreatedAt)
             .Select(r => new { r.Status, r.BackupFileName, r.CreatedAt, r.StartedAt, r.FinishedAt })
             .FirstOrDefaultAsync(ct);
+        var any = lastSuccess is not null || lastFailure is not null || active > 0 || await backups.AnyAsync(ct);
 
         return new DashboardSummary(
             now,
             target?.Name,
             target?.DisplayAddress,
+            lastSuccess?.Id,
             lastSuccess?.StartedAt,
             lastSuccess?.FileName,
             lastSuccess?.SizeBytes,
@@ -78,6 +82,7 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
             active,
             lastVerification is null ? null : new DashboardVerification(lastVerification.Status, lastVerification.BackupFileName,
                 lastVerification.FinishedAt ?? lastVerification.CreatedAt,
-                lastVerification is { StartedAt: { } vs, FinishedAt: { } vf } ? vf - vs : null));
+                lastVerification is { StartedAt: { } vs, FinishedAt: { } vf } ? vf - vs : null),
+            any);
     }
 }

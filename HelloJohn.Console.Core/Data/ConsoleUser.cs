@@ -9,4 +9,7 @@ public class ConsoleUser : IdentityUser
     public bool IsDisabled { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastSignInAt { get; set; }
+    /// <summary>The password was chosen by an administrator (a new account, a reset): the person chooses their own at
+    /// their next sign-in before doing anything else.</summary>
+    public bool MustChangePassword { get; set; }
 }

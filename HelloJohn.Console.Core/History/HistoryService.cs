@@ -1,40 +1,93 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Recovery;
+using HelloJohn.Console.Core.Verification;
 using Microsoft.EntityFrameworkCore;
 
 namespace HelloJohn.Console.Core.History;
 
-public sealed record BackupHistoryPoint(DateTimeOffset StartedAt, string FileName, BackupStatus Status, long? SizeBytes, double? DurationSeconds, long TotalRows);
-
-public sealed record BackupHistory(IReadOnlyList<BackupHistoryPoint> Points, int Succeeded, int Failed, int PartiallyStored, double? MedianDurationSeconds, long? LatestSizeBytes);
-
-/// <summary>What the backups did over time, for the History page: measured sizes, durations and outcomes.</summary>
+/// <summary>What the backups, verifications and recovery drills did over time, for the History page: measured sizes,
+/// durations, outcomes and recovery times, counted by <see cref="HistoryRules"/>.</summary>
 public sealed class HistoryService(IDbContextFactory<ConsoleDbContext> dbFactory, TimeProvider time)
 {
-    public async Task<BackupHistory> BackupsAsync(Guid? targetId, TimeSpan window, CancellationToken ct)
+    /// <summary>At most this many runs of each kind are read for one report (newest backups first); years of hourly backups would
+    /// otherwise be loaded whole. The report says when it was cut.</summary>
+    public const int MaxRuns = 20_000;
+
+    public async Task<HistoryReport> GetAsync(HistoryQuery query, CancellationToken ct)
     {
-        var since = time.GetUtcNow() - window;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var q = db.Backups.AsNoTracking().Where(b => b.StartedAt != null && b.StartedAt >= since && b.Status != BackupStatus.Queued && b.Status != BackupStatus.Running);
-        if (targetId is { } t)
+        if (query.Window <= TimeSpan.Zero)
         {
-            q = q.Where(b => b.TargetId == t);
+            throw new ArgumentOutOfRangeException(nameof(query), query.Window, "The history window must be longer than zero.");
         }
 
-        // Bounded: at most one point per backup in the window, newest 500.
-        var rows = await q.OrderByDescending(b => b.StartedAt).Take(500)
-            .Select(b => new { b.StartedAt, b.FinishedAt, b.FileName, b.Status, b.SizeBytes, Rows = b.TableCounts.Sum(c => (long?)c.Rows) ?? 0 })
+        var to = time.GetUtcNow();
+        var from = to - query.Window;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+
+        var backups = db.Backups.AsNoTracking().Where(b => b.CreatedAt >= from
+            && b.Status != BackupStatus.Queued && b.Status != BackupStatus.Running);
+        if (query.TargetId is { } target)
+        {
+            backups = backups.Where(b => b.TargetId == target);
+        }
+
+        var rows = await backups.OrderByDescending(b => b.CreatedAt).Take(MaxRuns + 1)
+            .Select(b => new BackupRunRow(b.CreatedAt, b.StartedAt, b.FinishedAt, b.FileName, b.Status, b.SizeBytes, b.ExpiredAt, b.Error))
             .ToListAsync(ct);
-        var points = rows.OrderBy(r => r.StartedAt)
-            .Select(r => new BackupHistoryPoint(r.StartedAt!.Value, r.FileName, r.Status, r.SizeBytes, r.FinishedAt is { } f ? (f - r.StartedAt!.Value).TotalSeconds : null, r.Rows))
-            .ToList();
-        var durations = points.Where(p => p.Status == BackupStatus.Succeeded && p.DurationSeconds is not null).Select(p => p.DurationSeconds!.Value).Order().ToList();
-        return new BackupHistory(
+        var truncated = rows.Count > MaxRuns;
+        var points = rows.Take(MaxRuns).Select(HistoryRules.ToPoint).OfType<BackupRunPoint>().OrderBy(p => p.At).ToList();
+        var targets = db.Targets.AsNoTracking().Where(t => query.TargetId == null || t.Id == query.TargetId);
+        // Weeks before the target was added are not silent weeks; backups imported from storage may be older still.
+        var protectedSince = await targets.MinAsync(t => (DateTimeOffset?)t.CreatedAt, ct) ?? from;
+        if (points.Count > 0 && points[0].At < protectedSince)
+        {
+            protectedSince = points[0].At;
+        }
+
+        return new HistoryReport(
+            from,
+            to,
             points,
-            points.Count(p => p.Status == BackupStatus.Succeeded),
-            points.Count(p => p.Status == BackupStatus.Failed),
-            points.Count(p => p.Status == BackupStatus.PartiallyStored),
-            durations.Count == 0 ? null : durations[durations.Count / 2],
-            points.LastOrDefault(p => p.SizeBytes is not null)?.SizeBytes);
+            HistoryRules.Count(points),
+            HistoryRules.Weekly(points, protectedSince > from ? protectedSince : from, to),
+            await VerificationsAsync(db, query.TargetId, from, ct),
+            await DrillsAsync(db, query.TargetId, from, ct),
+            HistoryRules.MedianDurationSeconds(points),
+            points.LastOrDefault(p => p.Succeeded && p.SizeBytes is not null)?.SizeBytes,
+            truncated);
+    }
+
+    private static async Task<IReadOnlyList<VerificationPoint>> VerificationsAsync(ConsoleDbContext db, Guid? targetId, DateTimeOffset from, CancellationToken ct)
+    {
+        var runs = db.Set<VerificationRun>().AsNoTracking()
+            .Where(v => v.FinishedAt != null && v.FinishedAt >= from && (v.Status == VerificationStatus.Passed || v.Status == VerificationStatus.Failed));
+        if (targetId is { } t)
+        {
+            runs = runs.Where(v => v.TargetId == t);
+        }
+
+        var rows = await runs.OrderBy(v => v.FinishedAt).Take(MaxRuns)
+            .Select(v => new { v.FinishedAt, v.StartedAt, v.BackupFileName, v.Status, v.Error })
+            .ToListAsync(ct);
+        return [.. rows.Select(v => new VerificationPoint(v.FinishedAt!.Value, v.BackupFileName, v.Status == VerificationStatus.Passed,
+            v.StartedAt is { } s ? (v.FinishedAt!.Value - s).TotalSeconds : null, v.Error))];
+    }
+
+    private static async Task<IReadOnlyList<DrillPoint>> DrillsAsync(ConsoleDbContext db, Guid? targetId, DateTimeOffset from, CancellationToken ct)
+    {
+        var runs = db.Set<RecoveryRun>().AsNoTracking()
+            .Where(r => r.Scenario == RecoveryScenario.Drill && r.EndedAt != null && r.EndedAt >= from
+                && (r.Status == RecoveryRunStatus.Completed || r.Status == RecoveryRunStatus.Failed));
+        if (targetId is { } t)
+        {
+            runs = runs.Where(r => r.TargetId == t);
+        }
+
+        var rows = await runs.OrderBy(r => r.EndedAt).Take(MaxRuns)
+            .Select(r => new { r.EndedAt, r.Id, r.Status, r.Rto, r.BackupFileName, r.EndReason })
+            .ToListAsync(ct);
+        return [.. rows.Select(r => new DrillPoint(r.EndedAt!.Value, r.Id, r.Status == RecoveryRunStatus.Completed,
+            r.Status == RecoveryRunStatus.Completed ? r.Rto?.TotalSeconds : null, r.BackupFileName, r.EndReason))];
     }
 }

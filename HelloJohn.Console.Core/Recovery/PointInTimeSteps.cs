@@ -32,7 +32,7 @@ internal static class PointInTimeSteps
             ],
             Inputs =
             [
-                new("time", "Recover to (date and time)", InputKind.DateTime, true, "For example 2024-01-20 10:30:00"),
+                new("time", "Recover to (date and time)", InputKind.DateTime, true, "As yyyy-MM-dd HH:mm:ss on a 24-hour clock, without a zone"),
                 new("zone", "Time zone of that time", InputKind.TimeZone, true, "An IANA zone such as UTC, Europe/Paris or America/New_York"),
             ],
             ApplyInput = ApplyTimeAsync,
@@ -98,7 +98,7 @@ internal static class PointInTimeSteps
         if (string.IsNullOrWhiteSpace(timeText) ||
             !DateTime.TryParseExact(timeText.Trim(), formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
         {
-            throw new RecoveryInputException($"'{timeText}' is not a date and time like 2024-01-20 10:30:00 (without a zone: the zone goes in its own field). Nothing was stored.");
+            throw new RecoveryInputException($"'{timeText}' is not a date and time written yyyy-MM-dd HH:mm:ss (without a zone: the zone goes in its own field). Nothing was stored.");
         }
 
         local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);

@@ -81,7 +81,12 @@ public sealed class ScheduleService(
 
     /// <summary>Creates the default schedules a target lacks (the JWKS check only when it has a HelloJohn URL) and
     /// registers them.</summary>
-    public async Task<IReadOnlyList<ScheduleView>> EnsureDefaultsAsync(Actor actor, Guid targetId, CancellationToken ct)
+    public Task<IReadOnlyList<ScheduleView>> EnsureDefaultsAsync(Actor actor, Guid targetId, CancellationToken ct) =>
+        EnsureDefaultsAsync(actor, targetId, register: true, ct);
+
+    /// <summary>As above; at start <paramref name="register"/> is false, because <see cref="SyncAllAsync"/> registers every
+    /// schedule right after (once each, one log line each).</summary>
+    internal async Task<IReadOnlyList<ScheduleView>> EnsureDefaultsAsync(Actor actor, Guid targetId, bool register, CancellationToken ct)
     {
         actor = await gate.DemandAsync(actor, ConsolePermission.ManageSchedules, AuditActions.ScheduleChanged, $"defaults of target {targetId}", ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -107,7 +112,7 @@ public sealed class ScheduleService(
         }
 
         await db.SaveChangesAsync(ct);
-        foreach (var setting in existing.Concat(added))
+        foreach (var setting in register ? existing.Concat(added) : [])
         {
             Register(setting);
         }

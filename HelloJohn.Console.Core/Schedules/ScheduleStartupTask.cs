@@ -15,7 +15,7 @@ internal sealed class ScheduleStartupTask(IServiceScopeFactory scopes, TargetSer
         var schedules = scope.ServiceProvider.GetRequiredService<ScheduleService>();
         foreach (var target in await targets.ListAsync(ct))
         {
-            await schedules.EnsureDefaultsAsync(Actor.System, target.Id, ct);
+            await schedules.EnsureDefaultsAsync(Actor.System, target.Id, register: false, ct);
         }
 
         await schedules.SyncAllAsync(ct);

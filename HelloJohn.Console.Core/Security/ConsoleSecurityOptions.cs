@@ -13,4 +13,8 @@ public sealed class ConsoleSecurityOptions
     /// at once. Whatever this says, every guarded action re-reads the account before it runs.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Security__SessionRevalidationInterval must be between 00:00:00 and 01:00:00 (hh:mm:ss).")]
     public TimeSpan SessionRevalidationInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Security__InviteLifetime: how long a one-time invite link stays valid.</summary>
+    [Range(typeof(TimeSpan), "00:05:00", "30.00:00:00", ErrorMessage = "Security__InviteLifetime must be between 00:05:00 and 30.00:00:00 (d.hh:mm:ss).")]
+    public TimeSpan InviteLifetime { get; set; } = TimeSpan.FromHours(72);
 }

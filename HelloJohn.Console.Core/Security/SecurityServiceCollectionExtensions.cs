@@ -25,6 +25,7 @@ public static class SecurityServiceCollectionExtensions
             .AddSignInManager<ConsoleSignInManager>()
             .AddPasswordValidator<MaximumLengthPasswordValidator>()
             .AddDefaultTokenProviders();
+        services.AddConsoleAccountSecurity();
         services.AddOptions<ConsoleSecurityOptions>().BindConfiguration(ConsoleSecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // Each request's cookie is re-checked against the database this often (default: every request): a disable, role
         // change or password reset changes the user's security stamp, and the next check then signs that session out.

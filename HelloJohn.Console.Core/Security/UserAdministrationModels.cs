@@ -10,13 +10,19 @@ public sealed record ConsoleUserSummary(
     DateTimeOffset? LockedOutUntil,
     int FailedSignIns,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? LastSignInAt)
+    DateTimeOffset? LastSignInAt,
+    AccountSecurityState Security = default)
 {
     public bool IsLockedOut => LockedOutUntil is not null;
 }
 
-/// <summary>A new account, created by an administrator with an initial password they hand over.</summary>
-public sealed record NewConsoleUser(string Email, string? DisplayName, string Role, string InitialPassword);
+/// <summary>How an account signs in: whether it has no password yet (an invited one), must replace an
+/// administrator's, uses a second factor, and until when its newest invite link works.</summary>
+public readonly record struct AccountSecurityState(bool NoPasswordYet, bool MustChangePassword, bool TwoFactorEnabled, DateTimeOffset? InviteExpiresAt);
+
+/// <summary>A new account, created by an administrator with an initial password they hand over (the person replaces it
+/// at their first sign-in), or with none when <see cref="InitialPassword"/> is null: an invite link sets it.</summary>
+public sealed record NewConsoleUser(string Email, string? DisplayName, string Role, string? InitialPassword);
 
 /// <summary>The first administrator, created on the one-time setup page.</summary>
 public sealed record FirstAdminRequest(string Email, string? DisplayName, string Password);

@@ -36,16 +36,21 @@ public sealed class UserAdministrationService(
                 u.AccessFailedCount,
                 u.CreatedAt,
                 u.LastSignInAt,
+                NoPasswordYet = u.PasswordHash == null,
+                u.MustChangePassword,
+                u.TwoFactorEnabled,
+                Invite = db.Set<AccountInvite>().Where(i => i.UserId == u.Id && i.UsedAt == null && i.RevokedAt == null).Max(i => (DateTimeOffset?)i.ExpiresAt),
             })
             .ToListAsync(ct);
         var now = time.GetUtcNow();
         return [.. rows.Select(r => new ConsoleUserSummary(
             r.Id, r.Email ?? r.UserName ?? r.Id, r.DisplayName, r.Role, r.IsDisabled,
-            r.LockoutEnd is { } end && end > now ? end : null, r.AccessFailedCount, r.CreatedAt, r.LastSignInAt))];
+            r.LockoutEnd is { } end && end > now ? end : null, r.AccessFailedCount, r.CreatedAt, r.LastSignInAt,
+            new AccountSecurityState(r.NoPasswordYet, r.MustChangePassword, r.TwoFactorEnabled, r.Invite)))];
     }
 
-    /// <summary>Creates an account with a role and an initial password (checked against the password policy).
-    /// Returns the new user's id.</summary>
+    /// <summary>Creates an account with a role and an initial password (checked against the password policy), which
+    /// the person must replace at their first sign-in; without one (null) for an invite link. Returns the new user's id.</summary>
     public async Task<string> CreateAsync(Actor actor, NewConsoleUser request, CancellationToken ct)
     {
         var email = request.Email?.Trim() ?? "";
@@ -59,7 +64,7 @@ public sealed class UserAdministrationService(
                 throw new UserAdministrationException("The user was not created: an email address is needed. Nothing was changed.");
             }
 
-            if (string.IsNullOrEmpty(request.InitialPassword))
+            if (request.InitialPassword is "")
             {
                 throw new UserAdministrationException("The user was not created: an initial password is needed. Nothing was changed.");
             }
@@ -71,11 +76,12 @@ public sealed class UserAdministrationService(
                 EmailConfirmed = true,
                 DisplayName = string.IsNullOrWhiteSpace(request.DisplayName) ? null : request.DisplayName.Trim(),
                 CreatedAt = time.GetUtcNow(),
+                MustChangePassword = request.InitialPassword is not null,
             };
-            ThrowIfFailed(await users.CreateAsync(user, request.InitialPassword), "The user was not created");
+            ThrowIfFailed(request.InitialPassword is null ? await users.CreateAsync(user) : await users.CreateAsync(user, request.InitialPassword), "The user was not created");
             ThrowIfFailed(await users.AddToRoleAsync(user, role), "The user was not created");
             id = user.Id;
-            return $"role {role}";
+            return request.InitialPassword is null ? $"role {role}; signs in first through an invite link" : $"role {role}; must replace the initial password at first sign-in";
         });
         return id!;
     }
@@ -149,7 +155,7 @@ public sealed class UserAdministrationService(
         });
 
     /// <summary>Sets a new password chosen by the administrator (checked against the password policy) and ends the
-    /// user's open sessions.</summary>
+    /// user's open sessions; the person must replace it at their next sign-in.</summary>
     public Task ResetPasswordAsync(Actor actor, string userId, string newPassword, CancellationToken ct) =>
         ChangeUserAsync(actor, AuditActions.UserPasswordReset, userId, ct, async (user, users, _) =>
         {
@@ -159,6 +165,7 @@ public sealed class UserAdministrationService(
             }
 
             // The reset token path checks the policy before anything is written and changes the security stamp.
+            user.MustChangePassword = true;
             var token = await users.GeneratePasswordResetTokenAsync(user);
             ThrowIfFailed(await users.ResetPasswordAsync(user, token, newPassword), "The password was not reset");
             return null;

@@ -97,12 +97,67 @@ public sealed class BackupsGridTests : ConsoleComponentTest
     }
 
     [Fact]
-    public void Render_NoBackups_InvitesTheFirstOne()
+    public void Render_NoBackups_InvitesTheFirstOneOnlyOnceTheCatalogAnswered()
+    {
+        var answer = new TaskCompletionSource<BackupPage>();
+        var cut = Render<BackupsGrid>(ps => ps
+            .Add(p => p.Load, (_, _) => answer.Task)
+            .Add(p => p.LoadDetails, _ => Task.FromResult<BackupDetails?>(null))
+            .Add(p => p.CanCancel, true));
+        Assert.DoesNotContain("No backups yet", cut.Markup);
+
+        answer.SetResult(new BackupPage([], 0));
+
+        cut.WaitForAssertion(() => Assert.Contains("Press Back up now to take the first one.", cut.Find("[data-testid=no-backups]").TextContent));
+    }
+
+    [Fact]
+    public void Render_NoBackupsForAViewer_SaysWhoTakesThem()
     {
         var cut = Render<BackupsGrid>(ps => ps
             .Add(p => p.Load, (_, _) => Task.FromResult(new BackupPage([], 0)))
             .Add(p => p.LoadDetails, _ => Task.FromResult<BackupDetails?>(null)));
 
-        Assert.Contains("No backups yet", cut.Markup);
+        cut.WaitForAssertion(() => Assert.Contains("An operator or administrator takes the first one", cut.Find("[data-testid=no-backups]").TextContent));
+    }
+
+    [Fact]
+    public void Render_Columns_CarryTheirPriorityAndTheDetailsHoldWhatMayBeHidden()
+    {
+        var sha = new string('c', 64);
+        var item = Item("hellojohn_20261125_020000.dump.zst", BackupStatus.Succeeded, size: 1000, sha: sha);
+        var cut = RenderGrid([item], new BackupDetails(item, [], [], "custom", "zstd:1", "15.18", "pg_dump 15.18", null));
+
+        Assert.Contains("fit-table", cut.Find("[data-testid=backups-grid]").ClassName);
+        Assert.Equal(["Trigger", "Duration"], cut.FindAll("th.col-wide").Select(h => h.TextContent.Trim()));
+        Assert.Equal(["SHA-256"], cut.FindAll("th.col-xwide").Select(h => h.TextContent.Trim()));
+
+        cut.Find("tbody tr button").Click();
+
+        cut.WaitForAssertion(() =>
+        {
+            var facts = cut.Find("[data-testid=backup-facts]").TextContent;
+            Assert.Contains("manual (ops@example.test)", facts);
+            Assert.Contains("12.5 s", facts);
+            Assert.Contains(sha, facts);
+        });
+    }
+
+    [Fact]
+    public async Task Reload_ExpandedRunThatFinished_StaysExpanded()
+    {
+        var running = Item("hellojohn_20261125_020000.dump.zst", BackupStatus.Running, written: 100);
+        var current = running;
+        var cut = Render<BackupsGrid>(ps => ps
+            .Add(p => p.Load, (_, _) => Task.FromResult(new BackupPage([current], 1)))
+            .Add(p => p.LoadDetails, _ => Task.FromResult<BackupDetails?>(null)));
+        cut.WaitForAssertion(() => cut.Find("tbody tr button").Click());
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=backup-details]")));
+
+        current = running with { Status = BackupStatus.Succeeded, SizeBytes = 1000, FinishedAt = T0.AddSeconds(3) };
+        await cut.InvokeAsync(cut.Instance.ReloadAsync);
+
+        cut.WaitForAssertion(() => Assert.Equal("succeeded", cut.Find("[data-testid=status]").TextContent.Trim()));
+        Assert.Single(cut.FindAll("[data-testid=backup-details]"));
     }
 }

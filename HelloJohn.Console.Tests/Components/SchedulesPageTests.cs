@@ -96,6 +96,21 @@ public sealed class SchedulesPageTests : ConsolePageTest, IClassFixture<ConsoleP
     }
 
     [Fact]
+    public void Editor_OpensInTheRowRightUnderItsSchedule()
+    {
+        var page = RenderPage<SchedulesPage>(ConsoleRoles.Admin);
+        page.WaitForAssertion(() => page.Find("[data-testid=schedule-Retention] [data-testid=edit-schedule]").Click());
+
+        page.WaitForAssertion(() =>
+        {
+            var editorRow = page.Find("[data-testid=schedule-editor-row]");
+            Assert.Equal("schedule-Retention", editorRow.PreviousElementSibling!.GetAttribute("data-testid"));
+            Assert.NotNull(editorRow.QuerySelector("[data-testid=schedule-editor]"));
+        });
+        Assert.Single(page.FindAll("[data-testid=schedule-editor]"));
+    }
+
+    [Fact]
     public async Task Editor_Save_StoresTheScheduleAndTheTableShowsIt()
     {
         var page = OpenEditor();
@@ -143,6 +158,7 @@ public sealed class SchedulesPageTests : ConsolePageTest, IClassFixture<ConsoleP
         Assert.Equal(admin ? 4 : 0, page.FindAll("[data-testid=pause-schedule]").Count + page.FindAll("[data-testid=resume-schedule]").Count);
         Assert.Equal(admin, page.FindAll("[data-testid=apply-retention]").Count == 1);
         Assert.Equal(admin, page.FindAll("[data-testid=pin]").Count > 0);
+        Assert.Equal(admin ? 0 : 1, page.FindAll("[data-testid=schedules-read-only]").Count);
     }
 
     [Fact]

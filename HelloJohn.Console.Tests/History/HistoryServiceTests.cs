@@ -1,7 +1,9 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.History;
+using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,39 +20,73 @@ public sealed class HistoryServiceTests(PostgresClusterFixture postgres) : IAsyn
     public Task DisposeAsync() => _app.DisposeAsync();
 
     [Fact]
-    public async Task Backups_InWindow_GivesMeasuredPointsInOrderWithMedianAndCounts()
+    public async Task Get_CatalogWithExpiredFailedAndCancelledRuns_CountsExpiredAsSucceededAndDrawsEveryRunOnce()
     {
         var target = (await _app.Service<TargetService>().GetDefaultAsync(CancellationToken.None))!.Id;
+        var other = Guid.NewGuid();
         var now = DateTimeOffset.UtcNow;
         await using (var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
         {
-            void Add(int daysAgo, BackupStatus status, long? size, double seconds, long rows = 0)
+            db.Targets.Add(new BackupTarget { Id = other, Name = "staging", CreatedAt = now });
+            var n = 0;
+            void Add(Guid targetId, double daysAgo, BackupStatus status, long? size, double seconds, bool started = true)
             {
-                var id = Guid.NewGuid();
-                var started = now.AddDays(-daysAgo);
+                var at = now.AddDays(-daysAgo);
                 db.Backups.Add(new BackupRecord
                 {
-                    Id = id, TargetId = target, FileName = BackupNaming.FileNameFor(started), Status = status, CreatedAt = started,
-                    StartedAt = started, FinishedAt = started.AddSeconds(seconds), SizeBytes = size,
-                    TableCounts = rows == 0 ? [] : [new BackupTableCount { BackupId = id, Schema = "public", Table = "hj_user", Rows = rows }],
+                    Id = Guid.NewGuid(), TargetId = targetId, FileName = $"hellojohn_history_{n++:00}.dump.zst", Status = status, CreatedAt = at,
+                    StartedAt = started ? at : null, FinishedAt = started ? at.AddSeconds(seconds) : null, SizeBytes = size,
+                    ExpiredAt = status == BackupStatus.Expired ? now.AddDays(-1) : null,
+                    Error = status == BackupStatus.Failed ? "Could not reach the database. Nothing was backed up." : null,
                 });
             }
 
-            Add(40, BackupStatus.Succeeded, 1000, 1); // outside a 30-day window
-            Add(3, BackupStatus.Succeeded, 2000, 10, rows: 7);
-            Add(2, BackupStatus.Failed, null, 2);
-            Add(1, BackupStatus.Succeeded, 3000, 30);
-            Add(0, BackupStatus.Succeeded, 4000, 20);
+            Add(target, 40, BackupStatus.Succeeded, 1000, 1); // before the window
+            Add(target, 20, BackupStatus.Expired, 2000, 10);
+            Add(target, 19, BackupStatus.Expired, 2100, 12);
+            Add(target, 5, BackupStatus.Succeeded, 3000, 30);
+            Add(target, 4, BackupStatus.Failed, null, 2);
+            Add(target, 3, BackupStatus.PartiallyStored, 3100, 25);
+            Add(target, 2, BackupStatus.Cancelled, null, 0, started: false);
+            Add(target, 1, BackupStatus.Succeeded, 4000, 20);
+            Add(target, 0, BackupStatus.Running, null, 0);
+            Add(other, 1, BackupStatus.Failed, null, 1); // another target's
+            db.Set<VerificationRun>().AddRange(
+                new VerificationRun { Id = Guid.NewGuid(), TargetId = target, BackupFileName = "hellojohn_history_03.dump.zst", Status = VerificationStatus.Passed,
+                    CreatedAt = now.AddDays(-5), StartedAt = now.AddDays(-5), FinishedAt = now.AddDays(-5).AddSeconds(40) },
+                new VerificationRun { Id = Guid.NewGuid(), TargetId = target, BackupFileName = "hellojohn_history_05.dump.zst", Status = VerificationStatus.Failed,
+                    CreatedAt = now.AddDays(-3), StartedAt = now.AddDays(-3), FinishedAt = now.AddDays(-3).AddSeconds(5), Error = "hj_user: 5000 in the manifest, 4999 restored" },
+                new VerificationRun { Id = Guid.NewGuid(), TargetId = target, BackupFileName = "hellojohn_history_07.dump.zst", Status = VerificationStatus.Running,
+                    CreatedAt = now, StartedAt = now });
+            db.Set<RecoveryRun>().AddRange(
+                new RecoveryRun { Id = Guid.NewGuid(), TargetId = target, Scenario = RecoveryScenario.Drill, Status = RecoveryRunStatus.Completed, StartedBy = "system",
+                    StartedAt = now.AddDays(-2).AddMinutes(-3), EndedAt = now.AddDays(-2), Rto = TimeSpan.FromMinutes(3), BackupFileName = "hellojohn_history_03.dump.zst" },
+                new RecoveryRun { Id = Guid.NewGuid(), TargetId = target, Scenario = RecoveryScenario.DatabaseHostFailure, Status = RecoveryRunStatus.Completed, StartedBy = "ops",
+                    StartedAt = now.AddDays(-1).AddMinutes(-9), EndedAt = now.AddDays(-1), Rto = TimeSpan.FromMinutes(9) });
             await db.SaveChangesAsync();
         }
 
-        var history = await _app.Service<HistoryService>().BackupsAsync(target, TimeSpan.FromDays(30), CancellationToken.None);
+        var report = await _app.Service<HistoryService>().GetAsync(new HistoryQuery(target, TimeSpan.FromDays(30)), CancellationToken.None);
 
-        Assert.Equal(4, history.Points.Count);
-        Assert.True(history.Points.Zip(history.Points.Skip(1)).All(p => p.First.StartedAt < p.Second.StartedAt));
-        Assert.Equal((3, 1, 0), (history.Succeeded, history.Failed, history.PartiallyStored));
-        Assert.Equal(20, history.MedianDurationSeconds!.Value, 3);
-        Assert.Equal(4000, history.LatestSizeBytes);
-        Assert.Equal(7, history.Points[0].TotalRows);
+        Assert.Equal(new BackupCounts(Succeeded: 4, ExpiredSince: 2, PartiallyStored: 1, Failed: 1, Cancelled: 1), report.Counts);
+        Assert.Equal(7, report.Backups.Count);
+        Assert.True(report.Backups.Zip(report.Backups.Skip(1)).All(p => p.First.At <= p.Second.At));
+        Assert.Equal(2, report.Backups.Count(p => p.Outcome == HistoryOutcome.SucceededThenExpired));
+        Assert.Equal(4000, report.LatestSizeBytes);
+        Assert.Equal(16, report.MedianDurationSeconds!.Value, 3); // 10, 12, 20, 30: expired runs are successes too
+        Assert.Equal(report.Counts.Attempted, report.Weeks.Sum(w => w.Counts.Attempted));
+        Assert.Equal([true, false], report.Verifications.Select(v => v.Passed));
+        Assert.Equal(40, report.Verifications[0].DurationSeconds!.Value, 3);
+        var drill = Assert.Single(report.Drills);
+        Assert.Equal(180, drill.RtoSeconds!.Value, 3);
+        Assert.False(report.Truncated);
+
+        var everyTarget = await _app.Service<HistoryService>().GetAsync(new HistoryQuery(null, TimeSpan.FromDays(30)), CancellationToken.None);
+        Assert.Equal(2, everyTarget.Counts.Failed);
     }
+
+    [Fact]
+    public async Task Get_ZeroWindow_IsRefused() =>
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            _app.Service<HistoryService>().GetAsync(new HistoryQuery(null, TimeSpan.Zero), CancellationToken.None));
 }

@@ -49,6 +49,21 @@ public sealed class StartupTests(PostgresClusterFixture postgres)
     }
 
     [Fact]
+    public async Task Start_DefaultSchedules_EachRegistrationLoggedOnce()
+    {
+        await using var app = new ConsoleAppFactory(postgres);
+        await app.InitializeAsync();
+        var target = (await app.Service<Core.Targets.TargetService>().GetDefaultAsync(CancellationToken.None))!.Id;
+
+        var registrations = app.Logs.Lines.Where(l => l.Contains("ScheduleService: Schedule ", StringComparison.Ordinal)).ToList();
+
+        foreach (var id in new[] { $"backup:{target}", $"verify:{target}", $"retention:{target}", $"drill:{target}" })
+        {
+            Assert.Single(registrations, l => l.Contains($"Schedule {id}:", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task Health_TargetDown_IsDegradedForSignedInUsersAndHealthyForBalancers()
     {
         await using var app = new SecurityAppFactory(postgres);

@@ -18,8 +18,9 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationMatrixTests.Ap
 
     /// <summary>The least a caller needs. <see cref="Access.SetupClosed"/>: the setup page once an admin exists, which
     /// sends everyone to sign in. <see cref="Access.ApiToken"/>: the REST API, which a browser session never opens (its own
-    /// matrix, ApiAuthorizationMatrixTests, covers tokens of every role).</summary>
-    public enum Access { Public, AnyRole, Operator, Admin, SetupClosed, ApiToken }
+    /// matrix, ApiAuthorizationMatrixTests, covers tokens of every role). <see cref="Access.SecondStep"/>: the two-factor
+    /// step, which sends anyone who has not just given a right password back to sign in.</summary>
+    public enum Access { Public, AnyRole, Operator, Admin, SetupClosed, ApiToken, SecondStep }
 
     private sealed record Row(string Pattern, Access Access, string Method = "GET", string? Path = null)
     {
@@ -40,6 +41,8 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationMatrixTests.Ap
         new("/api/v1/reference/scalar.aspnetcore.js", Access.Public),
         new("/api/v1/reference/favicon.svg", Access.Public),
         new("/setup", Access.SetupClosed),
+        new("/signin/two-factor", Access.SecondStep),
+        new("/invite", Access.Public),
         // Every role: reading the console.
         new("/", Access.AnyRole),
         new("/backups", Access.AnyRole),
@@ -58,6 +61,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationMatrixTests.Ap
         new("/account/signout", Access.AnyRole, "POST"),
         new("/account/password", Access.AnyRole),
         new("/account/password", Access.AnyRole, "POST"),
+        new("/account/two-factor", Access.AnyRole),
         new("/account/tokens", Access.AnyRole),
         new("/api/{documentName}/openapi.json", Access.AnyRole, Path: "/api/v1/openapi.json"),
         new("/api/v1/reference/{documentName?}", Access.AnyRole, Path: "/api/v1/reference/v1"),
@@ -161,7 +165,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationMatrixTests.Ap
 
     private static Answer Expected(Row row, string identity)
     {
-        if (row.Access == Access.SetupClosed)
+        if (row.Access is Access.SetupClosed or Access.SecondStep)
         {
             return Answer.SentToSignIn;
         }

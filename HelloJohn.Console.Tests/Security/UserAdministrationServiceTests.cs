@@ -32,7 +32,7 @@ public sealed class UserAdministrationServiceTests(UserAdministrationServiceTest
         var id = await Accounts.CreateAsync(admin.Actor, new NewConsoleUser("  Ops.Person@Example.test ", "Ops Person", "operator", password), CancellationToken.None);
 
         var e = await SingleEventSinceAsync(since);
-        Assert.Equal((AuditActions.UserCreated, admin.Email, admin.Id, "Ops.Person@Example.test", AuditOutcome.Succeeded, "role Operator"),
+        Assert.Equal((AuditActions.UserCreated, admin.Email, admin.Id, "Ops.Person@Example.test", AuditOutcome.Succeeded, "role Operator; must replace the initial password at first sign-in"),
             (e.Action, e.Actor, e.UserId, e.Target, e.Outcome, e.Detail));
         var listed = (await Accounts.ListAsync(admin.Actor, CancellationToken.None)).Single(u => u.Id == id);
         Assert.Equal(("Ops.Person@Example.test", "Ops Person", ConsoleRoles.Operator, false, false, (DateTimeOffset?)null),

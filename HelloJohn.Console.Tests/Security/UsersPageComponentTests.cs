@@ -80,6 +80,7 @@ public sealed class UsersPageComponentTests : ConsoleComponentTest
 
     private static void Fill(IRenderedComponent<NewUserForm> form, string email, string password, string confirm)
     {
+        form.Find("input[data-testid=first-sign-in-password], [data-testid=first-sign-in-password] input").Click();
         form.Find("#new-user-email").Change(email);
         form.Find("#new-user-password").Change(password);
         form.Find("#new-user-confirm").Change(confirm);

@@ -7,6 +7,7 @@ using HelloJohn.Console.Web.Components;
 using HelloJohn.Console.Web.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using MudBlazor;
 using MudBlazor.Services;
 
 namespace HelloJohn.Console.Web.Extensions;
@@ -22,7 +23,13 @@ public static class ConsoleWebExtensions
         var services = builder.Services;
         // The paste boxes take up to 64 K characters; SignalR's default 32 KB message would drop such a paste silently.
         services.AddRazorComponents().AddInteractiveServerComponents().AddHubOptions(o => o.MaximumReceiveMessageSize = 512 * 1024);
-        services.AddMudServices();
+        services.AddMudServices(o =>
+        {
+            // Bottom right, away from the page's own buttons (Back up now sits top right), and brief: a toast says
+            // that something was asked for; the page shows how it ends.
+            o.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
+            o.SnackbarConfiguration.VisibleStateDuration = 4000;
+        });
         services.AddCascadingAuthenticationState();
         services.AddScoped<CurrentActor>();
         services.AddConsoleWebSecurity();
@@ -65,6 +72,7 @@ public static class ConsoleWebExtensions
         app.UseConsoleMetrics();
         app.UseStaticFiles();
         app.UseAuthentication();
+        app.UseMiddleware<AccountGate>();
         app.UseAuthorization();
         app.UseAntiforgery();
 

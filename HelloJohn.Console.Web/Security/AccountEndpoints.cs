@@ -52,6 +52,11 @@ public static class AccountEndpoints
             return Results.LocalRedirect(back);
         }
 
+        if (result.RequiresTwoFactor)
+        {
+            // The password was right; the second factor decides (and audits) the sign-in.
+            return Results.LocalRedirect($"{AccountGate.TwoFactorSignInPath}?returnUrl={Uri.EscapeDataString(back)}");
+        }
         await audit.RecordAsync(who, AuditActions.SignInFailed, null, result.IsLockedOut ? AuditOutcome.Denied : AuditOutcome.Failed,
             result.IsLockedOut ? "account locked after repeated failures" : "wrong password");
         if (result.IsLockedOut)
@@ -113,13 +118,20 @@ public static class AccountEndpoints
             return Results.LocalRedirect($"/account/password?error=policy&rules={Uri.EscapeDataString("it needs " + string.Join(", ", lacking))}");
         }
 
+        var forced = user.MustChangePassword;
         var result = await users.ChangePasswordAsync(user, currentPassword, newPassword);
         if (result.Succeeded)
         {
+            if (forced)
+            {
+                user.MustChangePassword = false;
+                await users.UpdateAsync(user);
+            }
+
             await signIn.RefreshSignInAsync(user);
             await audit.RecordAsync(who, AuditActions.PasswordChanged, who.Name, AuditOutcome.Succeeded,
-                "Changed by the account's owner; the account's other sessions end at their next check.");
-            return Results.LocalRedirect("/account/password?changed=1");
+                forced ? "Replaced the password an administrator set, at the first sign-in." : "Changed by the account's owner; the account's other sessions end at their next check.");
+            return Results.LocalRedirect(forced ? "/" : "/account/password?changed=1");
         }
 
         if (result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch)))
@@ -143,7 +155,7 @@ public static class AccountEndpoints
         return Results.LocalRedirect($"/account/password?error=policy&rules={Uri.EscapeDataString(rules)}");
     }
 
-    private static string SafeReturnUrl(string? returnUrl) =>
+    internal static string SafeReturnUrl(string? returnUrl) =>
         !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal) && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
             ? returnUrl
             : "/";

@@ -266,6 +266,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<DateTimeOffset?>("LockoutEnd")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("MustChangePassword")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -1325,6 +1328,49 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.ToTable("signing_key_versions", (string)null);
                 });
 
+            modelBuilder.Entity("HelloJohn.Console.Core.Security.AccountInvite", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("account_invites", (string)null);
+                });
+
             modelBuilder.Entity("HelloJohn.Console.Core.Security.ApiTokens.ApiToken", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1379,6 +1425,29 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.HasIndex("UserId", "CreatedAt");
 
                     b.ToTable("api_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Settings.ConsoleSetting", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("console_settings", (string)null);
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Targets.BackupTarget", b =>
@@ -1831,6 +1900,17 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("TargetId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Security.AccountInvite", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Data.ConsoleUser", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("User");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Security.ApiTokens.ApiToken", b =>

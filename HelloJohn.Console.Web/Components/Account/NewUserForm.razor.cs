@@ -5,8 +5,9 @@ using MudBlazor;
 
 namespace HelloJohn.Console.Web.Components.Account;
 
-/// <summary>Email, display name, role and initial password of a new account. Checks what it can before asking the
-/// server; the server's refusal (a taken email, the password policy) is shown in place and the form stays filled.</summary>
+/// <summary>Email, display name, role and first sign-in (an invite link, or an initial password the person must replace) of
+/// a new account. Checks what it can before asking the server; the server's refusal (a taken email, the password policy)
+/// is shown in place and the form stays filled.</summary>
 public partial class NewUserForm
 {
     private static readonly EmailAddressAttribute EmailFormat = new();
@@ -16,10 +17,12 @@ public partial class NewUserForm
     private string? _role = ConsoleRoles.Viewer;
     private string _password = "";
     private string _confirm = "";
+    private bool _invite = true;
     private string? _error;
     private bool _busy;
 
-    /// <summary>Creates the account; throws <see cref="UserAdministrationException"/> when refused.</summary>
+    /// <summary>Creates the account (with a null password for an invite link); throws <see cref="UserAdministrationException"/>
+    /// when refused.</summary>
     [Parameter, EditorRequired]
     public Func<NewConsoleUser, Task> Submit { get; set; } = default!;
 
@@ -56,7 +59,7 @@ public partial class NewUserForm
         _busy = true;
         try
         {
-            await Submit(new NewConsoleUser(_email.Trim(), _displayName, _role, _password));
+            await Submit(new NewConsoleUser(_email.Trim(), _displayName, _role, _invite ? null : _password));
         }
         catch (Exception e) when (e is UserAdministrationException or PermissionDeniedException)
         {

@@ -10,6 +10,8 @@ public partial class BackupsGrid
 {
     private MudDataGrid<BackupListItem>? _grid;
     private IReadOnlyDictionary<Guid, VerificationBadge> _badges = new Dictionary<Guid, VerificationBadge>();
+    // Until the first page arrives the grid is empty: it must not say "no backups" then.
+    private bool _loaded;
 
     /// <summary>Loads one page of backups (paging happens in the database).</summary>
     [Parameter, EditorRequired]
@@ -49,6 +51,7 @@ public partial class BackupsGrid
             _badges = await LoadVerifications([.. page.Items.Select(i => i.Id)], ct);
         }
 
+        _loaded = true;
         return new GridData<BackupListItem> { Items = page.Items, TotalItems = page.TotalCount };
     }
 
@@ -69,7 +72,7 @@ public partial class BackupsGrid
         _ => status.ToString().ToLowerInvariant(),
     };
 
-    private static string TriggerText(BackupListItem b) => b.Trigger switch
+    internal static string TriggerText(BackupListItem b) => b.Trigger switch
     {
         BackupTrigger.Manual => $"manual ({b.RequestedBy})",
         BackupTrigger.Scheduled => "scheduled",
@@ -77,6 +80,5 @@ public partial class BackupsGrid
         _ => b.Trigger.ToString().ToLowerInvariant(),
     };
 
-    internal static string FormatDuration(TimeSpan d) =>
-        d.TotalSeconds < 60 ? $"{d.TotalSeconds:0.0} s" : d.TotalMinutes < 60 ? $"{(int)d.TotalMinutes} min {d.Seconds} s" : $"{(int)d.TotalHours} h {d.Minutes} min";
+    internal static string FormatDuration(TimeSpan d) => Readable.Duration(d);
 }

@@ -92,14 +92,7 @@ public partial class ScheduleEditor
 /// <summary>Names of schedules as people say them.</summary>
 internal static class ScheduleText
 {
-    public static string KindName(ScheduleKind kind) => kind switch
-    {
-        ScheduleKind.Backup => "Backup",
-        ScheduleKind.Verification => "Verification",
-        ScheduleKind.Retention => "Retention",
-        ScheduleKind.Drill => "Recovery drill",
-        _ => "JWKS check",
-    };
+    public static string KindName(ScheduleKind kind) => ScheduleKindNames.Of(kind);
 
     public static string KindPurpose(ScheduleKind kind) => kind switch
     {

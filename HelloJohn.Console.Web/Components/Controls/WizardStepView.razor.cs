@@ -69,7 +69,7 @@ public partial class WizardStepView
 
     internal static string CandidateText(BackupCandidate c) =>
         $"{c.FileName} · snapshot {c.SnapshotAt.ToLocalTime():yyyy-MM-dd HH:mm} · {(c.VerifiedAt is { } v ? $"verified {v.ToLocalTime():yyyy-MM-dd}" : "not verified")} · " +
-        $"loses {RecoveryDurations.Describe(c.AgeAtIncident)}{(c.SizeBytes is { } s ? $" · {s.Bytes().Humanize("0.#")}" : "")}";
+        $"loses {RecoveryDurations.Describe(c.AgeAtIncident)}{(c.SizeBytes is { } s ? $" · {Readable.Size(s)}" : "")}";
 
     private async Task AdvanceAsync()
     {

@@ -22,6 +22,8 @@ public partial class Keys
     private Actor _actor = Actor.System;
     private IReadOnlyList<TargetSummary> _targets = [];
     private Guid _targetId;
+    // Until the targets are read the page must not say there are none.
+    private bool _loaded;
     private SigningKeyStatus? _status;
     private IReadOnlyList<SigningKeyStatus> _versions = [];
     private JwksCheckResult? _check;
@@ -51,6 +53,7 @@ public partial class Keys
         _targets = await Targets.ListAsync(CancellationToken.None);
         var preferred = await Targets.GetDefaultAsync(CancellationToken.None);
         _targetId = preferred?.Id ?? Guid.Empty;
+        _loaded = true;
         await LoadKeyAsync();
     }
 

@@ -25,6 +25,10 @@ public partial class Recovery
     [Inject] private TargetService Targets { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
+    [Inject] private TimeProvider Time { get; set; } = default!;
+
+    /// <summary>An example in the format asked for: an hour ago, today.</summary>
+    private string IncidentExample => Time.GetUtcNow().AddHours(-1).UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
     protected override async Task OnInitializedAsync()
     {
@@ -57,7 +61,7 @@ public partial class Recovery
             if (!DateTime.TryParseExact(_incidentText.Trim(), ["yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm"], CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
             {
-                _error = $"'{_incidentText}' is not a time like 2024-01-20 10:30 (UTC). Nothing was started.";
+                _error = $"'{_incidentText}' is not a time like {IncidentExample} (UTC). Nothing was started.";
                 return;
             }
 

@@ -20,6 +20,8 @@ public partial class Schedules
     private Actor _actor = Actor.System;
     private IReadOnlyList<TargetSummary> _targets = [];
     private Guid _targetId;
+    // Until the targets are read the page must not say there are none.
+    private bool _loaded;
     private IReadOnlyList<ScheduleView> _schedules = [];
     private TimeSpan? _lastBackupDuration;
     private RetentionPlan? _plan;
@@ -55,6 +57,7 @@ public partial class Schedules
         _canPin = _actor.Has(ConsolePermission.PinBackup);
         _targets = await Targets.ListAsync(CancellationToken.None);
         _targetId = (await Targets.GetDefaultAsync(CancellationToken.None))?.Id ?? Guid.Empty;
+        _loaded = true;
         await LoadAsync();
     }
 

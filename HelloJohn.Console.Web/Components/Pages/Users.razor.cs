@@ -12,8 +12,12 @@ public partial class Users
     private IReadOnlyList<ConsoleUserSummary>? _users;
     private Actor _actor = new(null, "anonymous", []);
     private string? _error;
+    private bool _twoFactorRequired;
 
     [Inject] private UserAdministrationService Accounts { get; set; } = default!;
+    [Inject] private AccountInviteService Invites { get; set; } = default!;
+    [Inject] private TwoFactorAdministration TwoFactor { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
@@ -21,6 +25,7 @@ public partial class Users
     protected override async Task OnInitializedAsync()
     {
         _actor = await CurrentActor.GetAsync();
+        _twoFactorRequired = await TwoFactor.IsRequiredForAdminsAsync(CancellationToken.None);
         await ReloadAsync();
     }
 
@@ -41,13 +46,77 @@ public partial class Users
     {
         var parameters = new DialogParameters<NewUserDialog>
         {
-            { d => d.Create, user => Accounts.CreateAsync(_actor, user, CancellationToken.None) },
+            { d => d.Create, CreateAsync },
         };
         var result = await (await Dialogs.ShowAsync<NewUserDialog>("New user", parameters, FormDialog)).Result;
         if (result is { Canceled: false, Data: string email })
         {
-            Snackbar.Add($"Created {email}.", Severity.Success);
+            Snackbar.Add($"Created {email}. They choose their own password at their first sign-in.", Severity.Success);
+        }
+
+        await ReloadAsync();
+        if (result is { Canceled: false, Data: InviteLink link })
+        {
+            await ShowInviteLinkAsync(link);
+        }
+    }
+
+    private async Task<InviteLink?> CreateAsync(NewConsoleUser user)
+    {
+        if (user.InitialPassword is not null)
+        {
+            await Accounts.CreateAsync(_actor, user, CancellationToken.None);
+            return null;
+        }
+
+        return await Invites.InviteAsync(_actor, new NewConsoleInvitee(user.Email, user.DisplayName, user.Role), CancellationToken.None);
+    }
+
+    private async Task ShowInviteLinkAsync(InviteLink link)
+    {
+        var parameters = new DialogParameters<InviteLinkDialog> { { d => d.Link, link }, { d => d.BaseUri, Navigation.BaseUri } };
+        await (await Dialogs.ShowAsync<InviteLinkDialog>($"Invite link for {link.Email}", parameters, FormDialog)).Result;
+    }
+
+    private async Task NewInviteLinkAsync(ConsoleUserSummary user)
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync("New invite link",
+            $"{user.Email} gets a new one-time link to choose their password; an earlier link stops working.", yesText: "Make the link", cancelText: "Cancel");
+        if (confirmed != true)
+        {
+            return;
+        }
+
+        _error = null;
+        try
+        {
+            var link = await Invites.IssueAsync(_actor, user.Id, CancellationToken.None);
             await ReloadAsync();
+            await ShowInviteLinkAsync(link);
+        }
+        catch (Exception e) when (e is UserAdministrationException or PermissionDeniedException)
+        {
+            _error = e.Message;
+        }
+    }
+
+    private Task ResetTwoFactorAsync(ConsoleUserSummary user) =>
+        ConfirmThenAsync("Turn off two-factor sign-in",
+            $"{user.Email} will be signed out and can then sign in with their password alone, and set up a new authenticator. Do this only when you know it is them (a lost phone).",
+            "Turn it off", () => TwoFactor.ResetAsync(_actor, user.Id, CancellationToken.None), $"Two-factor sign-in turned off for {user.Email}.");
+
+    private async Task SetTwoFactorRequiredAsync(bool required)
+    {
+        _error = null;
+        try
+        {
+            await TwoFactor.SetRequiredForAdminsAsync(_actor, required, CancellationToken.None);
+            _twoFactorRequired = required;
+            Snackbar.Add(required ? "Administrators must now sign in with a second factor." : "Two-factor sign-in is optional for administrators again.", Severity.Success);
+        }
+        catch (Exception e) when (e is UserAdministrationException or PermissionDeniedException)
+        {
+            _error = e.Message;
         }
     }
 

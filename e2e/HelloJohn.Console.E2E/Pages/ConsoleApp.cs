@@ -10,12 +10,29 @@ public sealed partial class ConsoleApp(IPage page)
 
     public async Task SignInAsync(string email, string password)
     {
+        await SubmitSignInAsync(email, password);
+        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal));
+        await WaitUntilLiveAsync();
+    }
+
+    /// <summary>Fills and sends the sign-in form, and waits for the next page, whatever it is (a two-factor step, a
+    /// password to replace).</summary>
+    public async Task SubmitSignInAsync(string email, string password)
+    {
         await page.GotoAsync("/signin");
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal));
-        await WaitUntilLiveAsync();
+        await page.WaitForURLAsync(url => !url.EndsWith("/signin", StringComparison.Ordinal));
+    }
+
+    /// <summary>On the password page: types the current password and a new one twice, and sends it.</summary>
+    public async Task ChangePasswordAsync(string current, string next, string? again = null)
+    {
+        await page.GetByLabel("Current password").FillAsync(current);
+        await page.GetByLabel("New password", new() { Exact = true }).FillAsync(next);
+        await page.GetByLabel("New password again").FillAsync(again ?? next);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
     }
 
     /// <summary>Waits until the page's interactive circuit is attached: a click on a prerendered page can be lost.</summary>

@@ -29,7 +29,20 @@ public sealed partial class VerificationPage(IPage page)
             await BackupPickerBox.ClickAsync();
             await page.Locator(".mud-popover-open").GetByText(backupFileName).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Combobox, new() { Name = "Backup to verify" })).ToContainTextAsync(backupFileName);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Verify now" }).ClickAsync();
+            // A press that lands while the page re-renders after the pick is lost: press until the console says it queued.
+            for (var attempt = 0; ; attempt++)
+            {
+                await page.GetByRole(AriaRole.Button, new() { Name = "Verify now" }).ClickAsync();
+                try
+                {
+                    await Assertions.Expect(page.GetByText("Verification queued.").First).ToBeVisibleAsync(new() { Timeout = 5_000 });
+                    break;
+                }
+                catch (PlaywrightException) when (attempt < 5)
+                {
+                    // Not taken yet.
+                }
+            }
         }
         catch (TimeoutException)
         {
@@ -38,18 +51,21 @@ public sealed partial class VerificationPage(IPage page)
         }
     }
 
-    /// <summary>Waits until the newest run has finished and returns its result (passed, failed, cancelled).</summary>
-    public async Task<string> WaitForNewestResultAsync()
+    /// <summary>The newest run of one backup: other backups' runs (earlier tests') may be newer or finish first.</summary>
+    private ILocator NewestRunOf(string backupFileName) => Runs.Filter(new() { HasText = backupFileName }).First;
+
+    /// <summary>Waits until the newest run of the backup has finished and returns its result (passed, failed, cancelled).</summary>
+    public async Task<string> WaitForNewestResultAsync(string backupFileName)
     {
-        var status = Runs.First.GetByTestId("verification-status");
+        var status = NewestRunOf(backupFileName).GetByTestId("verification-status");
         await Assertions.Expect(status).ToHaveTextAsync(FinishedResult(), new() { Timeout = 120_000 });
         return (await status.TextContentAsync())!.Trim();
     }
 
-    /// <summary>Expands the newest run and reads its per-table counts: table → (expected, actual), in the order shown.</summary>
-    public async Task<IReadOnlyList<(string Table, string Expected, string Actual)>> NewestTableCountsAsync()
+    /// <summary>Expands the newest run of the backup and reads its per-table counts: table → (expected, actual), in the order shown.</summary>
+    public async Task<IReadOnlyList<(string Table, string Expected, string Actual)>> NewestTableCountsAsync(string backupFileName)
     {
-        await Runs.First.GetByRole(AriaRole.Button).First.ClickAsync();
+        await NewestRunOf(backupFileName).GetByRole(AriaRole.Button).First.ClickAsync();
         var rows = page.GetByTestId("verification-details").GetByTestId("table-count-row");
         await Assertions.Expect(rows.First).ToBeVisibleAsync();
         var counts = new List<(string, string, string)>();

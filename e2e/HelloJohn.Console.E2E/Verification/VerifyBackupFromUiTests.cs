@@ -24,8 +24,8 @@ public sealed class VerifyBackupFromUiTests(ConsoleServerFixture server)
         await verification.OpenAsync();
         await verification.VerifyNowAsync(fileName);
 
-        Assert.Equal("passed", await verification.WaitForNewestResultAsync());
-        var counts = await verification.NewestTableCountsAsync();
+        Assert.Equal("passed", await verification.WaitForNewestResultAsync(fileName));
+        var counts = await verification.NewestTableCountsAsync(fileName);
         Assert.Equal(["hj_user", "hj_session"], counts.Take(2).Select(c => c.Table));
         Assert.Equal(7, counts.Count);
         Assert.All(counts, c => Assert.Equal(c.Expected, c.Actual));
