@@ -1,5 +1,4 @@
 using System.Globalization;
-using ZstdSharp;
 
 namespace HelloJohn.Console.Core.Backups;
 
@@ -71,7 +70,7 @@ public readonly record struct BackupCompression(CompressionCodec Codec, int Leve
     /// <summary>Wraps the stream pg_dump writes to. Dispose the result before reading the destination's hash or
     /// length: disposing writes the end of the zstd frame.</summary>
     public Stream WrapDumpOutput(Stream destination) =>
-        Codec == CompressionCodec.Zstd ? new CompressionStream(destination, Level, leaveOpen: true) : new NonDisposingStream(destination);
+        Codec == CompressionCodec.Zstd ? NativeZstd.Compress(destination, Level) : new NonDisposingStream(destination);
 
     /// <summary>Writes the custom-format archive inside a zstd-compressed backup to <paramref name="archivePath"/>, the
     /// seekable file <c>pg_restore -j</c> needs. The same as <c>zstd -d -o archivePath backupPath</c>. Nothing is left
@@ -81,7 +80,7 @@ public readonly record struct BackupCompression(CompressionCodec Codec, int Leve
         try
         {
             await using var source = new FileStream(backupPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            await using var zstd = new DecompressionStream(source);
+            await using var zstd = NativeZstd.Decompress(source);
             await using var archive = new FileStream(archivePath, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,

@@ -1,7 +1,7 @@
 using HelloJohn.Console.Bench.Measurement;
 using HelloJohn.Console.Core.Postgres;
 using Npgsql;
-using ZstdSharp;
+using HelloJohn.Console.Core.Backups;
 
 namespace HelloJohn.Console.Bench.Cases;
 
@@ -27,7 +27,7 @@ public static class DumpCases
         var clock = RunClock.Start();
         await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         {
-            await using (var zstd = new CompressionStream(file, zstdLevel, leaveOpen: true))
+            await using (var zstd = NativeZstd.Compress(file, zstdLevel))
             {
                 var result = await runner.RunAsync(new PgToolInvocation("pg_dump",
                     ["--format=custom", "--compress=0", "--no-password", "--dbname", db.Database!]) { Connection = db, StandardOutput = zstd }, ct);
