@@ -121,8 +121,15 @@ public sealed class ScratchCluster(IOptions<ConsoleOptions> console, IOptionsMon
         {
             if (_running.TryGetValue(major, out var running) && running.Leases == 0)
             {
-                _running.Remove(major);
-                await StopAsync(running);
+                try
+                {
+                    await StopAsync(running);
+                }
+                finally
+                {
+                    _running.Remove(major);
+                }
+
                 _logger.LogInformation("Stopped the idle scratch cluster (PostgreSQL {Major})", major);
             }
         }
