@@ -5,9 +5,12 @@ COPY . .
 RUN dotnet publish HelloJohn.Console.Web -c Release -o /app --nologo
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
-# pg_dump/pg_restore must be at least as new as the server they talk to; bump with the server.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client-15 \
+# pg_dump/pg_restore must be at least as new as the server they talk to; bump with the server. The server programs
+# run the console's private scratch cluster for verifications (no cluster of the package's own is created).
+RUN mkdir -p /etc/postgresql-common \
+ && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-15 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .

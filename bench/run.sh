@@ -7,5 +7,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dotnet build --nologo --verbosity quiet --configuration Release "$here/HelloJohn.Console.Bench" >&2
-dotnet build --nologo --verbosity quiet --configuration Release "$here/../HelloJohn.Console.Web" >&2
+# The console as deployed (the Dockerfile's command): a Release build with its static assets in wwwroot.
+dotnet publish --nologo --verbosity quiet --configuration Release "$here/../HelloJohn.Console.Web" >&2
 exec dotnet run --no-build --configuration Release --project "$here/HelloJohn.Console.Bench" -- run "$@"

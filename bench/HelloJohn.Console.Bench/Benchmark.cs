@@ -89,7 +89,7 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
         var web = ReleaseConsole.FindWebAssembly(RepositoryRoot());
         if (web is null || !File.Exists(ReleaseConsole.ChromiumPath))
         {
-            _notes.Add("The end-to-end cases were left out: build HelloJohn.Console.Web in Release (bench/run.sh does) and install Chromium (/usr/bin/chromium).");
+            _notes.Add("The end-to-end cases were left out: publish HelloJohn.Console.Web in Release (bench/run.sh does) and install Chromium (/usr/bin/chromium).");
             return [];
         }
 
@@ -102,18 +102,12 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
             var (sample, file) = await release.BackUpNowAsync(production);
             backup.Add(sample);
             verify.Add(await release.VerifyAsync(file, production));
-            var database = $"bench_web_restore_{rep.ToString(CultureInfo.InvariantCulture)}";
-            try
-            {
-                restore.Add(await release.RestoreAsync(file, database, production));
-            }
-            finally
-            {
-                await RestoreCases.DropAsync(runner, target, database);
-            }
+            var (restored, database) = await release.RestoreAsync(file, production);
+            restore.Add(restored);
+            await RestoreCases.DropAsync(runner, target, database);
         }
 
-        _notes.Add("End to end: the Release build of HelloJohn.Console.Web (ASPNETCORE_ENVIRONMENT=Production), started as its own process with the same target, " +
+        _notes.Add("End to end: the published Release build of HelloJohn.Console.Web (ASPNETCORE_ENVIRONMENT=Production), started as its own process with the same target, " +
             "driven in headless Chromium; each time runs from the click to the page showing succeeded or passed. CPU and peak RSS are the console process's " +
             "(with the pg_dump or pg_restore it ran); compare with the in-process rows: " +
             $"backup {Seconds(backups.Cases.First(c => c.Case.StartsWith("console backup", StringComparison.Ordinal)))}, " +

@@ -25,10 +25,11 @@ public sealed partial class ReleaseConsole : IAsyncDisposable
 
     private ReleaseConsole(NpgsqlConnectionStringBuilder consoleDb) => _consoleDb = consoleDb;
 
-    /// <summary>The Release build's entry assembly, next to this benchmark in the repository.</summary>
+    /// <summary>The published Release build's entry assembly (<c>dotnet publish -c Release HelloJohn.Console.Web</c>, as the
+    /// Dockerfile builds it), next to this benchmark in the repository.</summary>
     public static string? FindWebAssembly(string repositoryRoot)
     {
-        var path = Path.Combine(repositoryRoot, "HelloJohn.Console.Web", "bin", "Release", "net10.0", "HelloJohn.Console.Web.dll");
+        var path = Path.Combine(repositoryRoot, "HelloJohn.Console.Web", "bin", "Release", "net10.0", "publish", "HelloJohn.Console.Web.dll");
         return File.Exists(path) ? path : null;
     }
 
@@ -55,7 +56,8 @@ public sealed partial class ReleaseConsole : IAsyncDisposable
         var baseUrl = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
         var start = new ProcessStartInfo("dotnet", [webAssembly])
         {
-            WorkingDirectory = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(webAssembly))))!,
+            // The published folder is the content root: wwwroot with the framework's and MudBlazor's assets.
+            WorkingDirectory = Path.GetDirectoryName(webAssembly)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -194,8 +196,9 @@ public sealed partial class ReleaseConsole : IAsyncDisposable
         return sample;
     }
 
-    /// <summary>Restores → Restore a backup… (the backup chosen) → into a new database, until its row says succeeded.</summary>
-    public async Task<RunSample> RestoreAsync(string fileName, string database, ClusterCpu serverCpu)
+    /// <summary>Restores → Restore a backup… (the backup chosen) → into a new database under the name the dialog offers,
+    /// until its row says succeeded. Returns the database's name, for the caller to drop.</summary>
+    public async Task<(RunSample Sample, string Database)> RestoreAsync(string fileName, ClusterCpu serverCpu)
     {
         Guid backupId;
         await using (var conn = new NpgsqlConnection(_consoleDb.ConnectionString))
@@ -207,7 +210,8 @@ public sealed partial class ReleaseConsole : IAsyncDisposable
 
         await Page.GotoAsync($"/restores?backup={backupId}");
         await LiveAsync();
-        await Page.GetByLabel("New database name").FillAsync(database);
+        // The name the dialog offers, as a person in a hurry takes it (typing races the dialog's debounced name check).
+        var database = await Page.GetByLabel("New database name").InputValueAsync();
         var submit = Page.GetByTestId("restore-submit");
         await Assertions.Expect(submit).ToBeEnabledAsync();
         var status = Page.GetByTestId("restores-grid").Locator("tbody tr").Filter(new() { HasText = database }).GetByTestId("restore-status");
@@ -218,7 +222,7 @@ public sealed partial class ReleaseConsole : IAsyncDisposable
             var result = (await status.TextContentAsync())!.Trim();
             return result == "succeeded" ? result : throw new InvalidOperationException($"The Release console's restore of {fileName} ended {result}; the figures are not valid.");
         });
-        return sample;
+        return (sample, database);
     }
 
     /// <summary>Wall time, the console process's CPU (with the pg_dump or pg_restore it waited for) and peak RSS, and
