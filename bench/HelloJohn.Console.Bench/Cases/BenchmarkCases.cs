@@ -81,9 +81,6 @@ public sealed class BenchmarkCases(BenchmarkSettings settings, IPgToolRunner run
             var details = await console.BackupAsync(id, ct);
             var (wall, self, children) = clock.Stop();
             var peak = ProcessResources.PeakRssBytes();
-            var gc = GC.GetGCMemoryInfo();
-            await log.WriteLineAsync($"DEBUG rss now {ProcessResources.CurrentRssBytes() / 1048576} MB peak {peak / 1048576} MB; gc heap {gc.HeapSizeBytes / 1048576} MB committed {gc.TotalCommittedBytes / 1048576} MB; total alloc {GC.GetTotalAllocatedBytes() / 1048576} MB; gen0 {GC.CollectionCount(0)} gen2 {GC.CollectionCount(2)}; threads {System.Diagnostics.Process.GetCurrentProcess().Threads.Count}\n" + string.Join(" | ", File.ReadAllLines("/proc/self/smaps_rollup").Skip(1).Take(12)));
-            File.Copy("/proc/self/smaps", "/tmp/bench-smaps.txt", overwrite: true);
             return (new RunSample(wall, self + children, details.Backup.SizeBytes, peak, sampler.PeakOf("pg_dump"), production.Total() - cpu), details);
         }
     }
