@@ -54,6 +54,10 @@ public enum BackupStatus
     Cancelled,
     /// <summary>Retention deleted its files from every store; the record stays for history.</summary>
     Expired,
+    /// <summary>Found in storage, but its file could not be proven to be the backup its manifest describes (SHA-256,
+    /// size, or pg_restore cannot read it; <see cref="BackupRecord.Error"/> says which). Never offered for restore or
+    /// verification.</summary>
+    Unverifiable,
 }
 
 public enum BackupTrigger

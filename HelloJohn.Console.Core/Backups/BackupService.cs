@@ -28,7 +28,9 @@ public sealed class BackupService(
     IOptionsMonitor<BackupOptions> options,
     TimeProvider time,
     ILogger<BackupService> logger,
-    IEnumerable<IBackupCompletedHandler> completedHandlers)
+    IEnumerable<IBackupCompletedHandler> completedHandlers,
+    Notifications.RunNotices notices,
+    BackupSpaceCheck spaceCheck)
 {
     private static readonly ConcurrentDictionary<Guid, CancellationTokenSource> RunningHere = new();
     private static string? s_pgDumpVersion;
@@ -154,7 +156,7 @@ public sealed class BackupService(
         try
         {
             connection = await targets.GetConnectionAsync(record.TargetId, ct);
-            var destinations = stores.StoresOf(BackupTier.Daily);
+            var destinations = await spaceCheck.WithRoomAsync(record, stores.StoresOf(BackupTier.Daily), ct);
             if (destinations.Count == 0)
             {
                 throw new InvalidOperationException("No backup store is configured.");
@@ -313,6 +315,7 @@ public sealed class BackupService(
             // Retention runs after every backup; it copies weekly/monthly tiers and expires what the policy lets go.
             jobs.Enqueue<RetentionJob>(j => j.RunAsync(record.TargetId, CancellationToken.None));
             await NotifyCompletedAsync(new BackupCompleted(backupId, record.TargetId, record.Trigger, record.FileName));
+            await notices.BackupFinishedAsync(backupId, storeFailures);
             logger.LogInformation("Backup {File} of {Target} {Status}: {Size} bytes, {Tables} tables, sha256 {Sha}", record.FileName, record.Target.Name, status, size, counts.Count, sha256[..12]);
             if (partialNote is not null)
             {
@@ -335,6 +338,7 @@ public sealed class BackupService(
             var cancelled = e is OperationCanceledException && ct.IsCancellationRequested;
             var message = e is PgDumpFailedException ? e.Message : BackupFailure.Describe(e, connection);
             await MarkEndedAsync(backupId, cancelled ? BackupStatus.Cancelled : BackupStatus.Failed, message);
+            await notices.BackupFinishedAsync(backupId);
             logger.LogWarning("Backup {File} {Outcome}: {Message}", record.FileName, cancelled ? "cancelled" : "failed", message);
             throw new BackupFailedException(message, e);
         }
@@ -391,6 +395,7 @@ public sealed class BackupService(
                 await using (var hashing = new FanOutStream([upload.Stream]))
                 {
                     await input.CopyToAsync(hashing, 1 << 20, ct);
+                    await hashing.FlushAsync(ct);
                     var sha = hashing.FinishHash();
                     if (!string.Equals(sha, record.Sha256, StringComparison.Ordinal))
                     {

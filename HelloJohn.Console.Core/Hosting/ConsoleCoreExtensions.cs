@@ -3,6 +3,9 @@ using Hangfire.PostgreSql;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Pitr;
+using HelloJohn.Console.Core.Metrics;
+using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
@@ -11,6 +14,7 @@ using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Secrets;
 using HelloJohn.Console.Core.Secrets.Jwks;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Security.ApiTokens;
 using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Core.Verification;
@@ -54,6 +58,9 @@ public static class ConsoleCoreExtensions
             {
                 values["HELLOJOHN_DATABASE_URL"] = embedded.TargetConnectionString;
                 values["HELLOJOHN_TARGET_NAME"] = config["HELLOJOHN_TARGET_NAME"] ?? "demo";
+                // The demo server streams its WAL from the first start, so the window and RPO are live at once.
+                values["Pitr:Enabled"] = config["Pitr:Enabled"] ?? "true";
+                values["Pitr:ReplicationUrl"] = config["Pitr:ReplicationUrl"] ?? embedded.ReplicationConnectionString;
             }
 
             config.AddInMemoryCollection(values);
@@ -65,6 +72,8 @@ public static class ConsoleCoreExtensions
         services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section);
         services.AddSingleton(_ => PgBinaries.Locate());
         services.AddSingleton<IPgToolRunner, PgToolRunner>();
+        services.AddSingleton(sp => new ConsoleWorkFolder(Path.Combine(dataDirectory, ConsoleWorkFolder.DefaultFolderName), sp.GetRequiredService<ILogger<ConsoleWorkFolder>>()));
+        services.AddSingleton<IConsoleStartupTask, WorkFolderStartupTask>();
 
         services.AddDbContextFactory<ConsoleDbContext>((sp, o) =>
             o.UseNpgsql(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConsoleConnectionName),
@@ -92,6 +101,10 @@ public static class ConsoleCoreExtensions
         services.AddSchedules();
         services.AddSecretsServices();
         services.AddRecovery();
+        services.AddPitr(dataDirectory);
+        services.AddNotifications();
+        services.AddApiTokens();
+        services.AddConsoleMetrics();
         services.AddTransient<IScheduledBackupJob, BackupJob>();
         services.AddTransient<IScheduledJwksCheckJob, JwksCheckJob>();
         services.AddSingleton<IConsoleStartupTask, ScheduleStartupTask>();
@@ -130,6 +143,7 @@ public static class ConsoleCoreExtensions
         services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidation>();
         services.AddSingleton<BackupProgressNotifier>();
         services.AddSingleton<BackupService>();
+        services.AddSingleton<BackupDownloadService>();
         services.AddTransient<BackupJob>();
         return services;
     }
@@ -137,11 +151,12 @@ public static class ConsoleCoreExtensions
     private static IServiceCollection AddLocalStorage(this IServiceCollection services, string dataDirectory)
     {
         services.AddOptions<LocalStorageOptions>().BindConfiguration(LocalStorageOptions.Section)
-            .PostConfigure(o => o.Directory = string.IsNullOrWhiteSpace(o.Directory) ? Path.Combine(dataDirectory, "backups") : Path.GetFullPath(o.Directory));
+            .PostConfigure(o => o.Directory = string.IsNullOrWhiteSpace(o.Directory) ? Path.Combine(dataDirectory, "backups") : Path.GetFullPath(o.Directory))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IBackupStore>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<LocalStorageOptions>>().Value;
-            return new LocalDiskBackupStore("local", o.Directory);
+            return new LocalDiskBackupStore("local", o.Directory, TimeSpan.FromSeconds(o.WriteTimeoutSeconds));
         });
         return services;
     }

@@ -24,7 +24,10 @@ internal sealed class ConsoleDatabaseHealthCheck(IDbContextFactory<ConsoleDbCont
     }
 }
 
-internal sealed class BackupStorageHealthCheck(IEnumerable<IBackupStore> stores) : IHealthCheck
+/// <summary>Every store accepts a small write, measured at each call (so it recovers as soon as a full disk has room
+/// again). A local store with less room than the newest backup is degraded: the next backup will not be written there.
+/// A local store on the console database's own filesystem is named in the description.</summary>
+internal sealed class BackupStorageHealthCheck(IEnumerable<IBackupStore> stores, StorageSpaceService space) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -45,9 +48,25 @@ internal sealed class BackupStorageHealthCheck(IEnumerable<IBackupStore> stores)
             }
         }
 
-        return problems.Count == 0
-            ? HealthCheckResult.Healthy($"writable: {string.Join(", ", names)}")
-            : HealthCheckResult.Unhealthy("Not writable: " + string.Join("; ", problems));
+        IReadOnlyList<LocalStoreSpace> locals = [];
+        try
+        {
+            locals = await space.GetAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or Npgsql.NpgsqlException)
+        {
+            // The space figures are extra; the write probe above is the check.
+        }
+
+        var details = string.Concat(locals.Select(l => "; " + l.Summary)) + string.Concat(locals.SelectMany(l => l.Warnings).Select(w => " Warning: " + w));
+        if (problems.Count > 0)
+        {
+            return HealthCheckResult.Unhealthy("Not writable: " + string.Join("; ", problems) + details);
+        }
+
+        return locals.Any(l => l.TooFullForNextBackup)
+            ? HealthCheckResult.Degraded($"writable: {string.Join(", ", names)}{details}")
+            : HealthCheckResult.Healthy($"writable: {string.Join(", ", names)}{details}");
     }
 }
 

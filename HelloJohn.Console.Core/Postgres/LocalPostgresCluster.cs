@@ -46,22 +46,16 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         Timeout = 15,
     };
 
-    /// <summary>Server settings of a cluster that must survive a crash: the embedded default and the tests' clusters.</summary>
-    public static IReadOnlyDictionary<string, string> DurableSettings { get; } = new Dictionary<string, string>
-    {
-        ["fsync"] = "on",
-        ["max_connections"] = "200",
-    };
-
     /// <summary>Starts the cluster kept in <paramref name="root"/>, creating it on first use. A cluster left running
-    /// by an earlier process that died is reused. <paramref name="settings"/> are passed to the server as <c>-c
-    /// name=value</c> (plain tokens only; <see cref="DurableSettings"/> by default); with <c>fsync=off</c> initdb does
-    /// not sync either.</summary>
-    public static async Task<LocalPostgresCluster> StartAsync(string root, IPgToolRunner runner, ILogger? logger = null, bool deleteOnDispose = false,
-        CancellationToken ct = default, IReadOnlyDictionary<string, string>? settings = null)
+    /// by an earlier process that died is reused.</summary>
+    public static async Task<LocalPostgresCluster> StartAsync(string root, IPgToolRunner runner, ILogger? logger = null, bool deleteOnDispose = false, CancellationToken ct = default) =>
+        await StartAsync(root, runner, new Dictionary<string, string>(), logger, deleteOnDispose, ct);
+
+    /// <summary>As above, with server settings given at start (<c>-c name=value</c>, plain tokens only), e.g. <c>wal_level</c>;
+    /// they override the defaults (fsync on, 200 connections). With <c>fsync=off</c> initdb does not sync either.</summary>
+    public static async Task<LocalPostgresCluster> StartAsync(string root, IPgToolRunner runner, IReadOnlyDictionary<string, string> settings, ILogger? logger = null, bool deleteOnDispose = false, CancellationToken ct = default)
     {
         logger ??= NullLogger.Instance;
-        settings ??= DurableSettings;
         if (!runner.Binaries.HasServer)
         {
             throw new PgToolsNotFoundException(
@@ -102,7 +96,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             var result = await runner.RunAsync(new PgToolInvocation("pg_ctl",
             [
                 "-D", dataDirectory, "-l", logFile, "-w", "-t", "60",
-                "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" + string.Concat(settings.Select(kv => $" -c {kv.Key}={kv.Value}")),
+                "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=on -c max_connections=200{string.Concat(settings.Select(kv => $" -c {kv.Key}={kv.Value}"))}",
                 "start",
             ]) { AsServerUser = true }, ct);
             if (!result.Succeeded)

@@ -6,11 +6,11 @@ using Npgsql;
 
 namespace HelloJohn.Console.Core.Postgres;
 
-/// <summary>One call of a PostgreSQL program. Arguments are a list (never a shell string); the password travels in a
-/// 0600 passfile named by PGPASSFILE, never on the command line.</summary>
+/// <summary>One call of a PostgreSQL program. Arguments are a list (never a shell string); the password travels in the
+/// child's PGPASSWORD, never on the command line or in a file.</summary>
 public sealed record PgToolInvocation(string Tool, IReadOnlyList<string> Arguments)
 {
-    /// <summary>Where to connect. Host, port, user and database go into PG* variables; the password into a passfile.</summary>
+    /// <summary>Where to connect. Host, port, user, database and password go into the child's PG* variables.</summary>
     public NpgsqlConnectionStringBuilder? Connection { get; init; }
     public Stream? StandardOutput { get; init; }
     public Stream? StandardInput { get; init; }
@@ -20,6 +20,11 @@ public sealed record PgToolInvocation(string Tool, IReadOnlyList<string> Argumen
     public bool AsServerUser { get; init; }
     /// <summary>Extra variables, e.g. TZ. Never a secret.</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
+    /// <summary>A non-zero exit is part of normal use (pg_waldump stops with 1 at the end of a segment still being
+    /// written): logged at debug level, not as a warning.</summary>
+    public bool NonZeroExitIsNormal { get; init; }
+    /// <summary>Called with the process id once the program runs (a supervisor records it to report and signal it).</summary>
+    public Action<int>? OnStarted { get; init; }
 }
 
 public sealed record PgToolResult(int ExitCode, string StandardError, string StandardOutputText, TimeSpan Duration)
@@ -54,7 +59,6 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
     public async Task<PgToolResult> RunAsync(PgToolInvocation invocation, CancellationToken ct = default)
     {
         var toolPath = binaries.PathOf(invocation.Tool);
-        string? passFile = null;
         var stderr = new StringBuilder();
         var stdoutText = new StringBuilder();
         var env = new Dictionary<string, string?>
@@ -73,61 +77,54 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
             }
         }
 
-        try
+        if (invocation.Connection is { } c)
         {
-            if (invocation.Connection is { } c)
+            env["PGHOST"] = c.Host;
+            env["PGPORT"] = c.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            env["PGUSER"] = c.Username;
+            env["PGDATABASE"] = c.Database;
+            env["PGSSLMODE"] = SslModeName(c.SslMode);
+            env["PGCONNECT_TIMEOUT"] = Math.Max(2, c.Timeout).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            env["PGAPPNAME"] = "hellojohn-console";
+            if (!string.IsNullOrEmpty(c.Password))
             {
-                env["PGHOST"] = c.Host;
-                env["PGPORT"] = c.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                env["PGUSER"] = c.Username;
-                env["PGDATABASE"] = c.Database;
-                env["PGSSLMODE"] = SslModeName(c.SslMode);
-                env["PGCONNECT_TIMEOUT"] = Math.Max(2, c.Timeout).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                env["PGAPPNAME"] = "hellojohn-console";
-                if (!string.IsNullOrEmpty(c.Password))
-                {
-                    passFile = WritePassFile(c, invocation.AsServerUser);
-                    env["PGPASSFILE"] = passFile;
-                }
-            }
-
-            var (target, args) = invocation.AsServerUser && IsRoot
-                ? ("runuser", new[] { "-u", ServerUser, "--", toolPath }.Concat(invocation.Arguments).ToArray())
-                : (toolPath, invocation.Arguments.ToArray());
-
-            var command = Cli.Wrap(target)
-                .WithArguments(args)
-                .WithEnvironmentVariables(env)
-                .WithValidation(CommandResultValidation.None)
-                .WithStandardErrorPipe(PipeTarget.ToDelegate(line =>
-                {
-                    stderr.AppendLine(line);
-                    invocation.OnStandardErrorLine?.Invoke(line);
-                }))
-                .WithStandardOutputPipe(invocation.StandardOutput is { } so ? PipeTarget.Create((source, token) => PumpAsync(source, so, token)) : PipeTarget.ToStringBuilder(stdoutText));
-            if (invocation.StandardInput is { } si)
-            {
-                command = command.WithStandardInputPipe(PipeSource.FromStream(si));
-            }
-
-            logger.LogDebug("Running {Tool} {Arguments}", invocation.Tool, string.Join(' ', invocation.Arguments));
-            var watch = Stopwatch.StartNew();
-            var result = await command.ExecuteAsync(ct);
-            watch.Stop();
-            if (result.ExitCode != 0)
-            {
-                logger.LogWarning("{Tool} exited with {ExitCode}: {Error}", invocation.Tool, result.ExitCode, LastLines(stderr.ToString(), 5));
-            }
-
-            return new PgToolResult(result.ExitCode, stderr.ToString(), stdoutText.ToString(), watch.Elapsed);
-        }
-        finally
-        {
-            if (passFile is not null)
-            {
-                TryDelete(passFile);
+                // In the child's environment only: readable by the console's own user (and root) alone, and gone
+                // with the process, whatever way it ends. A file could outlive a crash.
+                env["PGPASSWORD"] = c.Password;
             }
         }
+
+        var (target, args) = invocation.AsServerUser && IsRoot
+            ? ("runuser", new[] { "-u", ServerUser, "--", toolPath }.Concat(invocation.Arguments).ToArray())
+            : (toolPath, invocation.Arguments.ToArray());
+
+        var command = Cli.Wrap(target)
+            .WithArguments(args)
+            .WithEnvironmentVariables(env)
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(line =>
+            {
+                stderr.AppendLine(line);
+                invocation.OnStandardErrorLine?.Invoke(line);
+            }))
+            .WithStandardOutputPipe(invocation.StandardOutput is { } so ? PipeTarget.Create((source, token) => PumpAsync(source, so, token)) : PipeTarget.ToStringBuilder(stdoutText));
+        if (invocation.StandardInput is { } si)
+        {
+            command = command.WithStandardInputPipe(PipeSource.FromStream(si));
+        }
+
+        logger.LogDebug("Running {Tool} {Arguments}", invocation.Tool, string.Join(' ', invocation.Arguments));
+        var watch = Stopwatch.StartNew();
+        var running = command.ExecuteAsync(ct);
+        invocation.OnStarted?.Invoke(running.ProcessId);
+        var result = await running;
+        watch.Stop();
+        if (result.ExitCode != 0 && !invocation.NonZeroExitIsNormal)
+        {
+            logger.LogWarning("{Tool} exited with {ExitCode}: {Error}", invocation.Tool, result.ExitCode, LastLines(stderr.ToString(), 5));
+        }
+
+        return new PgToolResult(result.ExitCode, stderr.ToString(), stdoutText.ToString(), watch.Elapsed);
     }
 
     /// <summary>Copies a program's output (a dump of gigabytes) with blocking reads on a thread of its own. Asynchronous
@@ -161,31 +158,6 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
         _ => mode.ToString().ToLowerInvariant(),
     };
 
-    private static string WritePassFile(NpgsqlConnectionStringBuilder c, bool forServerUser)
-    {
-        static string Escape(string? s) => (s ?? "").Replace("\\", "\\\\").Replace(":", "\\:");
-        var path = Path.Combine(Path.GetTempPath(), $"hjc-{Guid.NewGuid():N}.pgpass");
-        // Created 0600 before the password is written, so it is never readable by others.
-        using (var stream = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        using (var writer = new StreamWriter(stream))
-        {
-            // Database '*' so that createdb/dropdb (which connect to a maintenance database) use it too.
-            writer.Write($"{Escape(c.Host)}:{c.Port}:*:{Escape(c.Username)}:{Escape(c.Password)}\n");
-        }
-
-        if (forServerUser && IsRoot)
-        {
-            ChownToServerUser(path);
-        }
-
-        return path;
-    }
-
     internal static void ChownToServerUser(string path)
     {
         using var p = Process.Start(new ProcessStartInfo("chown", ["-R", ServerUser, path]) { UseShellExecute = false })!;
@@ -193,18 +165,6 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
         if (p.ExitCode != 0)
         {
             throw new InvalidOperationException($"Could not hand {path} to the '{ServerUser}' user (chown exit code {p.ExitCode}).");
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // A leftover 0600 file in the temp folder is harmless; never fail the tool run for it.
         }
     }
 

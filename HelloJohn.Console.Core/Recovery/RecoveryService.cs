@@ -30,7 +30,8 @@ public sealed class RecoveryService(
     IAuditLog audit,
     RecoveryProgressNotifier notifier,
     TimeProvider time,
-    ILogger<RecoveryService> logger)
+    ILogger<RecoveryService> logger,
+    Notifications.RunNotices notices)
 {
     private const int MaxLogLinesShown = 2000;
 
@@ -469,6 +470,7 @@ public sealed class RecoveryService(
             {
                 await DropScratchQuietlyAsync(run);
                 await EndRunAsync(run.Id, RecoveryRunStatus.Failed, actor.Name, $"The drill failed at \"{def.Title}\": {outcome.Message}");
+                await notices.DrillFinishedAsync(run.Id);
                 await audit.RecordAsync(actor, AuditActions.RecoveryStep, $"{target.Name}: Drill", AuditOutcome.Failed, $"run {runId}: failed at {def.Title}", CancellationToken.None);
                 notifier.Publish(runId);
                 return;
@@ -698,6 +700,7 @@ public sealed class RecoveryService(
         await audit.RecordAsync(actor, AuditActions.RecoveryStep, $"{target.Name}: {RecoveryScenarios.Info(run.Scenario).Title}", AuditOutcome.Succeeded,
             $"run {run.Id} completed: {completed}", CancellationToken.None);
         logger.LogInformation("Recovery run {RunId} ({Scenario}) of {Target} completed: {Summary}", run.Id, run.Scenario, target.Name, completed);
+        await notices.DrillFinishedAsync(run.Id);
     }
 
     /// <summary>Completes the run in <paramref name="db"/>'s transaction when every step has passed: measures RPO and

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Hosting;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -49,6 +50,7 @@ public sealed partial class BackupArchiveChecker(
     IBackupStoreRegistry stores,
     IPgToolRunner pgTools,
     IOptionsMonitor<RestoreOptions> options,
+    ConsoleWorkFolder workFolder,
     ILogger<BackupArchiveChecker> logger)
 {
     private const int MaxManifestBytes = 16 << 20;
@@ -131,8 +133,8 @@ public sealed partial class BackupArchiveChecker(
         }
     }
 
-    private string WorkFolder() =>
-        string.IsNullOrWhiteSpace(options.CurrentValue.WorkDirectory) ? System.IO.Path.GetTempPath() : options.CurrentValue.WorkDirectory;
+    // This process's own 0700 folder: what a crash leaves there is removed at the next start.
+    private string WorkFolder() => workFolder.FolderUnder(options.CurrentValue.WorkDirectory);
 
     private (IBackupStore Store, string Key) PickCopy(BackupRecord record)
     {

@@ -61,6 +61,21 @@ public sealed class ConsoleLocks(IDbContextFactory<ConsoleDbContext> dbFactory)
 /// <summary>A held advisory lock. Disposing releases it and closes its connection.</summary>
 public sealed class ConsoleLock(NpgsqlConnection conn, long key) : IAsyncDisposable
 {
+    /// <summary>Whether the session holding the lock still answers; a dropped session has lost the lock.</summary>
+    public async Task<bool> IsAliveAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var cmd = new NpgsqlCommand("SELECT 1", conn);
+            await cmd.ExecuteScalarAsync(ct);
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

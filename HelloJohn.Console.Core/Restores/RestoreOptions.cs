@@ -10,8 +10,10 @@ public sealed class RestoreOptions
     [Range(1, 64, ErrorMessage = "Restores__Jobs must be from 1 to 64 (pg_restore -j).")]
     public int? Jobs { get; set; }
 
-    /// <summary>Restores__WorkDirectory: where a backup kept only in remote storage is downloaded before pg_restore reads
-    /// it (the custom format needs a seekable file). Defaults to the system temp folder.</summary>
+    /// <summary>Restores__WorkDirectory: where a backup kept only in remote storage is downloaded, and a zstd backup
+    /// decompressed, before pg_restore reads it (the custom format needs a seekable file). The files go into a 0700
+    /// folder of the console process inside it (<c>hellojohn-console-work/</c>), removed when the process ends or, after
+    /// a crash, at the next start. Defaults to <c>work/</c> in the data folder.</summary>
     public string? WorkDirectory { get; set; }
 
     /// <summary>Restores__InPlaceSingleTransaction: restore in place inside one transaction (no <c>-j</c>), so a failure

@@ -28,7 +28,8 @@ public sealed class RestoreService(
     RestoreProgressNotifier notifier,
     IOptionsMonitor<RestoreOptions> options,
     TimeProvider time,
-    ILogger<RestoreService> logger)
+    ILogger<RestoreService> logger,
+    Notifications.RunNotices notices)
 {
     /// <summary>Restores executing in this process, so Cancel can stop them at once.</summary>
     private static readonly LocalRuns RunningHere = new();
@@ -608,6 +609,7 @@ public sealed class RestoreService(
                 ? $"from {run.BackupFileName} in {run.Duration?.TotalSeconds:0.0} s, {run.RowsRestored:N0} rows, counts match"
                 : $"{status.ToString().ToLowerInvariant()}: {run.Error}", CancellationToken.None);
         notifier.Publish(new RestoreProgress(run.Id, status, RestorePhase.Done, 0, 0, error));
+        await notices.RestoreFinishedAsync(run.Id);
     }
 
     private async Task<Guid> TargetOfAsync(Guid backupId, CancellationToken ct)

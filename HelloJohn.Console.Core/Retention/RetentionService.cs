@@ -32,7 +32,8 @@ public sealed class RetentionService(
     IOptions<ScheduleOptions> scheduleOptions,
     TimeProvider time,
     ILogger<RetentionService> logger,
-    IBackupVerificationHistory? verifications = null)
+    IBackupVerificationHistory? verifications = null,
+    Notifications.ConditionNotices? notices = null)
 {
     /// <summary>Advisory-lock scope of retention ('HJRT'); other features use other scopes for their own locks.</summary>
     internal const int LockScope = 0x484A5254;
@@ -145,6 +146,7 @@ public sealed class RetentionService(
         await audit.RecordAsync(actor, AuditActions.RetentionRun, target, errors.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
             (plan.SafetyHold ? "The latest backup run failed, so nothing was expired. " : "") + result.Summary, ct);
         logger.LogInformation("Retention for target {Target}: {Summary}", target, result.Summary);
+        await (notices?.RetentionAppliedAsync(result, target) ?? Task.CompletedTask);
         return result;
     }
 

@@ -13,7 +13,8 @@ using Microsoft.Extensions.Options;
 namespace HelloJohn.Console.Core.Schedules;
 
 /// <summary>A schedule as shown: its settings and its next occurrences in its zone and UTC.</summary>
-public sealed record ScheduleView(string Id, ScheduleKind Kind, Guid TargetId, string Cron, string TimeZone, bool Paused, DateTimeOffset UpdatedAt, string? UpdatedBy, IReadOnlyList<CronOccurrence> Next);
+/// <param name="Warning">For a backup schedule that fires more often than a backup takes: the numbers and what to do.</param>
+public sealed record ScheduleView(string Id, ScheduleKind Kind, Guid TargetId, string Cron, string TimeZone, bool Paused, DateTimeOffset UpdatedAt, string? UpdatedBy, IReadOnlyList<CronOccurrence> Next, string? Warning = null);
 
 /// <summary>A cron expression checked before saving: the error for people, or the next occurrences.</summary>
 public sealed record CronPreview(string Cron, string TimeZone, string? Error, IReadOnlyList<CronOccurrence> Next)
@@ -62,8 +63,20 @@ public sealed class ScheduleService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var settings = await db.Set<ScheduleSetting>().AsNoTracking().Where(s => s.TargetId == targetId).ToListAsync(ct);
-        return settings.OrderBy(s => s.Kind).Select(View).ToList();
+        var lastBackup = await BackupFrequency.LastDurationAsync(db, targetId, ct);
+        return settings.OrderBy(s => s.Kind).Select(s => View(s, withWarning: true, lastBackup)).ToList();
     }
+
+    /// <summary>How long the newest finished backup of the target took, for the editor's frequency warning.</summary>
+    public async Task<TimeSpan?> LastBackupDurationAsync(Guid targetId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await BackupFrequency.LastDurationAsync(db, targetId, ct);
+    }
+
+    /// <summary>The warning for a backup schedule that would start backups more often than one takes; null when fine.</summary>
+    public string? BackupFrequencyWarning(string cron, string timeZone, TimeSpan? lastBackupDuration) =>
+        BackupFrequency.Warning(cron, timeZone, lastBackupDuration, time.GetUtcNow());
 
     /// <summary>Creates the default schedules a target lacks (the JWKS check only when it has a HelloJohn URL) and
     /// registers them.</summary>
@@ -104,7 +117,7 @@ public sealed class ScheduleService(
                 $"Created with the default '{setting.Cron}' ({setting.TimeZone}).", ct);
         }
 
-        return existing.Concat(added).OrderBy(s => s.Kind).Select(View).ToList();
+        return existing.Concat(added).OrderBy(s => s.Kind).Select(s => View(s)).ToList();
     }
 
     /// <summary>Re-registers every saved schedule with Hangfire (at start), and removes the recurring jobs of paused ones.</summary>
@@ -129,13 +142,27 @@ public sealed class ScheduleService(
             throw new ScheduleChangeRejectedException($"The schedule was not changed: {preview.Error}");
         }
 
-        return await ChangeAsync(actor, scheduleId, s =>
+        var changed = await ChangeAsync(actor, scheduleId, s =>
         {
             var before = $"'{s.Cron}' ({s.TimeZone})";
             s.Cron = preview.Cron;
             s.TimeZone = preview.TimeZone;
             return $"Cron {before} → '{s.Cron}' ({s.TimeZone}).";
         }, ct);
+        if (changed.Kind != ScheduleKind.Backup)
+        {
+            return changed;
+        }
+
+        // Saved as asked, with the warning beside it: the person may know their database takes seconds.
+        var warning = BackupFrequencyWarning(changed.Cron, changed.TimeZone, await LastBackupDurationAsync(changed.TargetId, ct));
+        if (warning is not null)
+        {
+            logger.LogWarning("Schedule {Id} saved as '{Cron}': {Warning}", scheduleId, changed.Cron, warning);
+            await audit.RecordAsync(actor, AuditActions.ScheduleChanged, scheduleId, AuditOutcome.Succeeded, $"Saved with a warning: {warning}", ct);
+        }
+
+        return changed with { Warning = warning };
     }
 
     public Task<ScheduleView> PauseAsync(Actor actor, string scheduleId, CancellationToken ct) =>
@@ -210,12 +237,13 @@ public sealed class ScheduleService(
         _ => Job.FromExpression<IScheduledJwksCheckJob>(j => j.RunScheduledAsync(setting.TargetId, CancellationToken.None)),
     };
 
-    private ScheduleView View(ScheduleSetting s)
+    private ScheduleView View(ScheduleSetting s, bool withWarning = false, TimeSpan? lastBackup = null)
     {
         var zone = CronSchedule.FindZone(s.TimeZone) ?? TimeZoneInfo.Utc;
         IReadOnlyList<CronOccurrence> next = !s.Paused && CronSchedule.TryParse(s.Cron, out var cron, out _)
             ? CronSchedule.Next(cron, time.GetUtcNow(), zone)
             : [];
-        return new ScheduleView(s.Id, s.Kind, s.TargetId, s.Cron, s.TimeZone, s.Paused, s.UpdatedAt, s.UpdatedBy, next);
+        var warning = withWarning && s.Kind == ScheduleKind.Backup && !s.Paused ? BackupFrequencyWarning(s.Cron, s.TimeZone, lastBackup) : null;
+        return new ScheduleView(s.Id, s.Kind, s.TargetId, s.Cron, s.TimeZone, s.Paused, s.UpdatedAt, s.UpdatedBy, next, warning);
     }
 }

@@ -10,7 +10,10 @@ using Microsoft.Extensions.Logging;
 namespace HelloJohn.Console.Core.Storage;
 
 /// <summary>Finds every backup again from the manifests beside the files, for a console whose own database was lost or
-/// restored from an old copy. It only adds: a backup the catalog already knows is left exactly as it is.</summary>
+/// restored from an old copy, and reconciles the catalog with storage both ways. A backup is listed as good only after
+/// its file is proven (size, SHA-256, pg_restore reads it: <see cref="BackupCopyVerifier"/>); one that cannot be proven
+/// is listed as unverifiable with the reason. A backup the catalog already knows is corrected only where storage proves
+/// it wrong (<see cref="BackupReconciler"/>); otherwise it is left exactly as it is.</summary>
 /// <remarks>
 /// What a manifest cannot give back stays unknown: pins, verification history and who pressed the button (the record
 /// says "rebuilt from storage"). A backup's creation time is the one its file name encodes (to the second, UTC), or its
@@ -22,6 +25,8 @@ public sealed class CatalogRebuildService(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     IBackupStoreRegistry stores,
     ScheduleService schedules,
+    BackupCopyVerifier verifier,
+    BackupReconciler reconciler,
     IAuditLog audit,
     TimeProvider time,
     ILogger<CatalogRebuildService> logger)
@@ -59,6 +64,8 @@ public sealed class CatalogRebuildService(
             }
         }
 
+        await CheckListedCopiesAsync(actor, scan, ct);
+
         var report = new CatalogRebuildReport(
             startedAt,
             time.GetUtcNow(),
@@ -69,7 +76,11 @@ public sealed class CatalogRebuildService(
             [.. scan.Skipped],
             [.. scan.Unreadable],
             createdTargets,
-            [.. scan.StoreErrors]);
+            [.. scan.StoreErrors])
+        {
+            Reconciled = [.. scan.Reconciled],
+            Unverifiable = [.. scan.Unverifiable],
+        };
         await audit.RecordAsync(actor, AuditActions.CatalogRebuilt, "catalog",
             report.StoreErrors.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed, report.Summary, CancellationToken.None);
         logger.LogInformation("Catalog rebuild by {Actor}: {Summary}", actor.Name, report.Summary);
@@ -85,6 +96,9 @@ public sealed class CatalogRebuildService(
             {
                 objects[o.Key] = o;
             }
+
+            scan.Found.StoresChecked.Add(store.Name);
+            scan.Found.Present.UnionWith(objects.Keys.Select(k => (store.Name, k)));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -110,13 +124,6 @@ public sealed class CatalogRebuildService(
                 continue;
             }
 
-            if (dump.Size != manifest.SizeBytes)
-            {
-                scan.Skipped.Add(new SkippedBackup(manifest.BackupId, manifest.FileName, store.Name,
-                    $"The file {dumpKey} in store '{store.Name}' has {dump.Size} bytes but its manifest says {manifest.SizeBytes}: it is incomplete or was changed, so it was not listed."));
-                continue;
-            }
-
             var copies = scan.Backups.TryGetValue(manifest.BackupId, out var found) ? found : scan.Backups[manifest.BackupId] = [];
             if (copies.Count > 0 && !string.Equals(copies[0].Manifest.Sha256, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
             {
@@ -125,7 +132,7 @@ public sealed class CatalogRebuildService(
                 continue;
             }
 
-            copies.Add(new FoundCopy(store, dumpKey, dump, manifest));
+            copies.Add(new StoredCopy(store, dumpKey, dump, manifest));
         }
     }
 
@@ -157,17 +164,16 @@ public sealed class CatalogRebuildService(
         return null;
     }
 
-    private async Task<RecreatedBackup?> RecreateAsync(Actor actor, Guid backupId, List<FoundCopy> copies, List<string> createdTargets, Scan scan, CancellationToken ct)
+    private async Task<RecreatedBackup?> RecreateAsync(Actor actor, Guid backupId, List<StoredCopy> copies, List<string> createdTargets, Scan scan, CancellationToken ct)
     {
         var manifest = copies[0].Manifest;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var existing = await db.Backups.AsNoTracking()
+        var existing = await db.Backups.AsNoTracking().Include(b => b.Locations)
             .Where(b => b.Id == backupId || b.FileName == manifest.FileName)
-            .Select(b => new { b.Id, b.FileName })
             .ToListAsync(ct);
-        if (existing.Any(b => b.Id == backupId))
+        if (existing.FirstOrDefault(b => b.Id == backupId) is { } known)
         {
-            scan.Skipped.Add(new SkippedBackup(backupId, manifest.FileName, null, "Already in the catalog; left as it is."));
+            await ReconcileKnownAsync(actor, known, copies, scan, ct);
             return null;
         }
 
@@ -178,54 +184,137 @@ public sealed class CatalogRebuildService(
             return null;
         }
 
-        var target = await db.Targets.AsNoTracking().SingleOrDefaultAsync(t => t.Name == manifest.TargetName, ct)
-            ?? await CreateTargetAsync(actor, manifest, createdTargets, ct);
-        var record = new BackupRecord
+        var verdicts = new List<CopyVerdict>();
+        foreach (var copy in copies)
         {
-            Id = backupId,
-            TargetId = target.Id,
-            FileName = manifest.FileName,
-            Status = BackupStatus.Succeeded,
-            Trigger = Enum.TryParse<BackupTrigger>(manifest.Trigger, ignoreCase: true, out var trigger) ? trigger : BackupTrigger.Imported,
-            RequestedBy = RebuiltBy,
-            CreatedAt = CreatedAtOf(manifest),
-            StartedAt = manifest.StartedAt,
-            FinishedAt = manifest.FinishedAt,
-            HeartbeatAt = manifest.FinishedAt,
-            BytesWritten = manifest.SizeBytes,
-            SizeBytes = manifest.SizeBytes,
-            Sha256 = manifest.Sha256.ToLowerInvariant(),
-            Format = manifest.Format,
-            Compression = manifest.Compression,
-            ServerVersion = manifest.ServerVersion,
-            PgDumpVersion = manifest.PgDumpVersion,
-            SchemaVersion = manifest.SchemaVersion,
-            Tier = TierOf(manifest, copies),
-            TableCounts = [.. manifest.Tables.Select(t => new BackupTableCount { BackupId = backupId, Schema = t.Schema, Table = t.Table, Rows = t.Rows })],
-            Locations = [.. copies.Select(c => new BackupLocation
-            {
-                BackupId = backupId,
-                Store = c.Store.Name,
-                Key = c.DumpKey,
-                StorageClass = c.Dump.StorageClass ?? (c.Store as S3BackupStore)?.StorageClass,
-                StoredAt = c.Dump.LastModified == default ? manifest.FinishedAt : c.Dump.LastModified,
-            })],
-        };
-        db.Backups.Add(record);
-        try
-        {
-            await db.SaveChangesAsync(ct);
+            verdicts.Add(await verifier.VerifyAsync(copy, ct));
         }
-        catch (DbUpdateException e)
+
+        var good = verdicts.Where(v => v.IsGood).Select(v => v.Copy).ToList();
+        foreach (var bad in verdicts.Where(v => !v.IsGood && good.Count > 0))
         {
-            // Another rebuild (or instance) added it between the check and the insert.
-            logger.LogWarning(e, "Re-creating backup {BackupId} failed", backupId);
-            scan.Skipped.Add(new SkippedBackup(backupId, manifest.FileName, null, "It was added to the catalog by someone else during this rebuild; left as it is."));
+            scan.Skipped.Add(new SkippedBackup(backupId, manifest.FileName, bad.Copy.Store.Name, bad.Problem + " This copy was not listed; the proven one was."));
+        }
+
+        var target = await db.Targets.AsNoTracking().SingleOrDefaultAsync(t => t.Name == manifest.TargetName, ct);
+        if (good.Count == 0)
+        {
+            var reason = string.Join(" ", verdicts.Select(v => v.Problem));
+            if (target is null)
+            {
+                scan.Skipped.Add(new SkippedBackup(backupId, manifest.FileName, null,
+                    $"{reason} No target '{manifest.TargetName}' was created for a backup that cannot be proven."));
+                return null;
+            }
+
+            await AddAsync(db, NewRecord(backupId, target.Id, manifest, copies, BackupStatus.Unverifiable, reason), scan, ct);
+            scan.Unverifiable.Add(new UnverifiableBackup(backupId, manifest.FileName, target.Name, [.. copies.Select(c => c.Store.Name)], reason));
+            return null;
+        }
+
+        target ??= await CreateTargetAsync(actor, manifest, createdTargets, ct);
+        var record = NewRecord(backupId, target.Id, good[0].Manifest, good, BackupStatus.Succeeded, null);
+        if (!await AddAsync(db, record, scan, ct))
+        {
             return null;
         }
 
         return new RecreatedBackup(backupId, manifest.FileName, target.Name, record.CreatedAt, manifest.SizeBytes, record.Sha256!,
-            manifest.Tables.Sum(t => t.Rows), [.. copies.Select(c => c.Store.Name)]);
+            manifest.Tables.Sum(t => t.Rows), [.. good.Select(c => c.Store.Name)]);
+    }
+
+    private BackupRecord NewRecord(Guid backupId, Guid targetId, BackupManifest manifest, List<StoredCopy> copies, BackupStatus status, string? error) => new()
+    {
+        Id = backupId,
+        TargetId = targetId,
+        FileName = manifest.FileName,
+        Status = status,
+        Error = error,
+        Trigger = Enum.TryParse<BackupTrigger>(manifest.Trigger, ignoreCase: true, out var trigger) ? trigger : BackupTrigger.Imported,
+        RequestedBy = RebuiltBy,
+        CreatedAt = CreatedAtOf(manifest),
+        StartedAt = manifest.StartedAt,
+        FinishedAt = manifest.FinishedAt,
+        HeartbeatAt = manifest.FinishedAt,
+        // What an unproven manifest claims (its size, hash, row counts) is not shown as measured.
+        BytesWritten = status == BackupStatus.Succeeded ? manifest.SizeBytes : 0,
+        SizeBytes = status == BackupStatus.Succeeded ? manifest.SizeBytes : null,
+        Sha256 = status == BackupStatus.Succeeded ? manifest.Sha256.ToLowerInvariant() : null,
+        Format = manifest.Format,
+        Compression = manifest.Compression,
+        ServerVersion = manifest.ServerVersion,
+        PgDumpVersion = manifest.PgDumpVersion,
+        SchemaVersion = manifest.SchemaVersion,
+        Tier = TierOf(manifest, copies),
+        TableCounts = status == BackupStatus.Succeeded
+            ? [.. manifest.Tables.Select(t => new BackupTableCount { BackupId = backupId, Schema = t.Schema, Table = t.Table, Rows = t.Rows })]
+            : [],
+        Locations = [.. copies.Select(c => BackupReconciler.LocationOf(backupId, c))],
+    };
+
+    private async Task<bool> AddAsync(ConsoleDbContext db, BackupRecord record, Scan scan, CancellationToken ct)
+    {
+        db.Backups.Add(record);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateException e)
+        {
+            // Another rebuild (or instance) added it between the check and the insert.
+            logger.LogWarning(e, "Re-creating backup {BackupId} failed", record.Id);
+            scan.Skipped.Add(new SkippedBackup(record.Id, record.FileName, null, "It was added to the catalog by someone else during this rebuild; left as it is."));
+            return false;
+        }
+    }
+
+    /// <summary>A backup the catalog knows: copies it already lists are trusted as listed (verification re-checks them);
+    /// any other copy is proven before the record changes, and the record changes only where storage proves it wrong.</summary>
+    private async Task ReconcileKnownAsync(Actor actor, BackupRecord known, List<StoredCopy> copies, Scan scan, CancellationToken ct)
+    {
+        var listedGood = known.Status is BackupStatus.Succeeded or BackupStatus.PartiallyStored;
+        var found = scan.Found.ForOneBackup();
+        foreach (var copy in copies.Where(c => !listedGood || known.Locations.All(l => l.Store != c.Store.Name || l.Key != c.Key)))
+        {
+            found.Verdicts.Add(await verifier.VerifyAsync(copy, ct));
+        }
+
+        var outcome = await reconciler.ApplyAsync(actor, known.Id, found, ct);
+        if (outcome?.Change is null)
+        {
+            scan.Skipped.Add(new SkippedBackup(known.Id, known.FileName, null, "Already in the catalog; left as it is."));
+        }
+        else
+        {
+            scan.Reconciled.Add(outcome);
+        }
+    }
+
+    /// <summary>The other way round: a good backup the catalog lists in a store that was scanned, whose file is not there
+    /// any more, loses that copy (and is marked unverifiable when it has none left).</summary>
+    private async Task CheckListedCopiesAsync(Actor actor, Scan scan, CancellationToken ct)
+    {
+        List<Guid> gone;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var listed = await db.Backups.AsNoTracking()
+                .Where(b => b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.PartiallyStored)
+                .SelectMany(b => b.Locations.Select(l => new { b.Id, l.Store, l.Key }))
+                .ToListAsync(ct);
+            gone = [.. listed
+                .Where(l => !scan.Backups.ContainsKey(l.Id) && scan.Found.StoresChecked.Contains(l.Store) && !scan.Found.Present.Contains((l.Store, l.Key)))
+                .Select(l => l.Id)
+                .Distinct()];
+        }
+
+        foreach (var id in gone)
+        {
+            if (await reconciler.ApplyAsync(actor, id, scan.Found.ForOneBackup(), ct) is { Change: not null } outcome)
+            {
+                scan.Reconciled.Add(outcome);
+            }
+        }
     }
 
     private async Task<BackupTarget> CreateTargetAsync(Actor actor, BackupManifest manifest, List<string> createdTargets, CancellationToken ct)
@@ -267,7 +356,7 @@ public sealed class CatalogRebuildService(
 
     /// <summary>The manifest says the tier the backup was taken for; a copy found only in a weekly or monthly store says
     /// retention promoted it since.</summary>
-    private string TierOf(BackupManifest manifest, List<FoundCopy> copies)
+    private string TierOf(BackupManifest manifest, List<StoredCopy> copies)
     {
         foreach (var tier in new[] { BackupTier.Monthly, BackupTier.Weekly })
         {
@@ -282,43 +371,16 @@ public sealed class CatalogRebuildService(
         return BackupTiers.Parse(manifest.Tier)?.Name() ?? BackupTier.Daily.Name();
     }
 
-    private sealed record FoundCopy(IBackupStore Store, string DumpKey, StoredObject Dump, BackupManifest Manifest);
-
     private sealed class Scan
     {
         public int ManifestsRead { get; set; }
-        public Dictionary<Guid, List<FoundCopy>> Backups { get; } = [];
+        public Dictionary<Guid, List<StoredCopy>> Backups { get; } = [];
+        /// <summary>Every object seen in the stores that could be listed.</summary>
+        public StorageFindings Found { get; } = new();
+        public List<ReconciledBackup> Reconciled { get; } = [];
+        public List<UnverifiableBackup> Unverifiable { get; } = [];
         public List<SkippedBackup> Skipped { get; } = [];
         public List<UnreadableManifest> Unreadable { get; } = [];
         public List<string> StoreErrors { get; } = [];
     }
 }
-
-/// <summary>What a catalog rebuild found and did.</summary>
-/// <param name="ManifestsRead">Readable manifests across all stores (a backup held in two stores counts twice).</param>
-/// <param name="BackupsFound">Distinct backups those manifests describe with their file present.</param>
-public sealed record CatalogRebuildReport(
-    DateTimeOffset StartedAt,
-    DateTimeOffset FinishedAt,
-    IReadOnlyList<string> StoresScanned,
-    int ManifestsRead,
-    int BackupsFound,
-    IReadOnlyList<RecreatedBackup> Recreated,
-    IReadOnlyList<SkippedBackup> Skipped,
-    IReadOnlyList<UnreadableManifest> Unreadable,
-    IReadOnlyList<string> TargetsCreated,
-    IReadOnlyList<string> StoreErrors)
-{
-    public string Summary =>
-        $"Scanned {StoresScanned.Count} store(s) ({string.Join(", ", StoresScanned)}): {BackupsFound} backup(s) found, {Recreated.Count} re-created, "
-        + $"{Skipped.Count} skipped, {Unreadable.Count} unreadable manifest(s)"
-        + (TargetsCreated.Count == 0 ? "" : $"; target(s) re-created without a connection: {string.Join(", ", TargetsCreated)}")
-        + (StoreErrors.Count == 0 ? "." : $"; {StoreErrors.Count} store(s) could not be scanned: {string.Join(" ", StoreErrors)}");
-}
-
-public sealed record RecreatedBackup(Guid Id, string FileName, string TargetName, DateTimeOffset CreatedAt, long SizeBytes, string Sha256, long TotalRows, IReadOnlyList<string> Stores);
-
-/// <param name="Store">The store of the copy that was skipped; null when the whole backup was.</param>
-public sealed record SkippedBackup(Guid Id, string FileName, string? Store, string Reason);
-
-public sealed record UnreadableManifest(string Store, string Key, string Reason);

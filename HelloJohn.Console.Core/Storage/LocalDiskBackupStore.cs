@@ -3,13 +3,19 @@ using System.Runtime.CompilerServices;
 namespace HelloJohn.Console.Core.Storage;
 
 /// <summary>Backups on a local folder. A file is written as <c>key.partial</c>, flushed to disk and renamed, so a
-/// crash never leaves something that looks like a finished backup.</summary>
-public sealed class LocalDiskBackupStore(string name, string directory) : IBackupStore
+/// crash never leaves something that looks like a finished backup; a write that fails (a full disk) removes its
+/// <c>.partial</c> at once, so the space comes back without waiting for a restart.</summary>
+/// <param name="writeTimeout">How long one write may take before the backup gives this store up (a hung network
+/// folder); <see cref="FanOutStream.DefaultStallTimeout"/> when null.</param>
+public sealed class LocalDiskBackupStore(string name, string directory, TimeSpan? writeTimeout = null) : IBackupStore
 {
     public const string PartialSuffix = ".partial";
 
     public string Name => name;
     public string Directory => directory;
+
+    /// <summary>Bytes a new file may still take in the folder (its nearest existing parent when it does not exist yet).</summary>
+    public long AvailableBytes() => FileSystemSpace.AvailableBytes(directory);
 
     public string PathOf(string key)
     {
@@ -42,7 +48,7 @@ public sealed class LocalDiskBackupStore(string name, string directory) : IBacku
             // Backups hold every user's password hash: readable by the console's user only.
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         });
-        return Task.FromResult<IBackupUpload>(new LocalUpload(stream, partial, path));
+        return Task.FromResult<IBackupUpload>(new LocalUpload(stream, partial, path, name, writeTimeout ?? FanOutStream.DefaultStallTimeout));
     }
 
     public Task<Stream> OpenReadAsync(string key, CancellationToken ct)
@@ -61,18 +67,27 @@ public sealed class LocalDiskBackupStore(string name, string directory) : IBacku
         var path = PathOf(key);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var partial = path + PartialSuffix;
-        await using (var stream = new FileStream(partial, new FileStreamOptions
+        try
         {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            await stream.WriteAsync(content, ct);
-            stream.Flush(flushToDisk: true);
-        }
+            await using (var stream = new FileStream(partial, new FileStreamOptions
+            {
+                Mode = FileMode.Create,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }))
+            {
+                await stream.WriteAsync(content, ct);
+                stream.Flush(flushToDisk: true);
+            }
 
-        File.Move(partial, path, overwrite: true);
+            File.Move(partial, path, overwrite: true);
+        }
+        catch
+        {
+            // A full disk fails the write or the final flush; what was written must not stay and keep the disk full.
+            File.Delete(partial);
+            throw;
+        }
     }
 
     public Task<bool> ExistsAsync(string key, CancellationToken ct) => Task.FromResult(File.Exists(PathOf(key)));
@@ -143,39 +158,115 @@ public sealed class LocalDiskBackupStore(string name, string directory) : IBacku
         }
     }
 
-    private sealed class LocalUpload(FileStream stream, string partialPath, string finalPath) : IBackupUpload
+    /// <summary>The <c>.partial</c> file of one backup. It is deleted at once when a write fails, when completing fails and
+    /// when the upload is aborted, whatever closing the file throws on a full disk.</summary>
+    private sealed class LocalUpload(FileStream file, string partialPath, string finalPath, string storeName, TimeSpan writeTimeout) : Stream, IBackupUpload
     {
-        private bool _done;
+        private int _done;
 
-        public Stream Stream => stream;
+        public Stream Stream => this;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override bool CanTimeout => true;
+        public override int WriteTimeout { get => (int)Math.Min(int.MaxValue, writeTimeout.TotalMilliseconds); set => throw new NotSupportedException(); }
+        public override long Length => file.Length;
+        public override long Position { get => file.Position; set => throw new NotSupportedException(); }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await file.WriteAsync(buffer, cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw await FailedAsync(e);
+            }
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await file.FlushAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw await FailedAsync(e);
+            }
+        }
+
+        public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
 
         public async Task CompleteAsync(CancellationToken ct)
         {
-            await stream.FlushAsync(ct);
-            stream.Flush(flushToDisk: true);
-            await stream.DisposeAsync();
-            File.Move(partialPath, finalPath, overwrite: false);
-            _done = true;
+            try
+            {
+                await file.FlushAsync(ct);
+                file.Flush(flushToDisk: true);
+                await file.DisposeAsync();
+                File.Move(partialPath, finalPath, overwrite: false);
+                Interlocked.Exchange(ref _done, 1);
+            }
+            catch (IOException e)
+            {
+                throw await FailedAsync(e);
+            }
         }
 
         public async Task AbortAsync()
         {
-            if (_done)
+            if (Interlocked.Exchange(ref _done, 1) == 1)
             {
                 return;
             }
 
-            _done = true;
-            await stream.DisposeAsync();
-            File.Delete(partialPath);
+            try
+            {
+                // Closing flushes what is buffered, which fails again on a full disk: the file goes either way.
+                await file.DisposeAsync();
+            }
+            catch (IOException)
+            {
+                // The handle is closed all the same.
+            }
+            finally
+            {
+                File.Delete(partialPath);
+            }
         }
 
-        public async ValueTask DisposeAsync()
+        public override async ValueTask DisposeAsync()
         {
-            if (!_done)
+            await AbortAsync();
+            await base.DisposeAsync();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
             {
-                await AbortAsync();
+                AbortAsync().GetAwaiter().GetResult();
             }
+
+            base.Dispose(disposing);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        private async Task<IOException> FailedAsync(IOException e)
+        {
+            await AbortAsync();
+            return new IOException($"Writing {Path.GetFileName(finalPath)} to store '{storeName}' ({Path.GetDirectoryName(finalPath)}) failed: {e.Message.TrimEnd('.')}. Its partial file was removed; {FileSystemSpace.Describe(Path.GetDirectoryName(finalPath)!)}.", e);
         }
     }
 }

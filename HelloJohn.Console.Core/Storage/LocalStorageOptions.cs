@@ -9,4 +9,9 @@ public sealed class LocalStorageOptions
 
     /// <summary>Storage__Local__Enabled: set false to keep backups only in S3.</summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>Storage__Local__WriteTimeoutSeconds: how long the folder may take no data (a hung network mount) before a
+    /// backup gives this store up and goes on with the others. 1–3600, default 120.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 3600, ErrorMessage = "Storage__Local__WriteTimeoutSeconds must be from 1 to 3600 seconds.")]
+    public int WriteTimeoutSeconds { get; set; } = 120;
 }

@@ -8,8 +8,12 @@ using Microsoft.Extensions.Logging;
 
 namespace HelloJohn.Console.Core.Storage;
 
+/// <summary>A multipart upload that was started and never finished; <see cref="Key"/> is relative to the store's prefix.</summary>
+public sealed record IncompleteUpload(string Key, string UploadId, DateTimeOffset Initiated);
+
 /// <summary>A backup store in an S3 bucket (AWS or an S3-compatible service). Keys given to it are relative to the
-/// store's prefix. Uploads stream through a multipart upload with a bounded part buffer.</summary>
+/// store's prefix. Uploads stream through a multipart upload with a bounded part buffer. Every call is bounded in time
+/// (<c>TimeoutSeconds</c>, <c>PartTimeoutSeconds</c>), so a stalled service fails a backup's copy instead of hanging it.</summary>
 public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3BackupStore> logger) : IBackupStore, IDisposable
 {
     /// <summary>CopyObject handles at most 5 GiB; larger objects are copied part by part.</summary>
@@ -17,6 +21,7 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
     private const long CopyPartSize = 512L * 1024 * 1024;
 
     private readonly IAmazonS3 _client = CreateClient(definition);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Bucket, string FullKey)> _unaborted = new(StringComparer.Ordinal);
 
     public string Name => definition.Name;
 
@@ -35,15 +40,17 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
             StorageClass = S3StorageClass.FindValue(StorageClassFor(key)),
         };
         ApplyEncryption(request);
-        var response = await CallAsync(() => _client.InitiateMultipartUploadAsync(request, ct), "start an upload of", key);
+        var response = await CallAsync(t => _client.InitiateMultipartUploadAsync(request, t), "start an upload of", key, ct);
         logger.LogInformation("Started multipart upload of {Key} to store {Store} (bucket {Bucket})", fullKey, Name, definition.Bucket);
         return new S3MultipartUpload(_client, this, definition.Bucket, fullKey, response.UploadId, definition.PartSizeMiB * 1024 * 1024, logger, ct);
     }
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken ct)
     {
-        var response = await CallAsync(() => _client.GetObjectAsync(definition.Bucket, FullKey(key), ct), "read", key);
-        return response.ResponseStream;
+        var response = await CallAsync(t => _client.GetObjectAsync(definition.Bucket, FullKey(key), t), "read", key, ct);
+        // Once the headers are in, the body is read as the caller asks for it: every read gets the same bounded time,
+        // so a server that stops sending mid-file fails the read instead of hanging it.
+        return new ReadTimeoutStream(response, definition.RequestTimeout, () => Timeout("read", key));
     }
 
     public async Task PutSmallAsync(string key, ReadOnlyMemory<byte> content, CancellationToken ct)
@@ -60,7 +67,7 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
             UseChunkEncoding = false,
         };
         ApplyEncryption(request);
-        await CallAsync(() => _client.PutObjectAsync(request, ct), "write", key);
+        await CallAsync(t => _client.PutObjectAsync(request, t), "write", key, ct);
     }
 
     public async Task<bool> ExistsAsync(string key, CancellationToken ct) => await HeadAsync(key, ct) is not null;
@@ -70,7 +77,8 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
     {
         try
         {
-            var head = await _client.GetObjectMetadataAsync(definition.Bucket, FullKey(key), ct);
+            using var timeout = RequestTimeoutFor(ct);
+            var head = await _client.GetObjectMetadataAsync(definition.Bucket, FullKey(key), timeout.Token);
             return new StoredObject(key, head.ContentLength, ToOffset(head.LastModified), head.StorageClass?.Value is { Length: > 0 } sc ? sc : "STANDARD");
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
@@ -81,11 +89,15 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
         {
             throw Explain(e, "look up", key);
         }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw Timeout("look up", key);
+        }
     }
 
     public async Task DeleteAsync(string key, CancellationToken ct)
     {
-        await CallAsync(() => _client.DeleteObjectAsync(definition.Bucket, FullKey(key), ct), "delete", key);
+        await CallAsync(t => _client.DeleteObjectAsync(definition.Bucket, FullKey(key), t), "delete", key, ct);
         logger.LogInformation("Deleted {Key} from store {Store}", key, Name);
     }
 
@@ -94,7 +106,7 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
         var request = new ListObjectsV2Request { BucketName = definition.Bucket, Prefix = FullKey(prefix) };
         do
         {
-            var page = await CallAsync(() => _client.ListObjectsV2Async(request, ct), "list", prefix);
+            var page = await CallAsync(t => _client.ListObjectsV2Async(request, t), "list", prefix, ct);
             foreach (var o in page.S3Objects ?? [])
             {
                 yield return new StoredObject(o.Key[definition.Prefix.Length..], o.Size ?? 0, ToOffset(o.LastModified), o.StorageClass?.Value);
@@ -114,7 +126,7 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
     public async Task CopyFromAsync(S3BackupStore source, string key, CancellationToken ct)
     {
         var sourceKey = source.FullKey(key);
-        var head = await CallAsync(() => _client.GetObjectMetadataAsync(source.Definition.Bucket, sourceKey, ct), "look up the copy source", key);
+        var head = await CallAsync(t => _client.GetObjectMetadataAsync(source.Definition.Bucket, sourceKey, t), "look up the copy source", key, ct);
         if (head.ContentLength > SingleCopyLimit)
         {
             await CopyInPartsAsync(source, key, head, ct);
@@ -139,8 +151,36 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
         }
 
         ApplyEncryption(request);
-        await CallAsync(() => _client.CopyObjectAsync(request, ct), "copy into", key);
+        // A server-side copy moves the whole object before it answers: it gets the part time, not the request time.
+        await CallAsync(t => _client.CopyObjectAsync(request, t), "copy into", key, ct, definition.PartTimeout);
         logger.LogInformation("Copied {Key} from store {Source} to store {Store} ({StorageClass}) inside S3", key, source.Name, Name, request.StorageClass);
+    }
+
+    /// <summary>Multipart uploads under this store's prefix that were started and neither completed nor aborted. Their
+    /// parts cost storage and are invisible in a normal listing.</summary>
+    public async Task<IReadOnlyList<IncompleteUpload>> ListIncompleteUploadsAsync(CancellationToken ct)
+    {
+        var request = new ListMultipartUploadsRequest { BucketName = definition.Bucket, Prefix = definition.Prefix };
+        var found = new List<IncompleteUpload>();
+        do
+        {
+            var page = await CallAsync(t => _client.ListMultipartUploadsAsync(request, t), "list the unfinished uploads under", definition.Prefix, ct);
+            found.AddRange((page.MultipartUploads ?? []).Select(u => new IncompleteUpload(u.Key[definition.Prefix.Length..], u.UploadId, ToOffset(u.Initiated))));
+            var more = page.IsTruncated == true;
+            request.KeyMarker = more ? page.NextKeyMarker : null;
+            request.UploadIdMarker = more ? page.NextUploadIdMarker : null;
+        }
+        while (request.KeyMarker is not null);
+
+        return found;
+    }
+
+    /// <summary>Aborts one unfinished upload: S3 drops its stored parts.</summary>
+    public async Task AbortIncompleteUploadAsync(IncompleteUpload upload, CancellationToken ct)
+    {
+        await CallAsync(t => _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = definition.Bucket, Key = FullKey(upload.Key), UploadId = upload.UploadId }, t),
+            "abort the unfinished upload of", upload.Key, ct);
+        logger.LogInformation("Aborted the unfinished upload {UploadId} of {Key} (started {Initiated:u}) in store {Store}", upload.UploadId, upload.Key, upload.Initiated, Name);
     }
 
     public void Dispose() => _client.Dispose();
@@ -165,14 +205,14 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
         }
 
         ApplyEncryption(init);
-        var uploadId = (await CallAsync(() => _client.InitiateMultipartUploadAsync(init, ct), "start a copy into", key)).UploadId;
+        var uploadId = (await CallAsync(t => _client.InitiateMultipartUploadAsync(init, t), "start a copy into", key, ct)).UploadId;
         try
         {
             var parts = new List<PartETag>();
             var size = head.ContentLength;
             for (long first = 0, number = 1; first < size; first += CopyPartSize, number++)
             {
-                var part = await _client.CopyPartAsync(new CopyPartRequest
+                var part = await CallAsync(t => _client.CopyPartAsync(new CopyPartRequest
                 {
                     SourceBucket = source.Definition.Bucket,
                     SourceKey = source.FullKey(key),
@@ -182,42 +222,56 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
                     PartNumber = (int)number,
                     FirstByte = first,
                     LastByte = Math.Min(first + CopyPartSize, size) - 1,
-                }, ct);
+                }, t), "copy a part into", key, ct, definition.PartTimeout);
                 parts.Add(new PartETag((int)number, part.ETag));
             }
 
-            await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            await CallAsync(t => _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = definition.Bucket,
                 Key = FullKey(key),
                 UploadId = uploadId,
                 PartETags = parts,
-            }, ct);
+            }, t), "finish a copy into", key, ct);
             logger.LogInformation("Copied {Key} ({Size} bytes, {Parts} parts) from store {Source} to store {Store} inside S3", key, size, parts.Count, source.Name, Name);
         }
-        catch (Exception e)
+        catch
         {
             await AbortQuietlyAsync(definition.Bucket, FullKey(key), uploadId);
-            throw e is AmazonServiceException ase ? Explain(ase, "copy into", key) : e;
+            throw;
         }
     }
 
     internal async Task AbortQuietlyAsync(string bucket, string fullKey, string uploadId)
     {
         // The caller's token may be the reason we are here: the abort gets its own bounded time.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(definition.RequestTimeout);
         try
         {
             await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = fullKey, UploadId = uploadId }, timeout.Token);
+            _unaborted.TryRemove(uploadId, out _);
             logger.LogInformation("Aborted multipart upload {UploadId} of {Key} in store {Store}", uploadId, fullKey, Name);
         }
         catch (Exception e) when (e is AmazonServiceException or OperationCanceledException or HttpRequestException or IOException)
         {
-            // The object was never completed, so no half object is visible; only its parts may linger until a bucket
-            // lifecycle rule (AbortIncompleteMultipartUpload) removes them.
-            logger.LogWarning("Could not abort multipart upload {UploadId} of {Key} in store {Store} (bucket {Bucket}): {Message}. No object was created; its stored parts are removed by an AbortIncompleteMultipartUpload lifecycle rule on the bucket.",
+            // The object was never completed, so no half object is visible; its parts stay until the abort is tried
+            // again (S3UploadLeftovers, after the next failure or start) or a bucket lifecycle rule removes them.
+            _unaborted[uploadId] = (bucket, fullKey);
+            logger.LogWarning("Could not abort multipart upload {UploadId} of {Key} in store {Store} (bucket {Bucket}): {Message}. No object was created; the abort is tried again after the next failure and at start.",
                 uploadId, fullKey, Name, bucket, e.Message);
         }
+    }
+
+    /// <summary>Tries again the aborts of this process's uploads that could not be aborted when they failed (the service
+    /// was stalled or unreachable then). Returns how many are still not aborted.</summary>
+    internal async Task<int> RetryFailedAbortsAsync()
+    {
+        foreach (var (uploadId, (bucket, fullKey)) in _unaborted.ToArray())
+        {
+            await AbortQuietlyAsync(bucket, fullKey, uploadId);
+        }
+
+        return _unaborted.Count;
     }
 
     private void ApplyEncryption(PutObjectRequest request)
@@ -254,16 +308,39 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
         _ => null,
     };
 
-    private async Task<T> CallAsync<T>(Func<Task<T>> call, string verb, string key)
+    /// <summary>Every S3 call goes through here: it gets the store's request time (or <paramref name="limit"/>) on top
+    /// of the caller's token, and its failure becomes a message for people.</summary>
+    internal async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, string verb, string key, CancellationToken ct, TimeSpan? limit = null)
     {
+        using var timeout = RequestTimeoutFor(ct, limit);
         try
         {
-            return await call();
+            return await call(timeout.Token);
         }
         catch (AmazonServiceException e)
         {
             throw Explain(e, verb, key);
         }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw Timeout(verb, key, limit);
+        }
+    }
+
+    private CancellationTokenSource RequestTimeoutFor(CancellationToken ct, TimeSpan? limit = null)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(limit ?? definition.RequestTimeout);
+        return timeout;
+    }
+
+    /// <summary>The message of a call that got no answer in time; names the setting that bounds it.</summary>
+    internal IOException Timeout(string verb, string key, TimeSpan? limit = null)
+    {
+        var (seconds, setting) = limit is { } l && l == definition.PartTimeout
+            ? (definition.PartTimeoutSeconds, "PartTimeoutSeconds")
+            : (definition.TimeoutSeconds, "TimeoutSeconds");
+        return new IOException($"Could not {verb} '{key}' in store '{Name}' (bucket {definition.Bucket}{(definition.ServiceUrl is null ? "" : " at " + definition.ServiceUrl)}): no answer within {seconds} s ({definition.ConfigurationKey}__{setting}). The service is stalled or unreachable.");
     }
 
     /// <summary>Turns an S3 error into a message for people: what failed, where, and what to check.</summary>
@@ -286,7 +363,13 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
 
     private static AmazonS3Client CreateClient(S3StoreDefinition d)
     {
-        var config = new AmazonS3Config { ForcePathStyle = d.ForcePathStyle };
+        var config = new AmazonS3Config
+        {
+            ForcePathStyle = d.ForcePathStyle,
+            // Each HTTP attempt is bounded as well as the whole call (CallAsync): a part upload may take its part time.
+            Timeout = TimeSpan.FromSeconds(Math.Max(d.TimeoutSeconds, d.PartTimeoutSeconds)),
+            ConnectTimeout = TimeSpan.FromSeconds(Math.Min(d.TimeoutSeconds, 30)),
+        };
         if (d.ServiceUrl is not null)
         {
             config.ServiceURL = d.ServiceUrl;

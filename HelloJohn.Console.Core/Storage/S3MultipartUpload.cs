@@ -74,13 +74,13 @@ internal sealed class S3MultipartUpload : IBackupUpload
 
             await WaitForInFlightAsync();
             var ordered = _parts.OrderBy(p => p.PartNumber).ToList();
-            await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            await _store.CallAsync(t => _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = _bucket,
                 Key = _key,
                 UploadId = _uploadId,
                 PartETags = ordered,
-            }, ct);
+            }, t), "finish the upload of", _key, ct);
             _state = UploadState.Completed;
             _logger.LogInformation("Completed upload of {Key} to store {Store}: {Bytes} bytes in {Parts} parts", _key, _store.Name, _written, ordered.Count);
         }
@@ -163,17 +163,30 @@ internal sealed class S3MultipartUpload : IBackupUpload
 
     private async Task UploadPartAsync(int number, byte[] buffer, int length)
     {
-        var response = await _client.UploadPartAsync(new UploadPartRequest
+        // The part's own time limit: a stalled service fails this upload on its own, with the reason, and the other
+        // stores of the backup go on.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token);
+        limit.CancelAfter(_store.Definition.PartTimeout);
+        UploadPartResponse response;
+        try
         {
-            BucketName = _bucket,
-            Key = _key,
-            UploadId = _uploadId,
-            PartNumber = number,
-            InputStream = new MemoryStream(buffer, 0, length, writable: false),
-            PartSize = length,
-            // The part is in memory: sign it whole rather than as aws-chunked, which S3-compatible servers mishandle.
-            UseChunkEncoding = false,
-        }, _cancel.Token);
+            response = await _client.UploadPartAsync(new UploadPartRequest
+            {
+                BucketName = _bucket,
+                Key = _key,
+                UploadId = _uploadId,
+                PartNumber = number,
+                InputStream = new MemoryStream(buffer, 0, length, writable: false),
+                PartSize = length,
+                // The part is in memory: sign it whole rather than as aws-chunked, which S3-compatible servers mishandle.
+                UseChunkEncoding = false,
+            }, limit.Token);
+        }
+        catch (OperationCanceledException) when (!_cancel.IsCancellationRequested)
+        {
+            throw new IOException($"Part {number} ({length:N0} bytes) of '{_key}' was not taken by store '{_store.Name}' within {_store.Definition.PartTimeoutSeconds} s ({_store.Definition.ConfigurationKey}__PartTimeoutSeconds): the service is stalled or too slow. The upload was abandoned after {_written:N0} bytes; no object was stored.");
+        }
+
         _parts.Add(new PartETag(number, response.ETag));
     }
 
@@ -196,7 +209,7 @@ internal sealed class S3MultipartUpload : IBackupUpload
             IOException or InvalidOperationException => e,
             AmazonServiceException ase => _store.Explain(ase, "upload", _key),
             OperationCanceledException => e,
-            _ => new IOException($"Upload of '{_key}' to store '{_store.Name}' (bucket {_bucket}) failed after {_written} bytes: {e.Message}. The multipart upload was aborted; no object was stored.", e),
+            _ => new IOException($"Upload of '{_key}' to store '{_store.Name}' (bucket {_bucket}) failed after {_written:N0} bytes: {e.Message}. No object was stored.", e),
         };
         return _failure;
     }
@@ -221,6 +234,16 @@ internal sealed class S3MultipartUpload : IBackupUpload
         public override bool CanSeek => false;
         public override bool CanWrite => true;
         public override long Length => upload._written;
+
+        // A write waits at most for the part before it: the fan-out gives up on this store after this long without
+        // progress, even if the service never answers the cancellation.
+        public override bool CanTimeout => true;
+
+        public override int WriteTimeout
+        {
+            get => (int)Math.Min(int.MaxValue, (upload._store.Definition.PartTimeout + upload._store.Definition.RequestTimeout).TotalMilliseconds);
+            set => throw new NotSupportedException();
+        }
 
         public override long Position
         {

@@ -29,6 +29,12 @@ public class S3StoreSettings
     /// <summary>Size of one multipart-upload part in MiB (5–512). Memory used by an upload stays at about two parts.</summary>
     [Range(5, 512)]
     public int? PartSizeMiB { get; set; }
+    /// <summary>Longest wait, in seconds, for one S3 request (a listing page, a manifest, starting or finishing an upload)
+    /// and for each read of a download to return data. Default 60.</summary>
+    public int? TimeoutSeconds { get; set; }
+    /// <summary>Longest time, in seconds, one multipart part may take to upload. Default 300 (8 MiB at under 30 KB/s).
+    /// A store that does not take a part within it fails on its own, with this reason; the other stores go on.</summary>
+    public int? PartTimeoutSeconds { get; set; }
 }
 
 /// <summary>The S3 stores: <c>s3</c> (daily tier, beside the local disk), and optionally <c>s3-weekly</c> (e.g. a
@@ -40,6 +46,8 @@ public class S3StorageOptions : S3StoreSettings
     public const string WeeklyStoreName = "s3-weekly";
     public const string MonthlyStoreName = "s3-monthly";
     public const int DefaultPartSizeMiB = 8;
+    public const int DefaultTimeoutSeconds = 60;
+    public const int DefaultPartTimeoutSeconds = 300;
 
     public S3StoreSettings Weekly { get; set; } = new();
     public S3StoreSettings Monthly { get; set; } = new();
@@ -88,6 +96,8 @@ public class S3StorageOptions : S3StoreSettings
             // Not inherited: each tier has its own class (the monthly tier defaults to GLACIER whatever the daily one uses).
             StorageClass = s.StorageClass is { Length: > 0 } sc ? sc.Trim().ToUpperInvariant() : defaultStorageClass,
             PartSizeMiB = s.PartSizeMiB ?? PartSizeMiB ?? DefaultPartSizeMiB,
+            TimeoutSeconds = s.TimeoutSeconds ?? TimeoutSeconds ?? DefaultTimeoutSeconds,
+            PartTimeoutSeconds = s.PartTimeoutSeconds ?? PartTimeoutSeconds ?? DefaultPartTimeoutSeconds,
         };
     }
 
@@ -116,6 +126,11 @@ public sealed record S3StoreDefinition(string Name, string ConfigurationKey)
     public string? KmsKeyId { get; init; }
     public required string StorageClass { get; init; }
     public int PartSizeMiB { get; init; }
+    public int TimeoutSeconds { get; init; } = S3StorageOptions.DefaultTimeoutSeconds;
+    public int PartTimeoutSeconds { get; init; } = S3StorageOptions.DefaultPartTimeoutSeconds;
+
+    public TimeSpan RequestTimeout => TimeSpan.FromSeconds(TimeoutSeconds);
+    public TimeSpan PartTimeout => TimeSpan.FromSeconds(PartTimeoutSeconds);
 
     /// <summary>Two stores can copy between each other server-side when the same service and identity reach both.</summary>
     public bool SharesServiceWith(S3StoreDefinition other) =>

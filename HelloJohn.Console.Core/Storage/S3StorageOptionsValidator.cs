@@ -98,11 +98,22 @@ internal sealed partial class S3StorageOptionsValidator : IValidateOptions<S3Sto
         {
             errors.Add($"{key}__PartSizeMiB: {s.PartSizeMiB} is out of range; S3 parts are 5 to 512 MiB here.");
         }
+
+        if (s.TimeoutSeconds is < 1 or > 3600)
+        {
+            errors.Add($"{key}__TimeoutSeconds: {s.TimeoutSeconds} is out of range; give 1 to 3600 seconds for one S3 request.");
+        }
+
+        if (s.PartTimeoutSeconds is < 1 or > 86400)
+        {
+            errors.Add($"{key}__PartTimeoutSeconds: {s.PartTimeoutSeconds} is out of range; give 1 to 86400 seconds for the upload of one part.");
+        }
     }
 
     private static bool HasAnySetting(S3StoreSettings s) =>
         new[] { s.Bucket, s.Prefix, s.Region, s.ServiceUrl, s.AccessKeyId, s.SecretAccessKey, s.ServerSideEncryption, s.KmsKeyId, s.StorageClass }
-            .Any(v => !string.IsNullOrWhiteSpace(v)) || s.PartSizeMiB is not null || s.ForcePathStyle is not null;
+            .Any(v => !string.IsNullOrWhiteSpace(v)) || s.PartSizeMiB is not null || s.ForcePathStyle is not null
+            || s.TimeoutSeconds is not null || s.PartTimeoutSeconds is not null;
 
     [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
     private static partial Regex BucketName();

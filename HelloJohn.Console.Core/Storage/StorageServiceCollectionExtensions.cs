@@ -28,6 +28,11 @@ public static class StorageServiceCollectionExtensions
         }
 
         services.TryAddSingleton<IBackupStoreRegistry, BackupStoreRegistry>();
+        services.TryAddSingleton<S3UploadLeftovers>();
+        services.TryAddSingleton<BackupSpaceCheck>();
+        services.TryAddSingleton<StorageSpaceService>();
+        services.TryAddSingleton<Hosting.ConsoleDatabaseLocation>();
+        services.AddHostedService<S3UploadLeftoversSweeper>();
         return services;
     }
 }

@@ -28,7 +28,8 @@ public sealed class VerificationService(
     VerificationProgressNotifier notifier,
     IOptionsMonitor<VerificationOptions> options,
     TimeProvider time,
-    ILogger<VerificationService> logger)
+    ILogger<VerificationService> logger,
+    Notifications.RunNotices notices)
 {
     private const int MaxNameAttempts = 5;
 
@@ -509,6 +510,7 @@ public sealed class VerificationService(
                 ? $"passed in {run.Duration?.TotalSeconds:0.0} s: {run.RowsCounted:N0} rows, counts equal the manifest"
                 : $"{status.ToString().ToLowerInvariant()}: {run.Error}", CancellationToken.None);
         notifier.Publish(new VerificationProgress(run.Id, status, RestorePhase.Done, 0, 0));
+        await notices.VerificationFinishedAsync(run.Id);
         logger.LogInformation("Verification of {File} {Status} in {Duration}", run.BackupFileName, status, run.Duration);
     }
 

@@ -59,6 +59,19 @@ public sealed class SchedulesPageTests : ConsolePageTest, IClassFixture<ConsoleP
         Assert.False(page.WaitForElement("[data-testid=save-schedule]").HasAttribute("disabled"));
     }
 
+    [Fact]
+    public void Editor_BackupEveryMinute_WarnsWithTheNumbersAndStillLetsItBeSaved()
+    {
+        var page = OpenEditor();
+
+        TypeCron(page, "* * * * *");
+
+        page.WaitForAssertion(() => Assert.Contains("starts a backup as often as every 1 minute", page.Find("[data-testid=cron-warning]").TextContent));
+        Assert.False(page.WaitForElement("[data-testid=save-schedule]").HasAttribute("disabled"));
+        TypeCron(page, "0 2 * * *");
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=cron-warning]")));
+    }
+
     [Theory]
     [InlineData("0 2 * *", "Etc/UTC")]
     [InlineData("0 2 30 2 *", "Etc/UTC")]

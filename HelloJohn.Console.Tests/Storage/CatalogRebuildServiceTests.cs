@@ -152,9 +152,112 @@ public sealed class CatalogRebuildServiceTests(PostgresClusterFixture postgres, 
         Assert.Equal(("local", "hellojohn_20200101_000000.dump.manifest.json"), (unreadable.Store, unreadable.Key));
         Assert.Contains("not valid JSON", unreadable.Reason);
         Assert.Contains(report.Skipped, s => s.Id == orphan.BackupId && s.Store == "local" && s.Reason.Contains("is not: this copy cannot be restored", StringComparison.Ordinal));
-        Assert.Contains(report.Skipped, s => s.Id == truncated.BackupId && s.Reason.Contains($"has 10 bytes but its manifest says {real.SizeBytes}", StringComparison.Ordinal));
+        var unverifiable = Assert.Single(report.Unverifiable);
+        Assert.Equal(truncated.BackupId, unverifiable.Id);
+        Assert.Equal(["local"], unverifiable.Stores);
+        Assert.Contains($"has 10 bytes but its manifest says {real.SizeBytes:N0}", unverifiable.Reason);
         await using var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
-        Assert.Equal([real.BackupId], await db.Backups.Select(b => b.Id).ToListAsync());
+        var statuses = await db.Backups.ToDictionaryAsync(b => b.Id, b => b.Status);
+        Assert.Equal(new Dictionary<Guid, BackupStatus> { [real.BackupId] = BackupStatus.Succeeded, [truncated.BackupId] = BackupStatus.Unverifiable }, statuses);
+    }
+
+    [Fact]
+    public async Task RebuildAsync_JunkFilesAndAFalselyFailedGoodBackup_ListsOnlyProvenBackupsAsGood()
+    {
+        var good = (await TakeBackupsAsync(1))[0];
+        var manifest = await ManifestOfAsync(good);
+        await MarkFailedAsACrashWouldAsync(good);
+        var dir = _app.BackupDirectory;
+        // The two plants: SQL text under a manifest claiming a hash of zeros, and a DROP DATABASE file whose
+        // manifest matches it exactly.
+        var sqlText = "SELECT 1; -- not a backup, just 49 bytes of SQL.\n"u8.ToArray();
+        Assert.Equal(49, sqlText.Length);
+        var fakeHash = manifest with { BackupId = Guid.NewGuid(), FileName = "hellojohn_20200201_000000.dump", Compression = "gzip:9", SizeBytes = 49, Sha256 = new string('0', 64), Tables = [new("public", "app_user", 4_026_355)] };
+        await PlantAsync(fakeHash, sqlText);
+        var drop = "DROP DATABASE hellojohn; -- bye!!!\n"u8.ToArray();
+        Assert.Equal(35, drop.Length);
+        var matching = manifest with { BackupId = Guid.NewGuid(), FileName = "hellojohn_20200202_000000.dump", Compression = "gzip:9", SizeBytes = 35, Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(drop)) };
+        await PlantAsync(matching, drop);
+
+        var report = await RebuildAsync(Admin);
+
+        var reconciled = Assert.Single(report.Reconciled);
+        Assert.Equal((good, BackupStatus.Failed, BackupStatus.Succeeded), (reconciled.Id, reconciled.Before, reconciled.After));
+        Assert.Contains("it is a good backup although the run was recorded as failed", reconciled.Change);
+        var junk = report.Unverifiable.ToDictionary(u => u.Id, u => u.Reason);
+        Assert.Equal(2, junk.Count);
+        Assert.Contains("the file is not the backup the manifest describes", junk[fakeHash.BackupId]);
+        Assert.Contains("cannot read hellojohn_20200202_000000.dump in store 'local' as a backup", junk[matching.BackupId]);
+        Assert.Empty(report.Recreated);
+
+        await using var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        var records = await db.Backups.AsNoTracking().Include(b => b.Locations).Include(b => b.TableCounts).AsSplitQuery().ToDictionaryAsync(b => b.Id);
+        var revived = records[good];
+        Assert.Equal((BackupStatus.Succeeded, null, manifest.Sha256, (long?)manifest.SizeBytes), (revived.Status, revived.Error, revived.Sha256, revived.SizeBytes));
+        Assert.Equal(["local", "s3"], revived.Locations.Select(l => l.Store).Order());
+        Assert.Equal(manifest.Tables.Sum(t => t.Rows), revived.TableCounts.Sum(c => c.Rows));
+        foreach (var id in new[] { fakeHash.BackupId, matching.BackupId })
+        {
+            Assert.Equal(BackupStatus.Unverifiable, records[id].Status);
+            Assert.Equal((null, null, 0L), (records[id].Sha256, records[id].SizeBytes, records[id].TableCounts.Sum(c => c.Rows)));
+            var refused = await Assert.ThrowsAsync<HelloJohn.Console.Core.Restores.ArchiveCheckFailedException>(() => _app.Service<HelloJohn.Console.Core.Restores.BackupArchiveChecker>().CheckAsync(id, CancellationToken.None));
+            Assert.Contains("only a finished backup can be restored", refused.Message);
+        }
+
+        await using (var archive = await _app.Service<HelloJohn.Console.Core.Restores.BackupArchiveChecker>().CheckAsync(good, CancellationToken.None))
+        {
+            Assert.True(archive.TableDataEntries > 0);
+        }
+
+        var audit = await db.AuditEvents.SingleAsync(e => e.Action == AuditActions.BackupReconciled);
+        Assert.Equal(("admin@example.test", AuditOutcome.Succeeded), (audit.Actor, audit.Outcome));
+        Assert.Contains("failed → succeeded", audit.Detail);
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_ARunFailedByTheSweepWhoseFileIsComplete_BecomesSucceededAndAFailedRunsOrphanIsRemoved()
+    {
+        var ids = await TakeBackupsAsync(2);
+        await MarkFailedAsACrashWouldAsync(ids[0]);
+        await MarkFailedAsACrashWouldAsync(ids[1]);
+        // The second run died between its file and its manifest: the file can never be trusted.
+        var orphan = (await ManifestOfAsync(ids[1])).FileName;
+        File.Delete(Path.Combine(_app.BackupDirectory, BackupManifest.KeyFor(orphan)));
+        using (var remote = await s3.CreateStoreAsync(bucket: _bucket, prefix: "hellojohn/test"))
+        {
+            await remote.DeleteAsync(BackupManifest.KeyFor(orphan), CancellationToken.None);
+        }
+
+        var reconciler = _app.Service<BackupReconciler>();
+        var revived = await reconciler.ReconcileAsync(ids[0], CancellationToken.None);
+        var cleaned = await reconciler.ReconcileAsync(ids[1], CancellationToken.None);
+
+        Assert.Equal((BackupStatus.Failed, BackupStatus.Succeeded), (revived!.Before, revived.After));
+        Assert.Equal((BackupStatus.Failed, BackupStatus.Failed), (cleaned!.Before, cleaned.After));
+        Assert.Contains($"Removed {orphan} from store 'local'", cleaned.Change);
+        Assert.False(File.Exists(Path.Combine(_app.BackupDirectory, orphan)));
+        await using var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        var audits = await db.AuditEvents.Where(e => e.Action == AuditActions.BackupReconciled).ToListAsync();
+        Assert.Equal(2, audits.Count);
+        Assert.All(audits, a => Assert.Equal("system", a.Actor));
+    }
+
+    private async Task MarkFailedAsACrashWouldAsync(Guid id)
+    {
+        await using var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        await db.Set<BackupLocation>().Where(l => l.BackupId == id).ExecuteDeleteAsync();
+        await db.BackupTableCounts.Where(c => c.BackupId == id).ExecuteDeleteAsync();
+        await db.Backups.Where(b => b.Id == id).ExecuteUpdateAsync(s => s
+            .SetProperty(b => b.Status, BackupStatus.Failed)
+            .SetProperty(b => b.Sha256, (string?)null)
+            .SetProperty(b => b.SizeBytes, (long?)null)
+            .SetProperty(b => b.Error, "The console process that ran this backup stopped before it finished. No file was kept; take a new backup."));
+    }
+
+    private async Task PlantAsync(BackupManifest manifest, byte[] content)
+    {
+        await File.WriteAllBytesAsync(Path.Combine(_app.BackupDirectory, manifest.FileName), content);
+        await File.WriteAllBytesAsync(Path.Combine(_app.BackupDirectory, BackupManifest.KeyFor(manifest.FileName)), manifest.ToJsonBytes());
     }
 
     [Fact]

@@ -58,6 +58,25 @@ public class S3StorageOptionsTests
         Assert.StartsWith(key, Assert.Single(result.Failures!));
     }
 
+    [Theory]
+    [InlineData(0, null, "Storage__S3__TimeoutSeconds: 0 is out of range")]
+    [InlineData(null, 0, "Storage__S3__PartTimeoutSeconds: 0 is out of range")]
+    [InlineData(3601, null, "Storage__S3__TimeoutSeconds: 3601 is out of range")]
+    public void Validate_TimeoutOutOfRange_NamesTheKey(int? timeout, int? partTimeout, string expected)
+    {
+        var result = new S3StorageOptionsValidator().Validate(null, new S3StorageOptions { Bucket = "backups", TimeoutSeconds = timeout, PartTimeoutSeconds = partTimeout });
+
+        Assert.StartsWith(expected, Assert.Single(result.Failures!));
+    }
+
+    [Fact]
+    public void Stores_TimeoutsUnset_GetTheDefaultsAndATierInheritsTheMainSections()
+    {
+        var stores = new S3StorageOptions { Bucket = "backups", PartTimeoutSeconds = 900, Weekly = new S3StoreSettings { Prefix = "weekly" } }.Stores();
+
+        Assert.All(stores, s => Assert.Equal((TimeSpan.FromSeconds(S3StorageOptions.DefaultTimeoutSeconds), TimeSpan.FromSeconds(900)), (s.RequestTimeout, s.PartTimeout)));
+    }
+
     [Fact]
     public void Validate_TierStoreSharingTheDailyPrefix_IsRefused()
     {

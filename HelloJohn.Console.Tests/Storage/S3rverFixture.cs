@@ -14,7 +14,6 @@ public sealed class S3rverFixture : IAsyncLifetime
     public const string AccessKey = "S3RVER";
     public const string SecretKey = "S3RVER";
 
-    private static readonly SemaphoreSlim InstallLock = new(1, 1);
     private readonly string _packageDirectory = FindPackageDirectory();
     private Process? _server;
 
@@ -76,6 +75,43 @@ public sealed class S3rverFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Freezes the server (SIGSTOP): connections are still accepted by the kernel but nothing answers, as a hung
+    /// service would behave.</summary>
+    public void Pause() => Signal(SigStop);
+
+    /// <summary>Lets a paused server run again (SIGCONT).</summary>
+    public void Resume() => Signal(SigCont);
+
+    /// <summary>The unfinished multipart uploads in <paramref name="bucket"/>, as ListMultipartUploads reports them.</summary>
+    public async Task<IReadOnlyList<string>> IncompleteUploadsAsync(string bucket)
+    {
+        using var client = new Amazon.S3.AmazonS3Client(AccessKey, SecretKey, new Amazon.S3.AmazonS3Config { ServiceURL = ServiceUrl, ForcePathStyle = true, AuthenticationRegion = "us-east-1" });
+        var page = await client.ListMultipartUploadsAsync(new Amazon.S3.Model.ListMultipartUploadsRequest { BucketName = bucket });
+        return [.. (page.MultipartUploads ?? []).Select(u => $"{u.Key} ({u.UploadId})")];
+    }
+
+    /// <summary>True once an upload was started in <paramref name="bucket"/> (s3rver keeps its key in the upload's folder).</summary>
+    public bool HasStartedUpload(string bucket)
+    {
+        var uploads = Path.Combine(DataDirectory, bucket, "._S3rver_uploads");
+        return Directory.Exists(uploads) && Directory.EnumerateFiles(uploads, "key", SearchOption.AllDirectories).Any();
+    }
+
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    private void Signal(int signal)
+    {
+        var pid = _server?.Id ?? throw new InvalidOperationException("s3rver is not running.");
+        if (SendSignal(pid, signal) != 0)
+        {
+            throw new InvalidOperationException($"Could not signal s3rver (pid {pid}): errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
     /// <summary>Stops the server at once, as a crash or a network failure would.</summary>
     public void Kill()
     {
@@ -108,36 +144,7 @@ public sealed class S3rverFixture : IAsyncLifetime
         }
     }
 
-    private async Task InstallAsync()
-    {
-        await InstallLock.WaitAsync();
-        try
-        {
-            if (File.Exists(Path.Combine(_packageDirectory, "node_modules", "s3rver", "package.json")))
-            {
-                return;
-            }
-
-            using var npm = Process.Start(new ProcessStartInfo("npm", ["install", "--no-audit", "--no-fund"])
-            {
-                WorkingDirectory = _packageDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            }) ?? throw new InvalidOperationException("npm did not start.");
-            var stderr = npm.StandardError.ReadToEndAsync();
-            await npm.StandardOutput.ReadToEndAsync();
-            await npm.WaitForExitAsync();
-            if (npm.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"npm install in {_packageDirectory} failed: {await stderr}");
-            }
-        }
-        finally
-        {
-            InstallLock.Release();
-        }
-    }
+    private Task InstallAsync() => Infrastructure.NodePackage.EnsureInstalledAsync(_packageDirectory, "s3rver");
 
     private static string FindPackageDirectory()
     {

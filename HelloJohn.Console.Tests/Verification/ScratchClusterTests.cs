@@ -164,7 +164,7 @@ public sealed class ScratchClusterTests(PostgresClusterFixture postgres)
         var dead = new ScratchOwner(Environment.ProcessId, ScratchOwner.Current.StartTicks + 1);
         var folder = Path.Combine(root, dead.FolderName);
         var leftover = await LocalPostgresCluster.StartAsync(Path.Combine(folder, "pg" + postgres.Runner.Binaries.MajorVersion.ToString(CultureInfo.InvariantCulture)),
-            postgres.Runner, settings: ScratchCluster.Settings);
+            postgres.Runner, ScratchCluster.Settings);
         await ExecuteAsync(leftover.ConnectionFor("postgres"), "CREATE DATABASE hellojohn_verify_1700000000");
         var postmaster = PostmasterOf(folder);
 

@@ -77,7 +77,7 @@ public sealed class ScratchCluster(IOptions<ConsoleOptions> console, IOptionsMon
                 var runner = new PgToolRunner(PgBinaries.At(install.BinDirectory), loggers.CreateLogger<PgToolRunner>());
                 var folder = Path.Combine(OwnFolder, "pg" + install.Major.ToString(CultureInfo.InvariantCulture));
                 var watch = System.Diagnostics.Stopwatch.StartNew();
-                var cluster = await LocalPostgresCluster.StartAsync(folder, runner, loggers.CreateLogger<LocalPostgresCluster>(), deleteOnDispose: true, ct, Settings);
+                var cluster = await LocalPostgresCluster.StartAsync(folder, runner, Settings, loggers.CreateLogger<LocalPostgresCluster>(), deleteOnDispose: true, ct);
                 _logger.LogInformation("Started the scratch cluster for verification (PostgreSQL {Major}) in {Folder} on 127.0.0.1:{Port} in {Seconds:0.0} s",
                     install.Major, cluster.Root, cluster.Port, watch.Elapsed.TotalSeconds);
                 running = new Running(cluster);

@@ -57,7 +57,7 @@ public partial class BackupsGrid
     internal static Color StatusColor(BackupStatus status) => status switch
     {
         BackupStatus.Succeeded => Color.Success,
-        BackupStatus.Failed => Color.Error,
+        BackupStatus.Failed or BackupStatus.Unverifiable => Color.Error,
         BackupStatus.PartiallyStored => Color.Warning,
         BackupStatus.Cancelled => Color.Default,
         _ => Color.Info,

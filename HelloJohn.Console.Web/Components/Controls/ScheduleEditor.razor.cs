@@ -12,6 +12,7 @@ public partial class ScheduleEditor
     private string? _editing;
     private CronPreview _preview = new("", "", null, []);
     private string? _saveError;
+    private string? _warning;
     private bool _saving;
 
     /// <summary>The schedule being edited.</summary>
@@ -25,6 +26,11 @@ public partial class ScheduleEditor
     /// <summary>Saves the expression and zone; returns the service's message when refused, null when saved.</summary>
     [Parameter, EditorRequired]
     public Func<string, string, Task<string?>> Save { get; set; } = default!;
+
+    /// <summary>A warning about a valid expression (a backup schedule more frequent than a backup takes), or null.
+    /// Saving stays possible: the person may know better.</summary>
+    [Parameter]
+    public Func<string, string, string?>? Warn { get; set; }
 
     /// <summary>The reader's time zone for the preview; UTC when unknown.</summary>
     [Parameter]
@@ -60,6 +66,7 @@ public partial class ScheduleEditor
     private void Refresh()
     {
         _preview = Preview(_cron, _zone);
+        _warning = _preview.IsValid ? Warn?.Invoke(_cron, _zone) : null;
         _saveError = null;
     }
 

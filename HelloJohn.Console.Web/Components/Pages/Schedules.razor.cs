@@ -21,6 +21,7 @@ public partial class Schedules
     private IReadOnlyList<TargetSummary> _targets = [];
     private Guid _targetId;
     private IReadOnlyList<ScheduleView> _schedules = [];
+    private TimeSpan? _lastBackupDuration;
     private RetentionPlan? _plan;
     private RetentionRunResult? _lastRun;
     private TimeZoneInfo? _browserZone;
@@ -97,6 +98,7 @@ public partial class Schedules
         }
 
         _schedules = await ScheduleService.ListAsync(_targetId, CancellationToken.None);
+        _lastBackupDuration = await ScheduleService.LastBackupDurationAsync(_targetId, CancellationToken.None);
         await LoadPlanAsync();
     }
 
@@ -119,7 +121,8 @@ public partial class Schedules
         try
         {
             var saved = await ScheduleService.UpdateAsync(_actor, id, cron, timeZone, CancellationToken.None);
-            Snackbar.Add($"{ScheduleText.KindName(saved.Kind)} schedule saved: '{saved.Cron}' ({saved.TimeZone}).", Severity.Success);
+            Snackbar.Add($"{ScheduleText.KindName(saved.Kind)} schedule saved: '{saved.Cron}' ({saved.TimeZone}).{(saved.Warning is null ? "" : " " + saved.Warning)}",
+                saved.Warning is null ? Severity.Success : Severity.Warning);
             _editing = null;
             _schedules = await ScheduleService.ListAsync(_targetId, CancellationToken.None);
             // Called back from the editor: the table and the editor's visibility are this page's.

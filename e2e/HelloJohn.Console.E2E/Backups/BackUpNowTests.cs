@@ -30,6 +30,8 @@ public sealed class BackUpNowTests(ConsoleServerFixture server)
 
         await app.OpenAsync("Dashboard");
         await Assertions.Expect(app.Page.GetByTestId("last-backup")).ToContainTextAsync("hellojohn_");
+        // The backup folder's free space, measured when the page opened.
+        await Assertions.Expect(app.Page.GetByTestId("storage-free")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"^local: [\d.]+ [KMGT]?B free of [\d.]+ [KMGT]?B$"));
         await server.ScreenshotAsync(app.Page, "dashboard");
     }
 
