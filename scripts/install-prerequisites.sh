@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the console and its tests need and the machine lacks: PostgreSQL's programs (pg_dump, pg_restore,
-# initdb…), Chromium for the browser tests, Node.js for the S3-compatible and SMTP test servers. Debian/Ubuntu (apt-get).
+# initdb…), Chromium for the browser tests, Node.js for the S3-compatible and SMTP test servers, the zstd program for the
+# by-hand restore tests. Debian/Ubuntu (apt-get).
 # Usage: scripts/install-prerequisites.sh [--for-tests]
 set -euo pipefail
 
@@ -15,6 +16,8 @@ if $for_tests; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
+  # The stock zstd program proves backups unpack with the README's by-hand commands.
+  command -v zstd >/dev/null 2>&1 || missing+=(zstd)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

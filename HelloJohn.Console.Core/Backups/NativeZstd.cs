@@ -25,7 +25,7 @@ public static class NativeZstd
             [ZSTD_cParameter.ZSTD_c_nbWorkers] = Workers,
             [ZSTD_cParameter.ZSTD_c_checksumFlag] = 1,
         }, level);
-        return new OwningStream(new CompressionStream(destination, options, 0), options);
+        return new WriteThroughStream(new CompressionStream(destination, options, 0), ownsInner: true, alsoDispose: options);
     }
 
     /// <summary>A read-only stream of what <paramref name="source"/> holds unpacked. Disposing it leaves the source open.</summary>
@@ -42,42 +42,5 @@ public static class NativeZstd
             : NativeLibrary.TryLoad(SystemLibrary, out var system) ? system
             : throw new DllNotFoundException(
                 $"libzstd could not be loaded (neither ZstdNet's own build nor {SystemLibrary}). Install it (apt-get install libzstd1), or set Backups__Compression=gzip:6.");
-    }
-
-    /// <summary>Disposes the compression options (native parameters) with the stream that uses them.</summary>
-    private sealed class OwningStream(CompressionStream inner, CompressionOptions options) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync();
-            options.Dispose();
-            GC.SuppressFinalize(this);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                options.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }
