@@ -9,14 +9,17 @@ RUN dotnet publish HelloJohn.Console.Web -c Release -o /app --nologo
 # as new as the newest server the console protects, so the client is 17 (the console refuses a backup otherwise).
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 ARG PG_CLIENT_MAJOR=17
+# The server programs (not a cluster: the package creates none) run the console's private scratch cluster for
+# verifications.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
- && install -d /usr/share/postgresql-common/pgdg \
+ && install -d /usr/share/postgresql-common/pgdg /etc/postgresql-common \
+ && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf \
  && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \
  && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt noble-pgdg main" \
     > /etc/apt/sources.list.d/pgdg.list \
  && apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client-${PG_CLIENT_MAJOR} zstd \
+ && apt-get install -y --no-install-recommends postgresql-${PG_CLIENT_MAJOR} zstd \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the console and its tests need and the machine lacks: PostgreSQL's programs (pg_dump, pg_restore,
 # initdb…), Chromium for the browser tests, Node.js for the S3-compatible and SMTP test servers, docker-compose to
-# validate the compose file. Debian/Ubuntu (apt-get).
+# validate the compose file, the zstd program for the by-hand restore tests. Debian/Ubuntu (apt-get).
 # Usage: scripts/install-prerequisites.sh [--for-tests]
 set -euo pipefail
 
@@ -18,6 +18,8 @@ if $for_tests; then
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   # Validates docker-compose.yml without a Docker engine (docker-compose config).
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  # The stock zstd program proves backups unpack with the README's by-hand commands.
+  command -v zstd >/dev/null 2>&1 || missing+=(zstd)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

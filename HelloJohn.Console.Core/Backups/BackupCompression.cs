@@ -1,5 +1,4 @@
 using System.Globalization;
-using ZstdSharp;
 
 namespace HelloJohn.Console.Core.Backups;
 
@@ -71,7 +70,7 @@ public readonly record struct BackupCompression(CompressionCodec Codec, int Leve
     /// <summary>Wraps the stream pg_dump writes to. Dispose the result before reading the destination's hash or
     /// length: disposing writes the end of the zstd frame.</summary>
     public Stream WrapDumpOutput(Stream destination) =>
-        Codec == CompressionCodec.Zstd ? new CompressionStream(destination, Level, leaveOpen: true) : new NonDisposingStream(destination);
+        Codec == CompressionCodec.Zstd ? NativeZstd.Compress(destination, Level) : new WriteThroughStream(destination, ownsInner: false);
 
     /// <summary>Writes the custom-format archive inside a zstd-compressed backup to <paramref name="archivePath"/>, the
     /// seekable file <c>pg_restore -j</c> needs. The same as <c>zstd -d -o archivePath backupPath</c>. Nothing is left
@@ -81,7 +80,7 @@ public readonly record struct BackupCompression(CompressionCodec Codec, int Leve
         try
         {
             await using var source = new FileStream(backupPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            await using var zstd = new DecompressionStream(source);
+            await using var zstd = NativeZstd.Decompress(source);
             await using var archive = new FileStream(archivePath, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
@@ -98,24 +97,5 @@ public readonly record struct BackupCompression(CompressionCodec Codec, int Leve
             File.Delete(archivePath);
             throw;
         }
-    }
-
-    /// <summary>Lets pg_dump's output be disposed uniformly without closing the fan-out stream under it.</summary>
-    private sealed class NonDisposingStream(Stream inner) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => inner.Length;
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

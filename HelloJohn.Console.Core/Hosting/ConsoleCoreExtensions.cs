@@ -173,8 +173,10 @@ public static class ConsoleCoreExtensions
                 {
                     SchemaName = "hangfire",
                     PrepareSchemaIfNecessary = true,
-                    // A person pressed a button and watches: pick jobs up within a second, not the default 15.
+                    // A person pressed a button and watches: workers wake on a notification the moment a job is
+                    // queued (LISTEN/NOTIFY), and poll every second besides, not the default 15.
                     QueuePollInterval = TimeSpan.FromSeconds(1),
+                    EnableLongPolling = true,
                     DistributedLockTimeout = TimeSpan.FromMinutes(1),
                 }));
         services.AddHangfireServer(o =>

@@ -37,11 +37,48 @@ public static class DatabaseInspector
         var counts = new List<TableRowCount>(tables.Count);
         foreach (var (schema, table) in tables)
         {
-            await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {LocalPostgresCluster.QuoteIdent(schema)}.{LocalPostgresCluster.QuoteIdent(table)}", conn) { CommandTimeout = 0 };
-            counts.Add(new TableRowCount(schema, table, (long)(await cmd.ExecuteScalarAsync(ct))!));
+            counts.Add(new TableRowCount(schema, table, await CountAsync(conn, schema, table, ct)));
         }
 
         return Order(counts);
+    }
+
+    /// <summary>Exact <c>count(*)</c> of every user table of a database nobody writes to (a restored copy), on up to
+    /// <paramref name="connections"/> connections at once, largest tables first. Same result and order as
+    /// <see cref="CountRowsAsync(NpgsqlConnection, CancellationToken)"/>, which a snapshot needs.</summary>
+    public static async Task<IReadOnlyList<TableRowCount>> CountRowsAsync(NpgsqlConnectionStringBuilder database, int connections, CancellationToken ct)
+    {
+        var tables = new System.Collections.Concurrent.ConcurrentQueue<(string Schema, string Table)>();
+        await using (var conn = new NpgsqlConnection(database.ConnectionString))
+        {
+            await conn.OpenAsync(ct);
+            await using var cmd = new NpgsqlCommand(TablesSql.Replace("ORDER BY ", "ORDER BY pg_relation_size(c.oid) DESC, ", StringComparison.Ordinal), conn);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                tables.Enqueue((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        var counts = new System.Collections.Concurrent.ConcurrentBag<TableRowCount>();
+        async Task CountSomeAsync()
+        {
+            await using var conn = new NpgsqlConnection(database.ConnectionString);
+            await conn.OpenAsync(ct);
+            while (tables.TryDequeue(out var t))
+            {
+                counts.Add(new TableRowCount(t.Schema, t.Table, await CountAsync(conn, t.Schema, t.Table, ct)));
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, Math.Clamp(connections, 1, Math.Max(1, tables.Count))).Select(_ => CountSomeAsync()));
+        return Order(counts);
+    }
+
+    private static async Task<long> CountAsync(NpgsqlConnection conn, string schema, string table, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {LocalPostgresCluster.QuoteIdent(schema)}.{LocalPostgresCluster.QuoteIdent(table)}", conn) { CommandTimeout = 0 };
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     public static IReadOnlyList<TableRowCount> Order(IEnumerable<TableRowCount> counts) =>

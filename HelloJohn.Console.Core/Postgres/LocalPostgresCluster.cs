@@ -54,7 +54,8 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     public static async Task<LocalPostgresCluster> StartAsync(string root, IPgToolRunner runner, ILogger? logger = null, bool deleteOnDispose = false, CancellationToken ct = default) =>
         await StartAsync(root, runner, new Dictionary<string, string>(), logger, deleteOnDispose, ct);
 
-    /// <summary>As above, with server settings given at start (<c>-c name=value</c>), e.g. <c>wal_level</c>.</summary>
+    /// <summary>As above, with server settings given at start (<c>-c name=value</c>, plain tokens only), e.g. <c>wal_level</c>;
+    /// they override the defaults (fsync on, 200 connections). With <c>fsync=off</c> initdb does not sync either.</summary>
     public static async Task<LocalPostgresCluster> StartAsync(string root, IPgToolRunner runner, IReadOnlyDictionary<string, string> settings, ILogger? logger = null, bool deleteOnDispose = false, CancellationToken ct = default)
     {
         logger ??= NullLogger.Instance;
@@ -65,15 +66,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
                 "Install them (apt-get install postgresql), or set HELLOJOHN_DATABASE_URL and ConnectionStrings__Console to use existing servers.");
         }
 
-        root = Path.GetFullPath(root);
-        if (PgToolRunner.IsRoot && !ServerUserCanReach(root))
-        {
-            // initdb and postgres must run as the 'postgres' user, who cannot enter folders such as /root.
-            var moved = Path.Combine("/var/tmp/hellojohn-console", Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..16]);
-            logger.LogInformation("The '{User}' user cannot reach {Root}; keeping the local PostgreSQL cluster in {Moved} instead", PgToolRunner.ServerUser, root, moved);
-            root = moved;
-        }
-
+        root = ReachableRoot(root, logger);
         Directory.CreateDirectory(root);
         File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         var dataDirectory = Path.Combine(root, "pgdata");
@@ -88,7 +81,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             }
 
             state = new ClusterState(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('/', '_').Replace('+', '-'), 0);
-            await InitDbAsync(root, dataDirectory, state.Password, runner, ct);
+            await InitDbAsync(root, dataDirectory, state.Password, runner, sync: !settings.TryGetValue("fsync", out var fsync) || fsync != "off", ct);
             await WriteStateAsync(statePath, state, ct);
         }
 
@@ -159,6 +152,25 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the server of a cluster kept in <paramref name="root"/> if one still runs there (left by a process
+    /// that died), at once: whatever it held is thrown away. True when one was running.</summary>
+    public static async Task<bool> StopLeftoverAsync(string root, IPgToolRunner runner, ILogger logger, CancellationToken ct = default)
+    {
+        var dataDirectory = Path.Combine(root, "pgdata");
+        if (RunningPort(dataDirectory) is null)
+        {
+            return false;
+        }
+
+        var result = await runner.RunAsync(new PgToolInvocation("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"]) { AsServerUser = true }, ct);
+        if (!result.Succeeded)
+        {
+            logger.LogWarning("Stopping the leftover PostgreSQL server in {DataDirectory} failed: {Error}", dataDirectory, result.ErrorSummary);
+        }
+
+        return true;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
@@ -186,7 +198,23 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task InitDbAsync(string root, string dataDirectory, string password, IPgToolRunner runner, CancellationToken ct)
+    /// <summary>Where a cluster meant for <paramref name="root"/> is kept: there, unless the console runs as root and the
+    /// 'postgres' user (who runs initdb and the server) cannot enter it, as with folders under /root; then in a folder
+    /// of its own under /var/tmp/hellojohn-console, named after <paramref name="root"/>, so it is found again.</summary>
+    public static string ReachableRoot(string root, ILogger logger)
+    {
+        root = Path.GetFullPath(root);
+        if (!PgToolRunner.IsRoot || ServerUserCanReach(root))
+        {
+            return root;
+        }
+
+        var moved = Path.Combine("/var/tmp/hellojohn-console", Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..16]);
+        logger.LogInformation("The '{User}' user cannot reach {Root}; keeping the local PostgreSQL cluster in {Moved} instead", PgToolRunner.ServerUser, root, moved);
+        return moved;
+    }
+
+    private static async Task InitDbAsync(string root, string dataDirectory, string password, IPgToolRunner runner, bool sync, CancellationToken ct)
     {
         Directory.CreateDirectory(dataDirectory);
         var pwFile = Path.Combine(root, "initdb.pw");
@@ -204,7 +232,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             var result = await runner.RunAsync(new PgToolInvocation("initdb",
             [
                 "-D", dataDirectory, "-U", "postgres", "--pwfile", pwFile, "--auth", "scram-sha-256",
-                "-E", "UTF8", "--locale", "C", "--no-instructions",
+                "-E", "UTF8", "--locale", "C", "--no-instructions", .. sync ? Array.Empty<string>() : ["--no-sync"],
             ]) { AsServerUser = true }, ct);
             if (!result.Succeeded)
             {

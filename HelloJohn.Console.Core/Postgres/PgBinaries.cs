@@ -19,6 +19,9 @@ public sealed class PgBinaries
     /// <summary>Whether the server programs (initdb, pg_ctl) are here too, as the embedded default needs.</summary>
     public bool HasServer => File.Exists(PathOf("initdb")) && File.Exists(PathOf("pg_ctl"));
 
+    /// <summary>The programs in <paramref name="directory"/>, as they are (the caller has checked what it needs there).</summary>
+    public static PgBinaries At(string directory) => new(directory, ReadMajorVersion(directory));
+
     /// <summary>Looks in <c>HELLOJOHN_PG_BIN</c>, then the newest <c>/usr/lib/postgresql/*/bin</c> that has a server,
     /// then PATH. Throws with install instructions when none is found.</summary>
     public static PgBinaries Locate(string? overrideDirectory = null)

@@ -107,7 +107,7 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
                 stderr.AppendLine(line);
                 invocation.OnStandardErrorLine?.Invoke(line);
             }))
-            .WithStandardOutputPipe(invocation.StandardOutput is { } so ? PipeTarget.ToStream(so) : PipeTarget.ToStringBuilder(stdoutText));
+            .WithStandardOutputPipe(invocation.StandardOutput is { } so ? PipeTarget.Create((source, token) => PumpAsync(source, so, token)) : PipeTarget.ToStringBuilder(stdoutText));
         if (invocation.StandardInput is { } si)
         {
             command = command.WithStandardInputPipe(PipeSource.FromStream(si));
@@ -126,6 +126,30 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
 
         return new PgToolResult(result.ExitCode, stderr.ToString(), stdoutText.ToString(), watch.Elapsed);
     }
+
+    /// <summary>Copies a program's output (a dump of gigabytes) with blocking reads on a thread of its own. Asynchronous
+    /// reads of a pipe cost about five times the CPU here: pg_dump writes a few kilobytes at a time, and each read then
+    /// pays a hop through the thread pool (docs/benchmarks.md).</summary>
+    private static Task PumpAsync(Stream source, Stream destination, CancellationToken ct) =>
+        Task.Factory.StartNew(() =>
+        {
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+            try
+            {
+                int read;
+                while ((read = source.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    destination.Write(buffer, 0, read);
+                }
+
+                destination.Flush();
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private static string SslModeName(SslMode mode) => mode switch
     {

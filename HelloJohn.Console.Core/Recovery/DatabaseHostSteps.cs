@@ -261,12 +261,7 @@ internal static class DatabaseHostSteps
     private static async Task<CheckOutcome> VerifyCountsAsync(RecoveryStepContext ctx, CancellationToken ct)
     {
         var expected = await ExpectedCountsAsync(ctx, ct);
-        IReadOnlyList<TableRowCount> actual;
-        await using (var conn = new NpgsqlConnection(ctx.NewConnection().Unpooled().ConnectionString))
-        {
-            await conn.OpenAsync(ct);
-            actual = await DatabaseInspector.CountRowsAsync(conn, ct);
-        }
+        var actual = await DatabaseInspector.CountRowsAsync(ctx.NewConnection().Unpooled(), Math.Max(2, Environment.ProcessorCount), ct);
 
         // The provider's own schemas are not HelloJohn's; tables that were there before a confirmed restore are not the backup's.
         var providerSchemas = NewServerProbe.ProviderSchemas(ctx.Run.Provider);

@@ -18,6 +18,8 @@ public sealed class CheckedArchive(string path, bool temporary, string store, Ba
     public BackupManifest Manifest => manifest;
     /// <summary>How many tables' data the archive holds (its TABLE DATA entries), for progress.</summary>
     public int TableDataEntries => tableDataEntries;
+    /// <summary>How long each part of the checks took.</summary>
+    public ArchiveCheckTimings Timings { get; init; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
 
     public ValueTask DisposeAsync()
     {
@@ -37,6 +39,10 @@ public sealed class CheckedArchive(string path, bool temporary, string store, Ba
     }
 }
 
+/// <summary>The checks' time: catalog and manifest; the one read of the file (SHA-256, with a zstd backup unpacked or a
+/// remote one downloaded on the way); <c>pg_restore --list</c>.</summary>
+public sealed record ArchiveCheckTimings(TimeSpan CatalogAndManifest, TimeSpan ReadAndUnpack, TimeSpan List);
+
 /// <summary>Proves a backup file is intact before it goes near a database: catalog entry, manifest, size and
 /// SHA-256, and that this pg_restore can read the archive.</summary>
 public sealed partial class BackupArchiveChecker(
@@ -52,6 +58,7 @@ public sealed partial class BackupArchiveChecker(
     /// <summary>Runs every check; throws <see cref="ArchiveCheckFailedException"/> naming the first that fails.</summary>
     public async Task<CheckedArchive> CheckAsync(Guid backupId, CancellationToken ct)
     {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         BackupRecord? record;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -71,61 +78,41 @@ public sealed partial class BackupArchiveChecker(
 
         var (store, key) = PickCopy(record);
         var manifest = await ReadManifestAsync(store, key, record, ct);
+        var manifestChecked = watch.Elapsed;
 
-        var temporary = store is not LocalDiskBackupStore;
-        string path;
-        long size;
-        string sha256;
+        BackupFileRead read;
         try
         {
-            (path, size, sha256) = temporary ? await DownloadAsync(store, key, ct) : await HashLocalAsync((LocalDiskBackupStore)store, key, ct);
+            read = await BackupFileReader.ReadAsync(store, key, BackupCompression.IsZstd(manifest.Compression), WorkFolder(), ct);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ArchiveCheckFailedException(ArchiveCheck.File, $"{key} could not be read from the '{store.Name}' store ({e.Message}).", e);
+            throw new ArchiveCheckFailedException(ArchiveCheck.File,
+                $"{key} could not be read from the '{store.Name}' store, or unpacked into {WorkFolder()} ({e.Message}).", e);
         }
 
-        var archive = new CheckedArchive(path, temporary, store.Name, manifest, 0);
+        var fileRead = watch.Elapsed;
+        var archive = new CheckedArchive(read.ArchivePath, read.Temporary, store.Name, manifest, 0);
         try
         {
-            if (size != manifest.SizeBytes)
+            if (read.Size != manifest.SizeBytes)
             {
                 throw new ArchiveCheckFailedException(ArchiveCheck.Checksum,
-                    $"{key} in the '{store.Name}' store is {size:N0} bytes but its manifest says {manifest.SizeBytes:N0}: the file is truncated or was changed.");
+                    $"{key} in the '{store.Name}' store is {read.Size:N0} bytes but its manifest says {manifest.SizeBytes:N0}: the file is truncated or was changed.");
             }
 
-            if (!string.Equals(sha256, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(read.Sha256, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
             {
                 throw new ArchiveCheckFailedException(ArchiveCheck.Checksum,
-                    $"the SHA-256 of {key} in the '{store.Name}' store is {sha256[..12]}…, its manifest says {manifest.Sha256[..12]}…: the file is corrupted.");
+                    $"the SHA-256 of {key} in the '{store.Name}' store is {read.Sha256[..12]}…, its manifest says {manifest.Sha256[..12]}…: the file is corrupted.");
             }
 
-            if (BackupCompression.IsZstd(manifest.Compression))
+            if (read.UnpackError is { } unpack)
             {
-                // pg_restore -j needs the plain, seekable archive inside the zstd frame (as `zstd -d` would give).
-                var archivePath = System.IO.Path.Combine(WorkFolder(), $"hjc-restore-{Guid.NewGuid():N}.dump");
-                try
-                {
-                    await BackupCompression.DecompressAsync(path, archivePath, ct);
-                }
-                catch (Exception e)
-                {
-                    // A cancelled decompression leaves a partial 0600 file too; remove it either way.
-                    await new CheckedArchive(archivePath, true, store.Name, manifest, 0).DisposeAsync();
-                    if (e is OperationCanceledException)
-                    {
-                        throw;
-                    }
-
-                    throw new ArchiveCheckFailedException(ArchiveCheck.Archive, $"{key} could not be decompressed (zstd): {e.Message}.", e);
-                }
-
-                await archive.DisposeAsync();
-                (path, temporary) = (archivePath, true);
-                archive = new CheckedArchive(path, temporary, store.Name, manifest, 0);
+                throw new ArchiveCheckFailedException(ArchiveCheck.Archive, $"{key} could not be decompressed (zstd): {unpack.Message}.", unpack);
             }
 
-            var list = await pgTools.RunAsync(new PgToolInvocation("pg_restore", ["--list", path]), ct);
+            var list = await pgTools.RunAsync(new PgToolInvocation("pg_restore", ["--list", read.ArchivePath]), ct);
             if (!list.Succeeded)
             {
                 throw new ArchiveCheckFailedException(ArchiveCheck.Archive,
@@ -133,8 +120,11 @@ public sealed partial class BackupArchiveChecker(
             }
 
             var entries = TableDataEntry().Matches(list.StandardOutputText).Count;
-            logger.LogInformation("{File} passed its checks ({Store}, sha256 {Sha}, {Entries} tables of data)", key, store.Name, sha256[..12], entries);
-            return new CheckedArchive(path, temporary, store.Name, manifest, entries);
+            var timings = new ArchiveCheckTimings(manifestChecked, fileRead - manifestChecked, watch.Elapsed - fileRead);
+            logger.LogInformation("{File} passed its checks ({Store}, sha256 {Sha}, {Entries} tables of data): catalog and manifest {CatalogSeconds:0.00} s, " +
+                "SHA-256 and unpacking {ReadSeconds:0.00} s, pg_restore --list {ListSeconds:0.00} s", key, store.Name, read.Sha256[..12], entries,
+                timings.CatalogAndManifest.TotalSeconds, timings.ReadAndUnpack.TotalSeconds, timings.List.TotalSeconds);
+            return new CheckedArchive(read.ArchivePath, read.Temporary, store.Name, manifest, entries) { Timings = timings };
         }
         catch
         {
@@ -217,44 +207,6 @@ public sealed partial class BackupArchiveChecker(
         }
 
         return manifest;
-    }
-
-    private static async Task<(string Path, long Size, string Sha256)> HashLocalAsync(LocalDiskBackupStore store, string key, CancellationToken ct)
-    {
-        var path = store.PathOf(key);
-        await using var source = await store.OpenReadAsync(key, ct);
-        await using var hasher = new FanOutStream([]);
-        await source.CopyToAsync(hasher, 1 << 20, ct);
-        return (path, hasher.BytesWritten, hasher.FinishHash());
-    }
-
-    private async Task<(string Path, long Size, string Sha256)> DownloadAsync(IBackupStore store, string key, CancellationToken ct)
-    {
-        var folder = WorkFolder();
-        Directory.CreateDirectory(folder);
-        var path = System.IO.Path.Combine(folder, $"hjc-restore-{Guid.NewGuid():N}.dump");
-        try
-        {
-            await using var source = await store.OpenReadAsync(key, ct);
-            await using var file = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                BufferSize = 1 << 16,
-                Options = FileOptions.Asynchronous,
-                // The dump holds every user's password hash: readable by the console's user only.
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
-            await using var hasher = new FanOutStream([file]);
-            await source.CopyToAsync(hasher, 1 << 20, ct);
-            await hasher.FlushAsync(ct);
-            return (path, hasher.BytesWritten, hasher.FinishHash());
-        }
-        catch
-        {
-            File.Delete(path);
-            throw;
-        }
     }
 
     // pg_restore --list: "3345; 0 16390 TABLE DATA public hj_user hellojohn"

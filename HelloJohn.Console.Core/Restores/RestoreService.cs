@@ -363,12 +363,7 @@ public sealed class RestoreService(
 
             await SetPhaseAsync(run, RestorePhase.Counting);
             watch.Restart();
-            IReadOnlyList<TableRowCount> counts;
-            await using (var conn = new NpgsqlConnection(into.ConnectionString))
-            {
-                await conn.OpenAsync(ct);
-                counts = await DatabaseInspector.CountRowsAsync(conn, ct);
-            }
+            var counts = await DatabaseInspector.CountRowsAsync(into, run.Jobs, ct);
 
             run.CountDuration = watch.Elapsed;
             var comparison = TableCountComparison.Compare(archive.Manifest.Tables, counts);

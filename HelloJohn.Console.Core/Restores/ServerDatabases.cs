@@ -26,10 +26,14 @@ public static class ServerDatabases
     }
 
     /// <summary>Creates an empty database from <c>template0</c>, so nothing added to <c>template1</c> collides with the dump.
-    /// A role without CREATEDB (HelloJohn's usual one) gets <see cref="CreateDatabaseDeniedException"/> saying what to do.</summary>
+    /// A role without CREATEDB (HelloJohn's usual one) gets <see cref="CreateDatabaseDeniedException"/> saying what to do.
+    /// On a server that does not sync (the console's scratch cluster) the template's files are copied, which is several
+    /// times quicker there than PostgreSQL 15's default of writing them through the WAL.</summary>
     public static async Task CreateAsync(NpgsqlConnection conn, string name, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand($"CREATE DATABASE {LocalPostgresCluster.QuoteIdent(name)} TEMPLATE template0", conn) { CommandTimeout = 0 };
+        await using var probe = new NpgsqlCommand("SELECT current_setting('server_version_num')::int >= 150000 AND NOT current_setting('fsync')::bool", conn);
+        var fileCopy = (bool)(await probe.ExecuteScalarAsync(ct))!;
+        await using var cmd = new NpgsqlCommand($"CREATE DATABASE {LocalPostgresCluster.QuoteIdent(name)} TEMPLATE template0" + (fileCopy ? " STRATEGY FILE_COPY" : ""), conn) { CommandTimeout = 0 };
         try
         {
             await cmd.ExecuteNonQueryAsync(ct);

@@ -20,6 +20,7 @@ public sealed class VerificationService(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     TargetService targets,
     BackupArchiveChecker checker,
+    VerificationServers servers,
     ConsoleLocks locks,
     IPgToolRunner pgTools,
     IBackgroundJobClient jobs,
@@ -203,6 +204,7 @@ public sealed class VerificationService(
         await SetPhaseAsync(run, RestorePhase.Checking);
 
         NpgsqlConnectionStringBuilder? server = null;
+        VerificationServer? place = null;
         var created = false;
         var watch = Stopwatch.StartNew();
         string? failure = null;
@@ -210,8 +212,8 @@ public sealed class VerificationService(
         var status = VerificationStatus.Failed;
         try
         {
-            server = await ServerAsync(run, ct);
-            run.Server = $"{server.Host}:{server.Port}";
+            place = await servers.AcquireAsync(run.Id, run.TargetId, run.BackupId, ct);
+            (server, run.Server) = (place.Connection, place.Description);
             run.Leftovers = await SweepLeftoversAsync(server, run.Id, ct);
             await SaveAsync(run);
 
@@ -248,12 +250,7 @@ public sealed class VerificationService(
 
                 await SetPhaseAsync(run, RestorePhase.Counting);
                 watch.Restart();
-                IReadOnlyList<TableRowCount> counts;
-                await using (var conn = new NpgsqlConnection(into.ConnectionString))
-                {
-                    await conn.OpenAsync(ct);
-                    counts = await DatabaseInspector.CountRowsAsync(conn, ct);
-                }
+                var counts = await DatabaseInspector.CountRowsAsync(into, run.Jobs, ct);
 
                 run.CountDuration = watch.Elapsed;
                 run.RowsCounted = counts.Sum(c => c.Rows);
@@ -294,6 +291,11 @@ public sealed class VerificationService(
                 }
             }
 
+            if (place is not null)
+            {
+                await place.DisposeAsync();
+            }
+
             await FinishAsync(run, status, failure, failedCheck);
         }
 
@@ -302,11 +304,6 @@ public sealed class VerificationService(
             throw new VerificationFailedException(run.Id, failure ?? "The verification did not pass.");
         }
     }
-
-    private async Task<NpgsqlConnectionStringBuilder> ServerAsync(VerificationRun run, CancellationToken ct) =>
-        string.IsNullOrWhiteSpace(options.CurrentValue.ScratchServer)
-            ? await targets.GetConnectionAsync(run.TargetId, ct)
-            : PgConnection.Parse(options.CurrentValue.ScratchServer);
 
     /// <summary>Creates <c>hellojohn_verify_&lt;unix time&gt;</c>, with a suffix when another run took that second.
     /// The name is saved before the database exists, so a crash right after leaves a record of it.</summary>

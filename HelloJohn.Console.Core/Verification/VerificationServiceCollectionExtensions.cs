@@ -1,6 +1,7 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Retention;
 using HelloJohn.Console.Core.Schedules;
+using HelloJohn.Console.Core.Verification.Scratch;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +16,9 @@ public static class VerificationServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<VerificationOptions>, VerificationOptionsValidation>();
         services.AddSingleton<VerificationProgressNotifier>();
         services.AddSingleton<VerificationService>();
+        services.AddSingleton<ScratchCluster>();
+        services.AddHostedService<ScratchClusterLifetime>();
+        services.AddSingleton<VerificationServers>();
         services.AddSingleton<IBackupCompletedHandler, VerifyAfterBackup>();
         services.AddTransient<VerificationJob>();
         services.AddTransient<IScheduledVerificationJob, VerificationJob>();

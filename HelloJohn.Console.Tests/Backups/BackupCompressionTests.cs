@@ -87,6 +87,43 @@ public sealed class BackupCompressionTests
         Assert.Contains(expected, string.Join("\n", Core.Recovery.ProviderInstructions.RestoreByHand(provider, "hellojohn_20240120_103000.dump.zst").Select(b => b.Command)));
 
     [Fact]
+    public async Task Compress_Native_StockZstdChecksAndUnpacksItAndDecompressAsyncGivesTheSameBytes()
+    {
+        var folder = Directory.CreateTempSubdirectory("hjc-zstd-");
+        try
+        {
+            // Half repetitive, half random, over several of libzstd's jobs, written in uneven pieces.
+            var data = new byte[9_000_000];
+            RandomNumberGenerator.Fill(data.AsSpan(0, 3_000_000));
+            for (var i = 3_000_000; i < data.Length; i++)
+            {
+                data[i] = (byte)(i % 97);
+            }
+
+            var packed = Path.Combine(folder.FullName, "x.dump.zst");
+            await using (var file = File.Create(packed))
+            await using (var zstd = NativeZstd.Compress(file, 1))
+            {
+                for (var at = 0; at < data.Length; at += 65_521)
+                {
+                    await zstd.WriteAsync(data.AsMemory(at, Math.Min(65_521, data.Length - at)));
+                }
+            }
+
+            Assert.True(new FileInfo(packed).Length < data.Length * 0.6);
+            await CompressedBackupPipelineTests.StockZstdAsync("-t", "-q", packed);
+            await CompressedBackupPipelineTests.StockZstdAsync("-d", "-q", "-o", Path.Combine(folder.FullName, "stock.dump"), packed);
+            await BackupCompression.DecompressAsync(packed, Path.Combine(folder.FullName, "console.dump"), CancellationToken.None);
+            Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(folder.FullName, "stock.dump")));
+            Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(folder.FullName, "console.dump")));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DecompressAsync_NotAZstdFile_ThrowsAndLeavesNoFileBehind()
     {
         var folder = Directory.CreateTempSubdirectory("hjc-zstd-");
@@ -137,10 +174,11 @@ public sealed class CompressedBackupPipelineTests(PostgresClusterFixture postgre
         var archive = file;
         if (BackupCompression.IsZstd(manifest.Compression))
         {
-            // A zstd backup is not an archive pg_restore reads until it is unpacked.
+            // A zstd backup is not an archive pg_restore reads until it is unpacked, with the stock program as the
+            // README says (zstd -d, which also checks the frame's content checksum).
             Assert.False((await app.RunToolAsync("pg_restore", "--list", file)).Succeeded);
             archive = Path.Combine(app.DataDirectory, "unpacked.dump");
-            await BackupCompression.DecompressAsync(file, archive, CancellationToken.None);
+            await StockZstdAsync("-d", "-q", "-o", archive, file);
             Assert.Equal("PGDMP"u8.ToArray(), (await File.ReadAllBytesAsync(archive))[..5]);
         }
 
@@ -151,6 +189,15 @@ public sealed class CompressedBackupPipelineTests(PostgresClusterFixture postgre
         {
             Assert.Equal(table.Rows, await postgres.CountAsync(restored, table.Table));
         }
+    }
+
+    /// <summary>Runs the zstd program of the machine's packages (the README's by-hand commands use it).</summary>
+    internal static async Task StockZstdAsync(params string[] args)
+    {
+        using var zstd = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("zstd", args) { RedirectStandardError = true, UseShellExecute = false })!;
+        var error = await zstd.StandardError.ReadToEndAsync();
+        await zstd.WaitForExitAsync();
+        Assert.True(zstd.ExitCode == 0, $"zstd {string.Join(' ', args)}: {error}");
     }
 
     [Fact]

@@ -44,6 +44,9 @@ public class ConsoleAppFactory(PostgresClusterFixture postgres) : WebApplication
         builder.UseSetting("HELLOJOHN_CONSOLE_ADMIN_EMAIL", AdminEmail);
         builder.UseSetting("HELLOJOHN_CONSOLE_ADMIN_PASSWORD", AdminPassword);
         builder.UseSetting("Backups:ProgressInterval", "00:00:00.200");
+        // Verifications restore into the fixture's server, where tests look for their databases; the console's private
+        // scratch cluster (the default) is tested on its own, since each would start one.
+        builder.UseSetting("Verification:RestoreInto", "TargetServer");
         foreach (var (k, v) in Settings)
         {
             builder.UseSetting(k, v);

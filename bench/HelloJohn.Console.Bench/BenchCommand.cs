@@ -17,10 +17,12 @@ public sealed record BenchCommand(BenchVerb Verb, BenchmarkSettings Settings, st
               Fills an empty HelloJohn database with N deterministic users (≈3 sessions each, organizations, members,
               MFA factors) through binary COPY. CONNECTION is a postgres:// URL or keyword form; defaults to
               HELLOJOHN_DATABASE_URL.
-          bench run [--users N] [--reps K] [--verification-reps K] [--catalog-backups N] [--ui-reps K] [--work DIR] [--output FILE]
+          bench run [--users N] [--reps K] [--verification-reps K] [--catalog-backups N] [--ui-reps K] [--no-end-to-end] [--work DIR] [--output FILE]
               Starts a private PostgreSQL cluster, generates the reference database (default 1,000,000 users) and one
-              a quarter of its size, runs every case side by side K times (default 3), prints one table and removes
-              everything it created. --output also writes the table to FILE.
+              a quarter of its size, runs every case side by side K times (default 3; verification, restore, drill
+              and end-to-end cases --verification-reps times), prints one table and removes everything it created.
+              --no-end-to-end leaves out the Release console driven through its pages. --output also writes the
+              table to FILE.
         """;
 
     /// <summary>Parses <paramref name="args"/>; throws <see cref="BenchUsageException"/> naming the bad argument.</summary>
@@ -65,6 +67,9 @@ public sealed record BenchCommand(BenchVerb Verb, BenchmarkSettings Settings, st
                     break;
                 case "--ui-reps" when verb == BenchVerb.Run:
                     settings = settings with { UiReps = Positive(name, Value(), 10_000) };
+                    break;
+                case "--no-end-to-end" when verb == BenchVerb.Run:
+                    settings = settings with { EndToEnd = false };
                     break;
                 case "--work" when verb == BenchVerb.Run:
                     settings = settings with { WorkDirectory = Path.GetFullPath(Value()) };

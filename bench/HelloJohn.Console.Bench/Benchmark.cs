@@ -3,7 +3,6 @@ using HelloJohn.Console.Bench.Cases;
 using HelloJohn.Console.Bench.Generation;
 using HelloJohn.Console.Bench.Measurement;
 using HelloJohn.Console.Bench.Reporting;
-using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Dashboard;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
@@ -14,8 +13,10 @@ using Npgsql;
 
 namespace HelloJohn.Console.Bench;
 
-/// <summary>One benchmark run on a PostgreSQL cluster: generates the databases, runs every case side by side, several
-/// times, and returns the figures. Everything it creates in the cluster and on disk is removed at the end.</summary>
+/// <summary>One benchmark run on a PostgreSQL cluster standing for HelloJohn's production server: generates the
+/// databases, runs every case side by side, several times, and returns the figures. The console's own catalog lives in
+/// a second cluster, so the production server's CPU counts HelloJohn's database only. Everything the run creates is
+/// removed at the end.</summary>
 public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster cluster, IPgToolRunner runner, TextWriter log)
 {
     private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
@@ -30,9 +31,11 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
         var created = new List<string>();
         try
         {
-            var target = await CreateDatabaseAsync($"bench_hj_{_runId}", canCreateDatabases: true, created, ct);
-            var quarter = await CreateDatabaseAsync($"bench_hjq_{_runId}", canCreateDatabases: true, created, ct);
-            var consoleDb = await CreateDatabaseAsync($"bench_console_{_runId}", canCreateDatabases: false, created, ct);
+            var target = await CreateDatabaseAsync(cluster, $"bench_hj_{_runId}", canCreateDatabases: true, created, ct);
+            var quarter = await CreateDatabaseAsync(cluster, $"bench_hjq_{_runId}", canCreateDatabases: true, created, ct);
+            await log.WriteLineAsync("Starting a second cluster for the console's own catalog…");
+            await using var catalogCluster = await LocalPostgresCluster.StartAsync(Path.Combine(work, "catalog-pg"), runner, deleteOnDispose: true, ct: ct);
+            var consoleDb = await CreateDatabaseAsync(catalogCluster, $"bench_console_{_runId}", canCreateDatabases: false, [], ct);
 
             var full = await ScaleDataGenerator.GenerateAsync(target, settings.Users, log, ct);
             var small = await ScaleDataGenerator.GenerateAsync(quarter, settings.QuarterUsers, log, ct);
@@ -43,23 +46,29 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
                 new("quarter", small.Users, small.Rows["hj_session"], small.DatabaseBytes, small.Duration),
             };
 
+            var production = new ClusterCpu(cluster.DataDirectory);
             await using var console = await ConsoleUnderTest.StartAsync(consoleDb, target, Path.Combine(work, "console"),
                 new Dictionary<string, string?> { ["Verification:Jobs"] = settings.RestoreJobs.ToString(CultureInfo.InvariantCulture) }, ct);
             var targetId = await console.DefaultTargetAsync(ct);
             var quarterId = await console.Service<TargetService>().AddStoredAsync("bench-quarter", quarter.ConnectionString, null, TargetProvider.SelfManaged, ct);
 
             var loadAtStart = LoadAverage();
-            log.WriteLine("Warming the page cache…");
+            await log.WriteLineAsync("Warming the page cache…");
             await DumpCases.WarmUpAsync(runner, target, ct);
             await DumpCases.WarmUpAsync(runner, quarter, ct);
             // The first backup in a process pays for JIT compilation; a console that runs nightly has paid it long ago.
             await console.BackupAsync(quarterId, ct);
 
-            var (backupCases, memoryCases, recipeDump, consoleBackupId, consoleDefault) = await RunBackupsAsync(console, target, targetId, quarterId, dumps, ct);
-            var verificationCases = await RunVerificationsAsync(console, target, recipeDump, consoleBackupId, ct);
+            var cases = new BenchmarkCases(settings, runner, production, console, target, dumps, log, _notes);
+            var backups = await cases.BackupsAsync(targetId, quarterId, ct);
+            var verifications = await cases.VerificationsAsync(backups.RecipeDump, backups.ConsoleBackupId, backups.QuarterBackupId, ct);
+            var restores = await cases.RestoresAsync(backups.RecipeDump, backups.ConsoleBackupId, backups.ConsoleBackupPath, ct);
+            var drills = await cases.DrillsAsync(targetId, ct);
+            var endToEnd = settings.EndToEnd ? await EndToEndAsync(catalogCluster, target, production, work, backups, verifications, restores, ct) : [];
             var uiCases = await RunCatalogAsync(console, consoleDb, targetId, ct);
             machine = machine with { LoadAverages = $"at start {loadAtStart}, at end {LoadAverage()}" };
-            return new BenchmarkReport(machine, databases, consoleDefault, [.. backupCases, .. memoryCases, .. verificationCases, .. uiCases], _notes);
+            return new BenchmarkReport(machine, databases, backups.ConsoleDefault,
+                [.. backups.Cases, .. verifications, .. restores, .. drills, .. endToEnd, .. uiCases], _notes);
         }
         finally
         {
@@ -72,123 +81,57 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
         }
     }
 
-    private async Task<(List<CaseSummary> Backup, List<CaseSummary> Memory, string RecipeDump, Guid ConsoleBackupId, string ConsoleDefault)> RunBackupsAsync(
-        ConsoleUnderTest console, NpgsqlConnectionStringBuilder target, Guid targetId, Guid quarterId, string dumps, CancellationToken ct)
+    /// <summary>The Release build started as its own process and driven through its pages, beside the same actions of
+    /// the in-process console measured above.</summary>
+    private async Task<IReadOnlyList<CaseSummary>> EndToEndAsync(LocalPostgresCluster catalogCluster, NpgsqlConnectionStringBuilder target, ClusterCpu production,
+        string work, BackupResults backups, IReadOnlyList<CaseSummary> verifications, IReadOnlyList<CaseSummary> restores, CancellationToken ct)
     {
-        var cases = new List<(string Name, Func<int, Task<RunSample>> Run)>();
-        var recipeLevel = 9;
-        foreach (var level in settings.GzipLevels.Distinct().OrderByDescending(l => l == recipeLevel ? int.MaxValue : l))
+        var web = ReleaseConsole.FindWebAssembly(RepositoryRoot());
+        if (web is null || !File.Exists(ReleaseConsole.ChromiumPath))
         {
-            var name = level == recipeLevel ? "pg_dump -Fc -Z9 --file (documented recipe)" : $"pg_dump -Fc -Z{level} --file";
-            cases.Add((name, rep => DumpCases.PgDumpToFileAsync(runner, target, level, Path.Combine(dumps, $"z{level}_{rep}.dump"), ct)));
+            _notes.Add("The end-to-end cases were left out: publish HelloJohn.Console.Web in Release (bench/run.sh does) and install Chromium (/usr/bin/chromium).");
+            return [];
         }
 
-        foreach (var level in settings.ZstdLevels.Distinct().Order())
-        {
-            cases.Add(($"pg_dump -Fc -Z0 | zstd -{level} (in process)", rep => DumpCases.PgDumpThroughZstdAsync(runner, target, level, Path.Combine(dumps, $"zstd{level}_{rep}.dump.zst"), ct)));
-        }
-
-        var samples = cases.ToDictionary(c => c.Name, _ => new List<RunSample>());
-        var consoleSamples = new List<RunSample>();
-        var quarterSamples = new List<RunSample>();
-        Guid? consoleBackupId = null;
-        string? consoleCompression = null;
-        for (var rep = 1; rep <= settings.Reps; rep++)
-        {
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Backups, repetition {rep}/{settings.Reps}…"));
-            foreach (var (name, run) in cases)
-            {
-                samples[name].Add(await run(rep));
-                // Only the last recipe dump is kept, for the verification cases; the rest only cost disk space.
-                foreach (var file in Directory.EnumerateFiles(dumps).Where(f => !Path.GetFileName(f).StartsWith($"z{recipeLevel}_", StringComparison.Ordinal)))
-                {
-                    File.Delete(file);
-                }
-            }
-
-            var (sample, details) = await ConsoleBackupAsync(console, targetId, ct);
-            consoleSamples.Add(sample);
-            consoleBackupId = details.Backup.Id;
-            consoleCompression = details.Compression;
-            var (quarterSample, _) = await ConsoleBackupAsync(console, quarterId, ct);
-            quarterSamples.Add(quarterSample);
-        }
-
-        var consoleCase = $"console backup ({consoleCompression}, via BackupService)";
-        var backup = cases.Select(c => new CaseSummary(BenchmarkGroups.Backup, c.Name, samples[c.Name])).ToList();
-        backup.Add(new CaseSummary(BenchmarkGroups.Backup, consoleCase, consoleSamples));
-        var memory = new List<CaseSummary>
-        {
-            new(BenchmarkGroups.Memory, $"console backup, {settings.Users:N0} users", consoleSamples),
-            new(BenchmarkGroups.Memory, $"console backup, {settings.QuarterUsers:N0} users (¼)", quarterSamples),
-        };
-        var recipe = Path.Combine(dumps, $"z{recipeLevel}_{settings.Reps}.dump");
-        if (!File.Exists(recipe))
-        {
-            // The recipe level was left out of the gzip levels: the documented script still needs its file.
-            await DumpCases.PgDumpToFileAsync(runner, target, recipeLevel, recipe, ct);
-        }
-
-        return (backup, memory, recipe, consoleBackupId!.Value, consoleCompression!);
-    }
-
-    private static async Task<(RunSample, BackupDetails)> ConsoleBackupAsync(ConsoleUnderTest console, Guid targetId, CancellationToken ct)
-    {
-        ProcessResources.ResetPeakRss();
-        await using var sampler = new ChildPeakRssSampler();
-        var clock = RunClock.Start();
-        var details = await console.BackupAsync(targetId, ct);
-        var (wall, self, children) = clock.Stop();
-        var peak = ProcessResources.PeakRssBytes();
-        return (new RunSample(wall, self + children, details.Backup.SizeBytes, peak, sampler.PeakOf("pg_dump")), details);
-    }
-
-    private async Task<List<CaseSummary>> RunVerificationsAsync(ConsoleUnderTest console, NpgsqlConnectionStringBuilder target, string recipeDump, Guid consoleBackupId, CancellationToken ct)
-    {
-        var jobs = settings.RestoreJobs;
-        var cases = new List<(string Name, Func<Task<RunSample>> Run)>
-        {
-            ("documented verify script (createdb, pg_restore, 2× count(*), dropdb) on the -Z9 dump", () => VerificationCases.DocumentedScriptAsync(runner, target, recipeDump, null, ct)),
-            ($"documented verify script with pg_restore -j {jobs}", () => VerificationCases.DocumentedScriptAsync(runner, target, recipeDump, jobs, ct)),
-            ($"console verification (VerificationService: checks, pg_restore -j {jobs}, count every table, drop) of its own backup",
-                () => ConsoleVerificationAsync(console, consoleBackupId, ct)),
-        };
-        var samples = cases.ToDictionary(c => c.Name, _ => new List<RunSample>());
+        var consoleDb = await CreateDatabaseAsync(catalogCluster, $"bench_web_{_runId}", canCreateDatabases: false, [], ct);
+        await using var release = await ReleaseConsole.StartAsync(web, consoleDb, target, Path.Combine(work, "web-console"), log, ct);
+        var (backup, verify, restore) = (new List<RunSample>(), new List<RunSample>(), new List<RunSample>());
         for (var rep = 1; rep <= settings.EffectiveVerificationReps; rep++)
         {
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Verification, repetition {rep}/{settings.EffectiveVerificationReps}…"));
-            foreach (var (name, run) in cases)
-            {
-                samples[name].Add(await run());
-            }
+            await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Release console through its pages, repetition {rep}/{settings.EffectiveVerificationReps}…"));
+            var (sample, file) = await release.BackUpNowAsync(production);
+            backup.Add(sample);
+            verify.Add(await release.VerifyAsync(file, production));
+            var (restored, database) = await release.RestoreAsync(file, production);
+            restore.Add(restored);
+            await RestoreCases.DropAsync(runner, target, database);
         }
 
-        return [.. cases.Select(c => new CaseSummary(BenchmarkGroups.Verification, c.Name, samples[c.Name]))];
+        _notes.Add("End to end: the published Release build of HelloJohn.Console.Web (ASPNETCORE_ENVIRONMENT=Production), started as its own process with the same target, " +
+            "driven in headless Chromium; each time runs from the click to the page showing succeeded or passed. CPU and peak RSS are the console process's " +
+            "(with the pg_dump or pg_restore it ran); compare with the in-process rows: " +
+            $"backup {Seconds(backups.Cases.First(c => c.Case.StartsWith("console backup", StringComparison.Ordinal)))}, " +
+            $"verification {Seconds(verifications.First(c => c.Case.StartsWith("console verification (", StringComparison.Ordinal)))}, " +
+            $"restore {Seconds(restores.First(c => c.Case.StartsWith("console restore", StringComparison.Ordinal)))}.");
+        return
+        [
+            new(BenchmarkGroups.EndToEnd, "Back up now → succeeded (Release console, its pages)", backup),
+            new(BenchmarkGroups.EndToEnd, "Verify now → passed (scratch cluster)", verify),
+            new(BenchmarkGroups.EndToEnd, "Restore into a new database → succeeded", restore),
+        ];
     }
 
-    private static async Task<RunSample> ConsoleVerificationAsync(ConsoleUnderTest console, Guid backupId, CancellationToken ct)
-    {
-        await using var sampler = new ChildPeakRssSampler();
-        var clock = RunClock.Start();
-        var details = await console.Service<VerificationService>().VerifyAsync(ConsoleUnderTest.Operator, backupId, ct);
-        var (wall, self, children) = clock.Stop();
-        if (details.Run.Status != VerificationStatus.Passed)
-        {
-            throw new InvalidOperationException($"The console's verification of its own backup did not pass ({details.Run.Error}); the benchmark's figures are not valid.");
-        }
-
-        return new RunSample(wall, self + children, ToolPeakRssBytes: sampler.PeakOf("pg_restore"));
-    }
+    private static string Seconds(CaseSummary c) => string.Create(CultureInfo.InvariantCulture, $"{c.WallMedian.TotalSeconds:F2} s");
 
     private async Task<List<CaseSummary>> RunCatalogAsync(ConsoleUnderTest console, NpgsqlConnectionStringBuilder consoleDb, Guid targetId, CancellationToken ct)
     {
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Seeding the catalog with {settings.CatalogBackups:N0} backups and {settings.CatalogVerifications:N0} verification runs…"));
+        await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Seeding the catalog with {settings.CatalogBackups:N0} backups and {settings.CatalogVerifications:N0} verification runs…"));
         var dbFactory = console.Service<IDbContextFactory<ConsoleDbContext>>();
         var seeded = await CatalogCases.SeedBackupsAsync(dbFactory, consoleDb, targetId, settings.CatalogBackups, ct);
         await CatalogCases.SeedVerificationRunsAsync(dbFactory, consoleDb, targetId, seeded, settings.CatalogVerifications, ct);
         _notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"UI figures are the Core service calls behind the pages, in process: the Backups grid's first page (QueryAsync, then the verification badges of its rows) and the Dashboard, on a catalog of {settings.CatalogBackups:N0} backup records (one every 30 minutes; the last two weeks succeeded, older ones expired, 5% failed, 1% cancelled) and {settings.CatalogVerifications:N0} verification runs."));
-        var page = await CatalogCases.TimeBackupsPageAsync(console.Service<BackupService>(), console.Service<VerificationService>(), settings.UiReps, ct);
+        var page = await CatalogCases.TimeBackupsPageAsync(console.Service<Core.Backups.BackupService>(), console.Service<VerificationService>(), settings.UiReps, ct);
         var dashboard = await CatalogCases.TimeDashboardAsync(console.Service<DashboardService>(), settings.UiReps, ct);
         return
         [
@@ -197,12 +140,12 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
         ];
     }
 
-    private async Task<NpgsqlConnectionStringBuilder> CreateDatabaseAsync(string name, bool canCreateDatabases, List<string> created, CancellationToken ct)
+    private static async Task<NpgsqlConnectionStringBuilder> CreateDatabaseAsync(LocalPostgresCluster on, string name, bool canCreateDatabases, List<string> created, CancellationToken ct)
     {
         var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)) + "a!";
-        await cluster.EnsureDatabaseAsync(name, name, password, canCreateDatabases, ct);
+        await on.EnsureDatabaseAsync(name, name, password, canCreateDatabases, ct);
         created.Add(name);
-        return cluster.ConnectionFor(name, name, password);
+        return on.ConnectionFor(name, name, password);
     }
 
     /// <summary>Drops the run's databases and roles, and any database a role still owns (a verification database a
@@ -240,11 +183,24 @@ public sealed class Benchmark(BenchmarkSettings settings, LocalPostgresCluster c
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
         {
-            log.WriteLine($"Could not remove every database the benchmark created ({e.Message}); they are in the cluster at {cluster.Root}.");
+            await log.WriteLineAsync($"Could not remove every database the benchmark created ({e.Message}); they are in the cluster at {cluster.Root}.");
         }
     }
 
-    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    internal static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "HelloJohn.Console.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return Directory.GetCurrentDirectory();
+    }
 
     private async Task<MachineFacts> MachineFactsAsync(NpgsqlConnectionStringBuilder db, CancellationToken ct)
     {

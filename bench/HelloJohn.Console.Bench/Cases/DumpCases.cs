@@ -1,7 +1,7 @@
 using HelloJohn.Console.Bench.Measurement;
 using HelloJohn.Console.Core.Postgres;
 using Npgsql;
-using ZstdSharp;
+using HelloJohn.Console.Core.Backups;
 
 namespace HelloJohn.Console.Bench.Cases;
 
@@ -20,14 +20,14 @@ public static class DumpCases
         return new RunSample(wall, self + children, new FileInfo(path).Length, ToolPeakRssBytes: sampler.PeakOf("pg_dump"));
     }
 
-    /// <summary>An uncompressed custom-format stream compressed with zstd in this process, as the console can do it.</summary>
+    /// <summary>pg_dump's uncompressed stream compressed in this process with the console's native zstd, nothing else.</summary>
     public static async Task<RunSample> PgDumpThroughZstdAsync(IPgToolRunner runner, NpgsqlConnectionStringBuilder db, int zstdLevel, string path, CancellationToken ct)
     {
         await using var sampler = new ChildPeakRssSampler();
         var clock = RunClock.Start();
         await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         {
-            await using (var zstd = new CompressionStream(file, zstdLevel, leaveOpen: true))
+            await using (var zstd = NativeZstd.Compress(file, zstdLevel))
             {
                 var result = await runner.RunAsync(new PgToolInvocation("pg_dump",
                     ["--format=custom", "--compress=0", "--no-password", "--dbname", db.Database!]) { Connection = db, StandardOutput = zstd }, ct);
@@ -39,6 +39,17 @@ public static class DumpCases
 
         var (wall, self, children) = clock.Stop();
         return new RunSample(wall, self + children, new FileInfo(path).Length, ToolPeakRssBytes: sampler.PeakOf("pg_dump"));
+    }
+
+    /// <summary><c>pg_dump -Fc -Z0 | zstd -N -T{workers} &gt; file</c> with the stock programs: the console's bare equivalent.</summary>
+    public static async Task<RunSample> PgDumpPipeZstdAsync(IPgToolRunner runner, NpgsqlConnectionStringBuilder db, int zstdLevel, string path, CancellationToken ct)
+    {
+        await using var sampler = new ChildPeakRssSampler();
+        var clock = RunClock.Start();
+        await StockPipeline.RunAsync(runner, db,
+            $"pg_dump --format=custom --compress=0 --no-password | zstd -{zstdLevel} -T{NativeZstd.Workers} -q -o {StockPipeline.Quote(path)}", ct);
+        var (wall, self, children) = clock.Stop();
+        return new RunSample(wall, self + children, new FileInfo(path).Length);
     }
 
     /// <summary>Reads the whole database once without keeping anything, so every measured run finds it in the page cache.</summary>

@@ -10,11 +10,12 @@ public static class VerificationCases
 {
     /// <param name="server">A role that may create databases, connected to a database it can reach.</param>
     /// <param name="jobs">null for the script as documented (one pg_restore process); otherwise <c>--jobs</c>.</param>
-    public static async Task<RunSample> DocumentedScriptAsync(IPgToolRunner runner, NpgsqlConnectionStringBuilder server, string dumpPath, int? jobs, CancellationToken ct)
+    public static async Task<RunSample> DocumentedScriptAsync(IPgToolRunner runner, NpgsqlConnectionStringBuilder server, ClusterCpu serverCpu, string dumpPath, int? jobs, CancellationToken ct)
     {
         var name = $"hellojohn_verify_{DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}_script";
         var into = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = name };
         await using var sampler = new ChildPeakRssSampler();
+        var cpu = serverCpu.Total();
         var clock = RunClock.Start();
         var created = false;
         try
@@ -47,6 +48,6 @@ public static class VerificationCases
         }
 
         var (wall, self, children) = clock.Stop();
-        return new RunSample(wall, self + children, ToolPeakRssBytes: sampler.PeakOf("pg_restore"));
+        return new RunSample(wall, self + children, ToolPeakRssBytes: sampler.PeakOf("pg_restore"), ServerCpu: serverCpu.Total() - cpu);
     }
 }

@@ -2,8 +2,10 @@ using System.Diagnostics;
 
 namespace HelloJohn.Console.Bench.Measurement;
 
-/// <summary>One timed run of one case.</summary>
-public sealed record RunSample(TimeSpan Wall, TimeSpan Cpu, long? SizeBytes = null, long? ConsolePeakRssBytes = null, long? ToolPeakRssBytes = null);
+/// <summary>One timed run of one case. <paramref name="ServerCpu"/> is what the target's PostgreSQL server spent meanwhile
+/// (the production server's share); <paramref name="Phases"/> the run's parts, in order, where the console reports them.</summary>
+public sealed record RunSample(TimeSpan Wall, TimeSpan Cpu, long? SizeBytes = null, long? ConsolePeakRssBytes = null, long? ToolPeakRssBytes = null,
+    TimeSpan? ServerCpu = null, IReadOnlyList<(string Phase, TimeSpan Time)>? Phases = null);
 
 /// <summary>Wall clock plus CPU of this process and of the children it waited for, between start and stop.</summary>
 public sealed class RunClock
@@ -32,6 +34,14 @@ public sealed record CaseSummary(string Group, string Case, IReadOnlyList<RunSam
     public long? SizeMedian => Samples.All(s => s.SizeBytes is null) ? null : Median(Samples.Where(s => s.SizeBytes is not null).Select(s => s.SizeBytes!.Value));
     public long? ConsolePeakRss => Samples.Max(s => s.ConsolePeakRssBytes);
     public long? ToolPeakRss => Samples.Max(s => s.ToolPeakRssBytes);
+    public TimeSpan? ServerCpuMedian => Samples.All(s => s.ServerCpu is null) ? null : TimeSpan.FromTicks(Median(Samples.Where(s => s.ServerCpu is not null).Select(s => s.ServerCpu!.Value.Ticks)));
+
+    /// <summary>Median time of each phase, in the order of the first sample that has phases.</summary>
+    public IReadOnlyList<(string Phase, TimeSpan Median)> PhaseMedians =>
+        Samples.FirstOrDefault(s => s.Phases is not null)?.Phases!
+            .Select(p => (p.Phase, TimeSpan.FromTicks(Median(Samples.Where(s => s.Phases is not null)
+                .Select(s => s.Phases!.Where(x => x.Phase == p.Phase).Select(x => x.Time.Ticks).DefaultIfEmpty(0).First())))))
+            .ToList() ?? [];
 
     internal static long Median(IEnumerable<long> values)
     {
