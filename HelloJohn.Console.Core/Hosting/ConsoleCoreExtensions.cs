@@ -7,6 +7,7 @@ using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Core.Retention;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Secrets;
 using HelloJohn.Console.Core.Secrets.Jwks;
@@ -71,6 +72,7 @@ public static class ConsoleCoreExtensions
                 npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history")));
         // First hosted service: the console database must be migrated before Data Protection's own start-up reads its key ring.
         services.AddHostedService<ConsoleDatabaseInitializer>();
+        services.AddRuns();
         var protectorPath = config[KeyRingProtector.SettingName];
         var protector = KeyRingProtector.LoadOrCreate(
             string.IsNullOrWhiteSpace(protectorPath) ? Path.Combine(dataDirectory, KeyRingProtector.DefaultFileName) : Path.GetFullPath(protectorPath),

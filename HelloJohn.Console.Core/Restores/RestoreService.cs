@@ -4,6 +4,7 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
 using Microsoft.EntityFrameworkCore;

@@ -9,7 +9,6 @@ public static class RestoresServiceCollectionExtensions
     {
         services.AddOptions<RestoreOptions>().BindConfiguration(RestoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<BackupArchiveChecker>();
-        services.AddSingleton<ConsoleLocks>();
         services.AddSingleton<RestoreProgressNotifier>();
         services.AddSingleton<RestoreService>();
         services.AddTransient<RestoreJob>();

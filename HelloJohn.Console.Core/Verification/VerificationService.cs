@@ -5,6 +5,7 @@ using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
 using Microsoft.EntityFrameworkCore;
@@ -32,7 +33,7 @@ public sealed class VerificationService(
     private const int MaxNameAttempts = 5;
 
     /// <summary>Runs executing in this process, so Cancel can stop them at once.</summary>
-    private static readonly LocalRuns RunningHere = new();
+    private static readonly Restores.LocalRuns RunningHere = new();
 
     /// <summary>Queues a verification of <paramref name="backupId"/> as a background job.</summary>
     public async Task<Guid> RequestAsync(Actor actor, Guid backupId, VerificationTrigger trigger, CancellationToken ct)

@@ -680,6 +680,136 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.ToTable("restore_table_counts", (string)null);
                 });
 
+            modelBuilder.Entity("HelloJohn.Console.Core.Runs.ConsoleInstanceRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("LockKey")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<int>("LockKey"));
+
+                    b.Property<int>("ProcessId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("StoppedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LockKey")
+                        .IsUnique();
+
+                    b.HasIndex("StoppedAt");
+
+                    b.ToTable("console_instances", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Runs.RunRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("CancelRequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CancelRequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("FailureKind")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OwnerHost")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid?>("OwnerInstanceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int?>("OwnerProcessId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Phase")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("ProgressDone")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ProgressTotal")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RequestedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerInstanceId");
+
+                    b.HasIndex("Kind", "CreatedAt");
+
+                    b.HasIndex("Status", "OwnerInstanceId");
+
+                    b.HasIndex("TargetId", "Kind", "Status");
+
+                    b.ToTable("runs", (string)null);
+                });
+
             modelBuilder.Entity("HelloJohn.Console.Core.Schedules.ScheduleSetting", b =>
                 {
                     b.Property<string>("Id")
@@ -1281,6 +1411,21 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Runs.RunRecord", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Runs.ConsoleInstanceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerInstanceId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.Navigation("Target");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Schedules.ScheduleSetting", b =>
