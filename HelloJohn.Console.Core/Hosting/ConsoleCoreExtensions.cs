@@ -94,7 +94,6 @@ public static class ConsoleCoreExtensions
         services.AddSchedules();
         services.AddSecretsServices();
         services.AddRecovery();
-        services.AddTransient<IScheduledBackupJob, BackupJob>();
         services.AddTransient<IScheduledJwksCheckJob, JwksCheckJob>();
         services.AddSingleton<IConsoleStartupTask, ScheduleStartupTask>();
         services.AddConsoleJobs();
@@ -123,16 +122,6 @@ public static class ConsoleCoreExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TargetOptions>, TargetOptionsValidation>();
         services.AddSingleton<TargetService>();
-        return services;
-    }
-
-    private static IServiceCollection AddBackups(this IServiceCollection services)
-    {
-        services.AddOptions<BackupOptions>().BindConfiguration(BackupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidation>();
-        services.AddSingleton<BackupProgressNotifier>();
-        services.AddSingleton<BackupService>();
-        services.AddTransient<BackupJob>();
         return services;
     }
 

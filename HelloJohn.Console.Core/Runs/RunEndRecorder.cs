@@ -60,6 +60,11 @@ public sealed class RunEndRecorder(
             }
 
             run = await db.Set<RunRecord>().AsNoTracking().Include(r => r.Target).SingleAsync(r => r.Id == runId, CancellationToken.None);
+            if (end.Record is { } record)
+            {
+                await record(db, CancellationToken.None);
+            }
+
             var kind = kinds.Of(run.Kind);
             await kind.OnStatusChangedAsync(db, run, CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);

@@ -15,6 +15,10 @@ public sealed record RunEnd(RunStatus Status, string? Error = null, RunFailureKi
 
     public RunSummary? Summary { get; init; }
 
+    /// <summary>The kind's own record of the end (a backup's file, sizes and counts), written in the same transaction
+    /// as the run's end, so neither is ever seen without the other.</summary>
+    public Func<ConsoleDbContext, CancellationToken, Task>? Record { get; init; }
+
     /// <summary>The phase the run is left in; "Done" unless the kind says otherwise.</summary>
     public string Phase { get; init; } = DonePhase;
 
@@ -110,6 +114,28 @@ public sealed class RunLifecycle(
         Local.Add(claim);
         notifier.Publish(new RunProgress(run.Kind, run.Id, RunStatus.Running, run.Phase));
         return claim;
+    }
+
+    /// <summary>Ends a run that is still queued (skipped, or refused when its turn came); false when it is not queued.</summary>
+    public Task<bool> EndQueuedAsync(Guid runId, RunEnd end) => ends.EndAsync(runId, RunStatus.Queued, null, end);
+
+    /// <summary>Says where a queued run waits ("Waiting" for another run to end).</summary>
+    public async Task SetQueuedPhaseAsync(RunKind kind, Guid runId, string phase)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
+        {
+            await db.Set<RunRecord>().Where(r => r.Id == runId && r.Status == RunStatus.Queued)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Phase, phase), CancellationToken.None);
+        }
+
+        notifier.Publish(new RunProgress(kind, runId, RunStatus.Queued, phase));
+    }
+
+    /// <summary>Whether the run is still queued (a waiting run stops waiting once cancelled).</summary>
+    public async Task<bool> IsQueuedAsync(Guid runId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Set<RunRecord>().AnyAsync(r => r.Id == runId && r.Status == RunStatus.Queued, ct);
     }
 
     public async Task SetPhaseAsync(RunClaim claim, string phase)

@@ -24,6 +24,9 @@ public sealed class RunSweeper(
     /// <summary>Stopped instances are kept this long for the runs that name them, then forgotten.</summary>
     private static readonly TimeSpan KeepStoppedInstances = TimeSpan.FromDays(30);
 
+    /// <summary>One sweep at a time in this instance (the periodic one and one asked for), waiting rather than skipping.</summary>
+    private readonly SemaphoreSlim _one = new(1, 1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -55,12 +58,20 @@ public sealed class RunSweeper(
     /// <summary>One sweep; returns how many runs it ended. Does nothing while another instance sweeps.</summary>
     public async Task<int> SweepOnceAsync(CancellationToken ct)
     {
-        await using var held = await locks.TryAcquireAsync(ConsoleLocks.Sweep, ct);
-        if (held is null)
+        await _one.WaitAsync(ct);
+        try
         {
-            return 0;
+            await using var held = await locks.TryAcquireAsync(ConsoleLocks.Sweep, ct);
+            return held is null ? 0 : await SweepHeldAsync(ct);
         }
+        finally
+        {
+            _one.Release();
+        }
+    }
 
+    private async Task<int> SweepHeldAsync(CancellationToken ct)
+    {
         List<RunRecord> abandoned;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {

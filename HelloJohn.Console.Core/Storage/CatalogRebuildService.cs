@@ -191,7 +191,6 @@ public sealed class CatalogRebuildService(
             CreatedAt = CreatedAtOf(manifest),
             StartedAt = manifest.StartedAt,
             FinishedAt = manifest.FinishedAt,
-            HeartbeatAt = manifest.FinishedAt,
             BytesWritten = manifest.SizeBytes,
             SizeBytes = manifest.SizeBytes,
             Sha256 = manifest.Sha256.ToLowerInvariant(),

@@ -1,4 +1,4 @@
-using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Retention;
 using HelloJohn.Console.Core.Schedules;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +15,7 @@ public static class VerificationServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<VerificationOptions>, VerificationOptionsValidation>();
         services.AddSingleton<VerificationProgressNotifier>();
         services.AddSingleton<VerificationService>();
-        services.AddSingleton<IBackupCompletedHandler, VerifyAfterBackup>();
+        services.AddSingleton<IRunFinishedHandler, VerifyAfterBackup>();
         services.AddTransient<VerificationJob>();
         services.AddTransient<IScheduledVerificationJob, VerificationJob>();
         services.AddSingleton<IBackupVerificationHistory, VerificationHistory>();

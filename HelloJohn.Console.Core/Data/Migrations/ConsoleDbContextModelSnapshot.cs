@@ -131,13 +131,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
-                    b.Property<DateTimeOffset?>("HeartbeatAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
                     b.Property<string>("PgDumpVersion")
                         .HasColumnType("text");
 
@@ -147,13 +140,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<string>("RequestedBy")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
-
-                    b.Property<string>("RunnerHost")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<int?>("RunnerPid")
-                        .HasColumnType("integer");
 
                     b.Property<string>("SchemaVersion")
                         .HasColumnType("text");

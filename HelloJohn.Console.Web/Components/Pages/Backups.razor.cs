@@ -1,4 +1,5 @@
 using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Web.Components.Controls;
@@ -21,7 +22,7 @@ public partial class Backups
     private int _reloadQueued;
 
     [Inject] private BackupService BackupsService { get; set; } = default!;
-    [Inject] private BackupProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private RunProgressNotifier Notifier { get; set; } = default!;
     [Inject] private VerificationService Verifications { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
@@ -66,8 +67,13 @@ public partial class Backups
         }
     }
 
-    private void OnBackupChanged(BackupProgress progress)
+    private void OnBackupChanged(RunProgress progress)
     {
+        if (progress.Kind != RunKind.Backup)
+        {
+            return;
+        }
+
         // Progress comes many times a second; coalesce into one reload at a time.
         if (Interlocked.Exchange(ref _reloadQueued, 1) == 0)
         {
