@@ -67,3 +67,14 @@ public sealed class RunQueries(IDbContextFactory<ConsoleDbContext> dbFactory)
         r.Id, r.Kind, r.TargetId, r.Target == null ? null : r.Target.Name, r.Status, r.Phase, r.RequestedBy, r.CreatedAt, r.StartedAt, r.FinishedAt,
         r.Error, r.FailureKind, r.OwnerHost, r.ProgressDone, r.ProgressTotal, r.CancelRequestedBy));
 }
+
+public static class RunRecordExtensions
+{
+    /// <summary>The run's phase as its kind's enum, or <paramref name="fallback"/> when it is not one.</summary>
+    public static TPhase PhaseOr<TPhase>(this RunRecord run, TPhase fallback) where TPhase : struct, Enum =>
+        Enum.TryParse<TPhase>(run.Phase, out var phase) ? phase : fallback;
+
+    public static RunView ToView(this RunRecord r, string? targetName) => new(
+        r.Id, r.Kind, r.TargetId, targetName, r.Status, r.Phase, r.RequestedBy, r.CreatedAt, r.StartedAt, r.FinishedAt,
+        r.Error, r.FailureKind, r.OwnerHost, r.ProgressDone, r.ProgressTotal, r.CancelRequestedBy);
+}

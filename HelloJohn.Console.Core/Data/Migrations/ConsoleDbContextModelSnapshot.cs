@@ -532,7 +532,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreRun", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -552,28 +551,17 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<bool?>("CountsMatch")
                         .HasColumnType("boolean");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                    b.Property<bool>("DatabaseCreated")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("DatabaseName")
                         .IsRequired()
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
-                    b.Property<string>("Error")
-                        .HasMaxLength(4000)
-                        .HasColumnType("character varying(4000)");
-
                     b.Property<string>("FailedCheck")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
-
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
 
                     b.Property<int>("Jobs")
                         .HasColumnType("integer");
@@ -583,21 +571,8 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
-                    b.Property<string>("Phase")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
                     b.Property<bool>("ReplaceExisting")
                         .HasColumnType("boolean");
-
-                    b.Property<string>("RequestedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<string>("RequestedByUserId")
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
 
                     b.Property<TimeSpan?>("RestoreDuration")
                         .HasColumnType("interval");
@@ -618,26 +593,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<Guid>("TargetId")
-                        .HasColumnType("uuid");
-
                     b.HasKey("Id");
 
                     b.HasIndex("BackupId");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("DatabaseName");
 
                     b.HasIndex("SafetyBackupId");
-
-                    b.HasIndex("TargetId", "DatabaseName", "Status");
 
                     b.ToTable("restore_runs", (string)null);
                 });
@@ -1028,7 +990,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationRun", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -1045,9 +1006,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<TimeSpan?>("CountDuration")
                         .HasColumnType("interval");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<bool?>("DatabaseDropped")
                         .HasColumnType("boolean");
 
@@ -1055,20 +1013,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
-                    b.Property<string>("Error")
-                        .HasMaxLength(4000)
-                        .HasColumnType("character varying(4000)");
-
                     b.Property<string>("FailedCheck")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
-
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
 
                     b.Property<int>("Jobs")
                         .HasColumnType("integer");
@@ -1076,19 +1023,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<string>("Leftovers")
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
-
-                    b.Property<string>("Phase")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<string>("RequestedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<string>("RequestedByUserId")
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
 
                     b.Property<TimeSpan?>("RestoreDuration")
                         .HasColumnType("interval");
@@ -1100,17 +1034,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<Guid>("TargetId")
-                        .HasColumnType("uuid");
-
                     b.Property<string>("Trigger")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -1118,15 +1041,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("BackupId");
 
                     b.HasIndex("DatabaseName");
-
-                    b.HasIndex("Status");
-
-                    b.HasIndex("TargetId");
-
-                    b.HasIndex("BackupId", "CreatedAt");
 
                     b.ToTable("verification_runs", (string)null);
                 });
@@ -1376,18 +1293,18 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("BackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
+                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
+                        .WithOne()
+                        .HasForeignKey("HelloJohn.Console.Core.Restores.RestoreRun", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
                         .WithMany()
                         .HasForeignKey("SafetyBackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
-                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
-                        .WithMany()
-                        .HasForeignKey("TargetId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
-                    b.Navigation("Target");
+                    b.Navigation("Run");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreTableCount", b =>
@@ -1430,13 +1347,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("BackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
-                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
-                        .WithMany()
-                        .HasForeignKey("TargetId")
-                        .OnDelete(DeleteBehavior.Restrict)
+                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
+                        .WithOne()
+                        .HasForeignKey("HelloJohn.Console.Core.Verification.VerificationRun", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.Navigation("Target");
+                    b.Navigation("Run");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationTableCount", b =>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Web.Components.Controls;
 using HelloJohn.Console.Web.Components.Dialogs;
@@ -12,7 +13,7 @@ namespace HelloJohn.Console.Web.Components.Pages;
 public partial class Restores
 {
     private MudDataGrid<RestoreRunItem>? _grid;
-    private readonly ConcurrentDictionary<Guid, RestoreProgress> _progress = new();
+    private readonly ConcurrentDictionary<Guid, RunProgress> _progress = new();
     private bool _canRestore;
     private bool _canRestoreInPlace;
     private bool _requesting;
@@ -24,7 +25,7 @@ public partial class Restores
     private int _reloadQueued;
 
     [Inject] private RestoreService RestoreService { get; set; } = default!;
-    [Inject] private RestoreProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private RunProgressNotifier Notifier { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
@@ -144,8 +145,13 @@ public partial class Restores
         }
     }
 
-    private void OnRestoreChanged(RestoreProgress progress)
+    private void OnRestoreChanged(RunProgress progress)
     {
+        if (progress.Kind != RunKind.Restore)
+        {
+            return;
+        }
+
         _progress[progress.RunId] = progress;
         // Progress comes once per table; coalesce into one reload at a time.
         if (Interlocked.Exchange(ref _reloadQueued, 1) == 0)

@@ -1,4 +1,5 @@
 using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Web.Components.Controls;
@@ -24,7 +25,7 @@ public partial class Verification
 
     [Inject] private VerificationService Verifications { get; set; } = default!;
     [Inject] private RestoreService Restores { get; set; } = default!;
-    [Inject] private VerificationProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private RunProgressNotifier Notifier { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
@@ -145,8 +146,13 @@ public partial class Verification
         }
     }
 
-    private void OnVerificationChanged(VerificationProgress progress)
+    private void OnVerificationChanged(RunProgress progress)
     {
+        if (progress.Kind != RunKind.Verification)
+        {
+            return;
+        }
+
         if (Interlocked.Exchange(ref _reloadQueued, 1) == 0)
         {
             _ = InvokeAsync(async () =>
