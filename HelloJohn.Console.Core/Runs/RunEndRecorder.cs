@@ -35,7 +35,7 @@ public sealed class RunEndRecorder(
     /// <summary>Ends a running run owned by <paramref name="owner"/>; false when it is not (any more).</summary>
     internal Task<bool> EndAsync(Guid runId, Guid owner, RunEnd end) => EndAsync(runId, RunStatus.Running, owner, end);
 
-    /// <summary>Ends a run that is still <paramref name="from"/> (and, when running, owned by <paramref name="owner"/>).</summary>
+    /// <summary>Ends a run that is still <paramref name="from"/> (and owned by <paramref name="owner"/>, unless that is null).</summary>
     internal async Task<bool> EndAsync(Guid runId, RunStatus from, Guid? owner, RunEnd end)
     {
         var now = time.GetUtcNow();

@@ -173,6 +173,19 @@ public sealed class RunLifecycle(
         return ended;
     }
 
+    /// <summary>Ends a running run whichever instance executes it (a wizard a person abandons, or completes by hand):
+    /// an executor here stops at once, one elsewhere with its next heartbeat. False when it was not running.</summary>
+    public async Task<bool> EndRunningAsync(Guid runId, RunEnd end)
+    {
+        var ended = await ends.EndAsync(runId, RunStatus.Running, null, end);
+        if (ended && Local.Find(runId) is { } here)
+        {
+            here.Stop($"It was ended: {end.Error ?? end.Status.ToString().ToLowerInvariant()}");
+        }
+
+        return ended;
+    }
+
     /// <summary>Lets go of a run that goes on without an executor (a wizard after its step); it stays running.</summary>
     public async Task ReleaseAsync(RunClaim claim, string? phase = null)
     {

@@ -329,7 +329,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryRun", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -503,13 +502,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<string>("RequestedByUserId")
                         .HasMaxLength(450)
                         .HasColumnType("character varying(450)");
-
-                    b.Property<string>("RunnerHost")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<int?>("RunnerPid")
-                        .HasColumnType("integer");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
@@ -1268,11 +1260,19 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("BackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
+                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
+                        .WithOne()
+                        .HasForeignKey("HelloJohn.Console.Core.Recovery.RecoveryRun", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
                         .WithMany()
                         .HasForeignKey("TargetId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+
+                    b.Navigation("Run");
 
                     b.Navigation("Target");
                 });

@@ -1,4 +1,5 @@
 using HelloJohn.Console.Core.Recovery;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Secrets.SigningKeys;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Web.Security;
@@ -27,7 +28,7 @@ public partial class RecoveryWizard : IAsyncDisposable
     [Parameter] public Guid RunId { get; set; }
 
     [Inject] private RecoveryService RecoveryService { get; set; } = default!;
-    [Inject] private RecoveryProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private RunProgressNotifier Notifier { get; set; } = default!;
     [Inject] private SigningKeyService SigningKeys { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
@@ -102,9 +103,9 @@ public partial class RecoveryWizard : IAsyncDisposable
         }
     }
 
-    private void OnRunChanged(Guid runId)
+    private void OnRunChanged(RunProgress progress)
     {
-        if (runId != RunId || Interlocked.Exchange(ref _reloadQueued, 1) == 1)
+        if (progress.RunId != RunId || Interlocked.Exchange(ref _reloadQueued, 1) == 1)
         {
             return;
         }
