@@ -18,7 +18,7 @@ public sealed class BackupUploadRetry(
 {
     /// <summary>Copies a partially stored backup from a store that holds it into the daily stores that lack it, checking
     /// its SHA-256 on the way. Returns the stores it reached.</summary>
-    public async Task<IReadOnlyList<string>> RetryAsync(Actor actor, Guid backupId, CancellationToken ct)
+    internal async Task<IReadOnlyList<string>> RetryAsync(Actor actor, Guid backupId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var record = await db.Backups.Include(b => b.Locations).FirstOrDefaultAsync(b => b.Id == backupId, ct)

@@ -67,7 +67,7 @@ public sealed class RecoveryRunStore(
     }
 
     /// <summary>Claims a pending or failed step for <paramref name="actor"/>; false when it is already running or passed.</summary>
-    public async Task<bool> ClaimStepAsync(Guid runId, string stepKey, RecoveryStepStatus to, Actor actor, CancellationToken ct)
+    internal async Task<bool> ClaimStepAsync(Guid runId, string stepKey, RecoveryStepStatus to, Actor actor, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -105,7 +105,7 @@ public sealed class RecoveryRunStore(
     }
 
     /// <summary>Records a step's outcome and its log line in <paramref name="db"/> (the caller's transaction).</summary>
-    public async Task RecordStepAsync(ConsoleDbContext db, Guid runId, string stepKey, CheckOutcome outcome, Actor actor, CancellationToken ct)
+    internal async Task RecordStepAsync(ConsoleDbContext db, Guid runId, string stepKey, CheckOutcome outcome, Actor actor, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var message = Clip(outcome.Message);
@@ -120,13 +120,13 @@ public sealed class RecoveryRunStore(
         await db.SaveChangesAsync(ct);
     }
 
-    public async Task RecordStepInOwnChangeAsync(Guid runId, string stepKey, CheckOutcome outcome, Actor actor)
+    internal async Task RecordStepInOwnChangeAsync(Guid runId, string stepKey, CheckOutcome outcome, Actor actor)
     {
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         await RecordStepAsync(db, runId, stepKey, outcome, actor, CancellationToken.None);
     }
 
-    public async Task RecordDoneByHandInOwnChangeAsync(Guid runId, string stepKey, string title, Actor actor, CancellationToken ct)
+    internal async Task RecordDoneByHandInOwnChangeAsync(Guid runId, string stepKey, string title, Actor actor, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!await RecordDoneByHandAsync(db, runId, stepKey, actor, ct))
@@ -136,7 +136,7 @@ public sealed class RecoveryRunStore(
     }
 
     /// <summary>Marks a manual step done in <paramref name="db"/>; false when it already was.</summary>
-    public async Task<bool> RecordDoneByHandAsync(ConsoleDbContext db, Guid runId, string stepKey, Actor actor, CancellationToken ct)
+    internal async Task<bool> RecordDoneByHandAsync(ConsoleDbContext db, Guid runId, string stepKey, Actor actor, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var rows = await db.Set<RecoveryStepState>()
@@ -160,7 +160,7 @@ public sealed class RecoveryRunStore(
     }
 
     /// <summary>Records the run's completion with its measured RPO and RTO in <paramref name="db"/>.</summary>
-    public async Task RecordCompletionAsync(ConsoleDbContext db, RecoveryRun run, RecoveryMeasurement measured, string lastStepKey, Actor actor, CancellationToken ct)
+    internal async Task RecordCompletionAsync(ConsoleDbContext db, RecoveryRun run, RecoveryMeasurement measured, string lastStepKey, Actor actor, CancellationToken ct)
     {
         await db.Set<RecoveryRun>().Where(r => r.Id == run.Id && r.Status == RecoveryRunStatus.Active)
             .ExecuteUpdateAsync(s => s

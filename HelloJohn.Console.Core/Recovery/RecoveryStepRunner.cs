@@ -23,7 +23,7 @@ public sealed class RecoveryStepRunner(
     ILogger<RecoveryStepRunner> logger)
 {
     /// <summary>Applies a step's inputs to the run and keeps them; throws <see cref="RecoveryInputException"/> for bad input.</summary>
-    public async Task ApplyInputAsync(RecoveryRun run, TargetSummary target, RecoveryStepDefinition def, Actor actor, IReadOnlyDictionary<string, string?> inputs, CancellationToken ct)
+    internal async Task ApplyInputAsync(RecoveryRun run, TargetSummary target, RecoveryStepDefinition def, Actor actor, IReadOnlyDictionary<string, string?> inputs, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         await HandlerOf(scope, def).ApplyInputAsync(Context(run, target, actor, def.Key, null), inputs, ct);
@@ -32,7 +32,7 @@ public sealed class RecoveryStepRunner(
 
     /// <summary>Runs the step's action and check under <paramref name="claim"/> (the run's ownership) and returns the
     /// outcome; failures become failed outcomes with their reason. What the step learned is kept either way.</summary>
-    public async Task<CheckOutcome> RunAsync(RecoveryRun run, TargetSummary target, RecoveryStepDefinition def, Actor actor, RunClaim claim)
+    internal async Task<CheckOutcome> RunAsync(RecoveryRun run, TargetSummary target, RecoveryStepDefinition def, Actor actor, RunClaim claim)
     {
         var ct = claim.Token;
         await store.MarkRunningAsync(run.Id, def.Key);
@@ -78,7 +78,7 @@ public sealed class RecoveryStepRunner(
 
     /// <summary>Records the outcome; when it completes the run, the run ends with its RPO and RTO in the same change.
     /// Returns whether the run completed.</summary>
-    public async Task<bool> FinishAsync(RecoveryRun run, TargetSummary target, RecoveryStepDefinition def, CheckOutcome outcome, Actor actor, RunClaim? claim)
+    internal async Task<bool> FinishAsync(RecoveryRun run, TargetSummary target, RecoveryStepDefinition def, CheckOutcome outcome, Actor actor, RunClaim? claim)
     {
         var states = await store.StatesAsync(run.Id, CancellationToken.None);
         RecoveryMeasurement? measured = null;
@@ -118,7 +118,7 @@ public sealed class RecoveryStepRunner(
     }
 
     /// <summary>A manual step done by hand, which may complete the run.</summary>
-    public async Task MarkDoneAsync(RecoveryRun run, TargetSummary target, RecoveryStepDefinition def, Actor actor, CancellationToken ct)
+    internal async Task MarkDoneAsync(RecoveryRun run, TargetSummary target, RecoveryStepDefinition def, Actor actor, CancellationToken ct)
     {
         var states = await store.StatesAsync(run.Id, ct);
         RecoveryMeasurement? measured = null;

@@ -23,7 +23,7 @@ public sealed class RestoreRequests(
 {
     /// <summary>Checks the caller's permission and the request, and records the queued run. Throws
     /// <see cref="RestoreRefusedException"/> (nothing happened) or <see cref="PermissionDeniedException"/>.</summary>
-    public async Task<Guid> AcceptAsync(Actor actor, RestoreRequest request, CancellationToken ct)
+    internal async Task<Guid> AcceptAsync(Actor actor, RestoreRequest request, CancellationToken ct)
     {
         var permission = request.Mode == RestoreMode.InPlace ? ConsolePermission.RestoreInPlace : ConsolePermission.RestoreToNewDatabase;
         var what = $"{request.Mode} → {request.DatabaseName}";

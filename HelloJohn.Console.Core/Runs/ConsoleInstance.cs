@@ -28,6 +28,7 @@ public sealed class ConsoleInstance(
     private TaskCompletionSource<Lease> _lease = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _watch;
     private CancellationTokenSource? _lost;
+    private string? _connectionString;
 
     /// <summary>One life of this instance: its id and a token cancelled when that life ends.</summary>
     public sealed record Lease(Guid InstanceId, int LockKey, CancellationToken Lost);
@@ -58,6 +59,7 @@ public sealed class ConsoleInstance(
             source = db.Database.GetConnectionString()!;
         }
 
+        _connectionString = source;
         var builder = new NpgsqlConnectionStringBuilder(source)
         {
             // Closing must end the session, and with it the lock: never a pooled connection.
@@ -184,15 +186,20 @@ public sealed class ConsoleInstance(
             await _watch.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        if (Id is { } id)
+        if (Id is { } id && _connectionString is { } source)
         {
             try
             {
-                await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-                var now = time.GetUtcNow();
-                await db.Set<ConsoleInstanceRecord>().Where(i => i.Id == id).ExecuteUpdateAsync(s => s.SetProperty(i => i.StoppedAt, now), cancellationToken);
+                // Said with a connection of its own: at shutdown the service provider may already be going away.
+                await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(source) { Pooling = false, Timeout = 5 }.ConnectionString);
+                await conn.OpenAsync(cancellationToken);
+                await using var stopped = new NpgsqlCommand("""UPDATE console_instances SET "StoppedAt" = $1 WHERE "Id" = $2""", conn)
+                {
+                    Parameters = { new() { Value = time.GetUtcNow() }, new() { Value = id } },
+                };
+                await stopped.ExecuteNonQueryAsync(cancellationToken);
             }
-            catch (Exception e) when (e is NpgsqlException or OperationCanceledException)
+            catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or IOException)
             {
                 logger.LogDebug("Could not record that instance {InstanceId} stopped: {Message}", id, e.Message);
             }

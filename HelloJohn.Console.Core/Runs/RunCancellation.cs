@@ -42,7 +42,7 @@ public sealed class RunCancellation(
     IAuditLog audit,
     TimeProvider time)
 {
-    public async Task<RunCancelResult> CancelAsync(Guid runId, Actor actor, RunCancelTexts texts, CancellationToken ct)
+    internal async Task<RunCancelResult> CancelAsync(Guid runId, Actor actor, RunCancelTexts texts, CancellationToken ct)
     {
         var run = await LoadAsync(runId, ct);
         if (run.Status == RunStatus.Queued)

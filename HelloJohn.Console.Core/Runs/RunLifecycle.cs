@@ -45,7 +45,7 @@ public sealed class RunLifecycle(
     internal LocalRuns Local { get; } = new();
 
     /// <summary>A new queued run, for the caller to add beside its kind's own record and save with it.</summary>
-    public RunRecord NewRun(RunKind kind, Guid? targetId, Actor requestedBy, string? phase = "Queued") => new()
+    internal RunRecord NewRun(RunKind kind, Guid? targetId, Actor requestedBy, string? phase = "Queued") => new()
     {
         Id = Guid.NewGuid(),
         Kind = kind,
