@@ -63,7 +63,8 @@ public static class ConsoleCoreExtensions
         }
 
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section);
+        services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConsoleOptions>, ConsoleOptionsValidation>();
         services.AddSingleton(_ => PgBinaries.Locate());
         services.AddSingleton<IPgToolRunner, PgToolRunner>();
 
@@ -87,7 +88,7 @@ public static class ConsoleCoreExtensions
         services.AddSingleton<History.HistoryService>();
         services.AddBackups();
         services.AddRestores().AddVerification();
-        services.AddLocalStorage(dataDirectory);
+        services.AddLocalStorage(config, dataDirectory);
         services.AddStorageServices(config);
         services.AddCatalogRebuild();
         services.AddRetention();
@@ -96,7 +97,7 @@ public static class ConsoleCoreExtensions
         services.AddRecovery();
         services.AddTransient<IScheduledJwksCheckJob, JwksCheckJob>();
         services.AddSingleton<IConsoleStartupTask, ScheduleStartupTask>();
-        services.AddConsoleJobs();
+        services.AddConsoleJobs(config);
 
         services.AddHealthChecks()
             .AddCheck<ConsoleDatabaseHealthCheck>("console-database")
@@ -105,39 +106,7 @@ public static class ConsoleCoreExtensions
         return builder;
     }
 
-    private static IServiceCollection AddTargets(this IServiceCollection services)
-    {
-        services.AddOptions<TargetOptions>()
-            .Configure<IConfiguration>((o, c) =>
-            {
-                o.DatabaseUrl = c["HELLOJOHN_DATABASE_URL"];
-                o.BaseUrl = c["HELLOJOHN_BASE_URL"];
-                o.Name = string.IsNullOrWhiteSpace(c["HELLOJOHN_TARGET_NAME"]) ? o.Name : c["HELLOJOHN_TARGET_NAME"]!;
-                if (Enum.TryParse<TargetProvider>(c["HELLOJOHN_PROVIDER"], ignoreCase: true, out var provider))
-                {
-                    o.Provider = provider;
-                }
-            })
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TargetOptions>, TargetOptionsValidation>();
-        services.AddSingleton<TargetService>();
-        return services;
-    }
-
-    private static IServiceCollection AddLocalStorage(this IServiceCollection services, string dataDirectory)
-    {
-        services.AddOptions<LocalStorageOptions>().BindConfiguration(LocalStorageOptions.Section)
-            .PostConfigure(o => o.Directory = string.IsNullOrWhiteSpace(o.Directory) ? Path.Combine(dataDirectory, "backups") : Path.GetFullPath(o.Directory));
-        services.AddSingleton<IBackupStore>(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<LocalStorageOptions>>().Value;
-            return new LocalDiskBackupStore("local", o.Directory);
-        });
-        return services;
-    }
-
-    private static IServiceCollection AddConsoleJobs(this IServiceCollection services)
+    private static IServiceCollection AddConsoleJobs(this IServiceCollection services, IConfiguration config)
     {
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -153,11 +122,17 @@ public static class ConsoleCoreExtensions
                     QueuePollInterval = TimeSpan.FromSeconds(1),
                     DistributedLockTimeout = TimeSpan.FromMinutes(1),
                 }));
-        services.AddHangfireServer(o =>
+        // An instance with Console__JobWorkers=0 serves pages and sweeps, and leaves the jobs to the other instances.
+        var workers = config.GetSection(ConsoleOptions.Section).Get<ConsoleOptions>()?.EffectiveJobWorkers ?? ConsoleOptions.DefaultJobWorkers;
+        if (workers > 0)
         {
-            o.WorkerCount = Math.Max(4, Environment.ProcessorCount * 2);
-            o.CancellationCheckInterval = TimeSpan.FromSeconds(2);
-        });
+            services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = workers;
+                o.CancellationCheckInterval = TimeSpan.FromSeconds(2);
+            });
+        }
+
         return services;
     }
 }
