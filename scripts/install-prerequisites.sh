@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the console and its tests need and the machine lacks: PostgreSQL's programs (pg_dump, pg_restore,
-# initdb…), Chromium for the browser tests, Node.js for the S3-compatible test server. Debian/Ubuntu (apt-get).
+# initdb…), Chromium for the browser tests, Node.js for the S3-compatible and SMTP test servers. Debian/Ubuntu (apt-get).
 # Usage: scripts/install-prerequisites.sh [--for-tests]
 set -euo pipefail
 
@@ -38,5 +38,9 @@ if $for_tests; then
   # The S3-compatible server the storage tests start on loopback.
   if [ ! -d HelloJohn.Console.Tests/s3rver/node_modules/s3rver ]; then
     (cd HelloJohn.Console.Tests/s3rver && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  # The SMTP server the notification tests start on loopback.
+  if [ ! -d HelloJohn.Console.Tests/smtp/node_modules/smtp-server ]; then
+    (cd HelloJohn.Console.Tests/smtp && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

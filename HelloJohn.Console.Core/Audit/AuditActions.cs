@@ -39,6 +39,20 @@ public static class AuditActions
     public const string SigningKeyDownloaded = "signingkey.downloaded";
     public const string RecoveryStarted = "recovery.started";
     public const string RecoveryStep = "recovery.step";
+    public const string PitrBaseBackupRequested = "pitr.basebackup_requested";
+    public const string PitrRestoreRequested = "pitr.restore_requested";
+    public const string PitrRestoreFinished = "pitr.restore_finished";
+    public const string PitrStreamingPaused = "pitr.streaming_paused";
+    public const string PitrStreamingResumed = "pitr.streaming_resumed";
+    public const string BackupDownloaded = "backup.downloaded";
+    public const string NotificationChannelCreated = "notification.channel_created";
+    public const string NotificationChannelChanged = "notification.channel_changed";
+    public const string NotificationChannelDeleted = "notification.channel_deleted";
+    public const string NotificationChannelTested = "notification.channel_tested";
+    public const string NotificationSecretRotated = "notification.secret_rotated";
+    public const string ApiTokenCreated = "apitoken.created";
+    public const string ApiTokenRevoked = "apitoken.revoked";
+    public const string ApiCall = "api.call";
 
     /// <summary>Every action name above, for the Audit page's filter.</summary>
     public static IReadOnlyList<string> All { get; } =

@@ -31,6 +31,7 @@ public sealed record BackupPipelineResult(
     string? SchemaVersion,
     IReadOnlyList<TableRowCount> Counts,
     IReadOnlyList<string> Stored,
+    IReadOnlyList<string> FailedStores,
     DateTimeOffset FinishedAt);
 
 /// <summary>One backup in one streaming pass: a <c>REPEATABLE READ</c> snapshot of the target, row counts taken in that
@@ -133,7 +134,7 @@ public sealed class BackupPipeline(
             var partialNote = storeFailures.Count == 0 ? null
                 : $"Stored in {string.Join(", ", stored.Select(x => x.Name))} only; not in {string.Join("; ", storeFailures)}. Use Retry upload to copy it from {stored[0].Name}.";
             return new BackupPipelineResult(status, partialNote, size, sha256, serverVersion, pgDumpVersion, schemaVersion, counts,
-                [.. stored.Select(s => s.Name)], finishedAt);
+                [.. stored.Select(s => s.Name)], storeFailures, finishedAt);
         }
         catch (Exception e)
         {

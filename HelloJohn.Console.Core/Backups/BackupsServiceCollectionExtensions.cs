@@ -19,6 +19,7 @@ public static class BackupsServiceCollectionExtensions
         services.AddSingleton<BackupUploadRetry>();
         services.AddSingleton<BackupCatalogQueries>();
         services.AddSingleton<BackupService>();
+        services.AddSingleton<BackupDownloadService>();
         services.AddSingleton<IRunKind, BackupRunKind>();
         services.AddTransient<BackupJob>();
         services.AddTransient<IScheduledBackupJob, BackupJob>();

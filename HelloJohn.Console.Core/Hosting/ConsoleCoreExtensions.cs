@@ -3,6 +3,9 @@ using Hangfire.PostgreSql;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Pitr;
+using HelloJohn.Console.Core.Metrics;
+using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
@@ -12,6 +15,7 @@ using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Secrets;
 using HelloJohn.Console.Core.Secrets.Jwks;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Security.ApiTokens;
 using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Core.Verification;
@@ -55,6 +59,9 @@ public static class ConsoleCoreExtensions
             {
                 values["HELLOJOHN_DATABASE_URL"] = embedded.TargetConnectionString;
                 values["HELLOJOHN_TARGET_NAME"] = config["HELLOJOHN_TARGET_NAME"] ?? "demo";
+                // The demo server streams its WAL from the first start, so the window and RPO are live at once.
+                values["Pitr:Enabled"] = config["Pitr:Enabled"] ?? "true";
+                values["Pitr:ReplicationUrl"] = config["Pitr:ReplicationUrl"] ?? embedded.ReplicationConnectionString;
             }
 
             config.AddInMemoryCollection(values);
@@ -95,6 +102,10 @@ public static class ConsoleCoreExtensions
         services.AddSchedules();
         services.AddSecretsServices();
         services.AddRecovery();
+        services.AddPitr(dataDirectory);
+        services.AddNotifications();
+        services.AddApiTokens();
+        services.AddConsoleMetrics();
         services.AddTransient<IScheduledJwksCheckJob, JwksCheckJob>();
         services.AddSingleton<IConsoleStartupTask, ScheduleStartupTask>();
         services.AddConsoleJobs(config);

@@ -34,7 +34,8 @@ public sealed class RetentionService(
     ConsoleLocks locks,
     TimeProvider time,
     ILogger<RetentionService> logger,
-    IBackupVerificationHistory? verifications = null)
+    IBackupVerificationHistory? verifications = null,
+    Notifications.ConditionNotices? notices = null)
 {
     /// <summary>Companions above this size (never a manifest) are streamed rather than read into memory.</summary>
     private const int SmallObjectLimit = 16 * 1024 * 1024;
@@ -144,6 +145,7 @@ public sealed class RetentionService(
         await audit.RecordAsync(actor, AuditActions.RetentionRun, target, errors.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
             (plan.SafetyHold ? "The latest backup run failed, so nothing was expired. " : "") + result.Summary, ct);
         logger.LogInformation("Retention for target {Target}: {Summary}", target, result.Summary);
+        await (notices?.RetentionAppliedAsync(result, target) ?? Task.CompletedTask);
         return result;
     }
 

@@ -21,6 +21,10 @@ public enum ConsolePermission
     ManageSecrets,
     RevealSecret,
     ViewJobsDashboard,
+    /// <summary>Create, list and revoke one's own personal API tokens (they act with one's own role, never more).</summary>
+    ManageOwnApiTokens,
+    /// <summary>Download a backup file: it holds every user's data, password hashes included.</summary>
+    DownloadBackup,
 }
 
 public static class ConsolePermissions
@@ -31,6 +35,7 @@ public static class ConsolePermissions
     [
         ConsolePermission.ViewHistory,
         ConsolePermission.ViewAuditTrail,
+        ConsolePermission.ManageOwnApiTokens,
     ];
 
     private static readonly HashSet<ConsolePermission> OperatorPermissions =

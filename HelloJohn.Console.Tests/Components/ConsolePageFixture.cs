@@ -48,12 +48,18 @@ public abstract class ConsolePageTest : ConsoleComponentTest, IAsyncLifetime
     protected T Service<T>() where T : notnull => _scope.ServiceProvider.GetRequiredService<T>();
 
     /// <summary>Renders <typeparamref name="TPage"/> for a signed-in <paramref name="role"/>; <paramref name="interactive"/>
-    /// renders it as the live circuit does (pages that wait for interactivity before enabling their controls).</summary>
-    protected IRenderedComponent<IComponent> RenderPage<TPage>(string role, string name = "person@example.test", bool interactive = false) where TPage : IComponent
+    /// renders it as the live circuit does (pages that wait for interactivity before enabling their controls);
+    /// <paramref name="userId"/> makes the person an existing account (pages about one's own things).</summary>
+    protected IRenderedComponent<IComponent> RenderPage<TPage>(string role, string name = "person@example.test", bool interactive = false, string? userId = null) where TPage : IComponent
     {
         var auth = Context.AddAuthorization();
         auth.SetAuthorized(name);
         auth.SetRoles(role);
+        if (userId is not null)
+        {
+            auth.SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, userId));
+        }
+
         if (interactive)
         {
             Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));

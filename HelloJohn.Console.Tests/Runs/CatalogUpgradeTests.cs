@@ -22,7 +22,7 @@ namespace HelloJohn.Console.Tests.Runs;
 public sealed class CatalogUpgradeTests(PostgresClusterFixture postgres) : IAsyncLifetime
 {
     /// <summary>The last migration before the run lifecycle.</summary>
-    private const string PreviousSchema = "20261125173725_UniqueBackupFileName";
+    private const string PreviousSchema = "20261129111431_PointInTimeRecovery";
 
     private static readonly Actor Admin = new("admin-1", "admin@example.test", [ConsoleRoles.Admin]);
     private static readonly DateTimeOffset T0 = new(2026, 11, 20, 2, 0, 0, TimeSpan.Zero);

@@ -17,8 +17,9 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
     public sealed class App(PostgresClusterFixture postgres) : SecurityAppFactory(postgres);
 
     /// <summary>The least a caller needs. <see cref="Access.SetupClosed"/>: the setup page once an admin exists, which
-    /// sends everyone to sign in.</summary>
-    public enum Access { Public, AnyRole, Operator, Admin, SetupClosed }
+    /// sends everyone to sign in. <see cref="Access.ApiToken"/>: the REST API, which a browser session never opens (its own
+    /// matrix, ApiAuthorizationMatrixTests, covers tokens of every role).</summary>
+    public enum Access { Public, AnyRole, Operator, Admin, SetupClosed, ApiToken }
 
     private sealed record Row(string Pattern, Access Access, string Method = "GET", string? Path = null)
     {
@@ -34,6 +35,10 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
         new("/signin", Access.Public),
         new("/account/signin", Access.Public, "POST"),
         new("/health", Access.Public),
+        // The API reference page's own script and icon (public code, no data).
+        new("/api/v1/reference/scalar.js", Access.Public),
+        new("/api/v1/reference/scalar.aspnetcore.js", Access.Public),
+        new("/api/v1/reference/favicon.svg", Access.Public),
         new("/setup", Access.SetupClosed),
         // Every role: reading the console.
         new("/", Access.AnyRole),
@@ -51,6 +56,26 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
         new("/account/signout", Access.AnyRole, "POST"),
         new("/account/password", Access.AnyRole),
         new("/account/password", Access.AnyRole, "POST"),
+        new("/account/tokens", Access.AnyRole),
+        new("/api/{documentName}/openapi.json", Access.AnyRole, Path: "/api/v1/openapi.json"),
+        new("/api/v1/reference/{documentName?}", Access.AnyRole, Path: "/api/v1/reference/v1"),
+        // The REST API: personal tokens only.
+        new("/api/v1/health", Access.ApiToken),
+        new("/api/v1/targets", Access.ApiToken),
+        new("/api/v1/runs", Access.ApiToken),
+        new("/api/v1/backups/", Access.ApiToken),
+        new("/api/v1/backups/", Access.ApiToken, "POST"),
+        new("/api/v1/backups/{id:guid}", Access.ApiToken, Path: "/api/v1/backups/00000000-0000-0000-0000-000000000000"),
+        new("/api/v1/backups/{id:guid}/cancel", Access.ApiToken, "POST", "/api/v1/backups/00000000-0000-0000-0000-000000000000/cancel"),
+        new("/api/v1/backups/{id:guid}/verifications", Access.ApiToken, "POST", "/api/v1/backups/00000000-0000-0000-0000-000000000000/verifications"),
+        new("/api/v1/backups/{id:guid}/download", Access.ApiToken, Path: "/api/v1/backups/00000000-0000-0000-0000-000000000000/download"),
+        new("/api/v1/verifications/", Access.ApiToken),
+        new("/api/v1/verifications/{id:guid}", Access.ApiToken, Path: "/api/v1/verifications/00000000-0000-0000-0000-000000000000"),
+        new("/api/v1/verifications/{id:guid}/cancel", Access.ApiToken, "POST", "/api/v1/verifications/00000000-0000-0000-0000-000000000000/cancel"),
+        new("/api/v1/restores/", Access.ApiToken),
+        new("/api/v1/restores/", Access.ApiToken, "POST"),
+        new("/api/v1/restores/{id:guid}", Access.ApiToken, Path: "/api/v1/restores/00000000-0000-0000-0000-000000000000"),
+        new("/api/v1/restores/{id:guid}/cancel", Access.ApiToken, "POST", "/api/v1/restores/00000000-0000-0000-0000-000000000000/cancel"),
         // Blazor's own plumbing: the circuit hub and redirects of interactive pages.
         new("/_blazor", Access.AnyRole),
         new("/_blazor/negotiate", Access.AnyRole, "POST"),
@@ -109,7 +134,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
                 {
                     // No antiforgery token: a request that passes authorization is then refused with 400, which still
                     // shows it was let through; sign-out must not actually sign this client out.
-                    request.Content = new FormUrlEncodedContent([]);
+                    request.Content = row.Access == Access.ApiToken ? System.Net.Http.Json.JsonContent.Create(new { }) : new FormUrlEncodedContent([]);
                 }
 
                 using var response = await clients[identity].SendAsync(request);
@@ -142,6 +167,11 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.App app) :
         if (row.Access == Access.Public)
         {
             return Answer.Allowed;
+        }
+
+        if (row.Access == Access.ApiToken)
+        {
+            return Answer.SignInRequired;
         }
 
         if (identity == "anonymous")

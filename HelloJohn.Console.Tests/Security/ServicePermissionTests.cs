@@ -2,6 +2,7 @@ using System.Reflection;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Core.Retention;
@@ -10,6 +11,7 @@ using HelloJohn.Console.Core.Secrets.Configuration;
 using HelloJohn.Console.Core.Secrets.Jwks;
 using HelloJohn.Console.Core.Secrets.SigningKeys;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Security.ApiTokens;
 using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Core.Verification;
@@ -79,13 +81,30 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         new("RecoveryService.AdvanceAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().AdvanceAsync(actor, Guid.NewGuid(), "new-server", null, CancellationToken.None)),
         new("RecoveryService.MarkDoneAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().MarkDoneAsync(actor, Guid.NewGuid(), "deploy-url", CancellationToken.None)),
         new("RecoveryService.AbandonAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().AbandonAsync(actor, Guid.NewGuid(), "crafted", CancellationToken.None)),
+        new("NotificationChannelService.ListAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<NotificationChannelService>().ListAsync(actor, CancellationToken.None)),
+        new("NotificationChannelService.CreateAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<NotificationChannelService>().CreateAsync(actor, new ChannelDraft("crafted", NotificationChannelKind.Slack, true, [NotificationEventKind.BackupFailed]) { Url = "https://hooks.example.test/crafted" }, CancellationToken.None)),
+        new("NotificationChannelService.UpdateAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<NotificationChannelService>().UpdateAsync(actor, Guid.NewGuid(), new ChannelDraft("crafted", NotificationChannelKind.Slack, true, []), CancellationToken.None)),
+        new("NotificationChannelService.SetEnabledAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<NotificationChannelService>().SetEnabledAsync(actor, Guid.NewGuid(), false, CancellationToken.None)),
+        new("NotificationChannelService.RotateSigningSecretAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<NotificationChannelService>().RotateSigningSecretAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("NotificationChannelService.DeleteAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<NotificationChannelService>().DeleteAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("NotificationChannelService.SendTestAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<NotificationChannelService>().SendTestAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("NotificationChannelService.DeliveriesAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<NotificationChannelService>().DeliveriesAsync(actor, null, 10, CancellationToken.None)),
+        new("ApiTokenService.CreateAsync", ConsolePermission.ManageOwnApiTokens, (x, actor) => x.Service<ApiTokenService>().CreateAsync(actor, "crafted", DateTimeOffset.UtcNow.AddDays(1), CancellationToken.None)),
+        new("ApiTokenService.ListMineAsync", ConsolePermission.ManageOwnApiTokens, (x, actor) => x.Service<ApiTokenService>().ListMineAsync(actor, CancellationToken.None)),
+        new("ApiTokenService.RevokeAsync", ConsolePermission.ManageOwnApiTokens, (x, actor) => x.Service<ApiTokenService>().RevokeAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("BackupDownloadService.OpenAsync", ConsolePermission.DownloadBackup, (x, actor) => x.Service<BackupDownloadService>().OpenAsync(actor, Guid.NewGuid(), "crafted", CancellationToken.None)),
         new("RecoveryService.RevealNewDatabaseUrlAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().RevealNewDatabaseUrlAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("PitrService.TakeBaseBackupAsync", ConsolePermission.RunBackup, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().TakeBaseBackupAsync(actor, x.TargetId, CancellationToken.None)),
+        new("PitrService.SetPausedAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().SetPausedAsync(actor, x.TargetId, true, CancellationToken.None)),
+        new("PitrService.RequestRestoreAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().RequestRestoreAsync(actor,
+            new HelloJohn.Console.Core.Pitr.PitrRestoreRequest(x.TargetId, "2024-01-20 10:30:00", "UTC", HelloJohn.Console.Core.Pitr.PitrRestoreMode.Disaster, "/var/tmp/hjc-never", null), CancellationToken.None)),
     ];
 
     /// <summary>Methods that take an actor as the subject of what they do, not as the caller to check.</summary>
     private static readonly Dictionary<string, string> NotGuarded = new()
     {
         ["IAuditLog.RecordAsync"] = "writes down who did something; the caller has already been checked",
+        ["ApiTokenCheck.set_Actor"] = "the outcome of checking a presented token: whose account it acts for, not a call",
         ["FirstAdminSetup.CreateFirstAdminAsync"] = "runs before anyone can sign in; guarded by 'no administrator exists' under a lock (SetupTests)",
     };
 

@@ -14,7 +14,6 @@ public sealed class S3rverFixture : IAsyncLifetime
     public const string AccessKey = "S3RVER";
     public const string SecretKey = "S3RVER";
 
-    private static readonly SemaphoreSlim InstallLock = new(1, 1);
     private readonly string _packageDirectory = FindPackageDirectory();
     private Process? _server;
 
@@ -108,36 +107,7 @@ public sealed class S3rverFixture : IAsyncLifetime
         }
     }
 
-    private async Task InstallAsync()
-    {
-        await InstallLock.WaitAsync();
-        try
-        {
-            if (File.Exists(Path.Combine(_packageDirectory, "node_modules", "s3rver", "package.json")))
-            {
-                return;
-            }
-
-            using var npm = Process.Start(new ProcessStartInfo("npm", ["install", "--no-audit", "--no-fund"])
-            {
-                WorkingDirectory = _packageDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            }) ?? throw new InvalidOperationException("npm did not start.");
-            var stderr = npm.StandardError.ReadToEndAsync();
-            await npm.StandardOutput.ReadToEndAsync();
-            await npm.WaitForExitAsync();
-            if (npm.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"npm install in {_packageDirectory} failed: {await stderr}");
-            }
-        }
-        finally
-        {
-            InstallLock.Release();
-        }
-    }
+    private Task InstallAsync() => Infrastructure.NodePackage.EnsureInstalledAsync(_packageDirectory, "s3rver");
 
     private static string FindPackageDirectory()
     {

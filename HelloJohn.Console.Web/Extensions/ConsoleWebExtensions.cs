@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Hangfire;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Web.Api;
+using HelloJohn.Console.Web.Metrics;
 using HelloJohn.Console.Web.Components;
 using HelloJohn.Console.Web.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -20,6 +22,8 @@ public static class ConsoleWebExtensions
         services.AddScoped<CurrentActor>();
         services.AddConsoleWebSecurity();
         services.AddAuthorization(o => o.AddConsolePolicies());
+        services.AddConsoleApi();
+        services.AddConsoleMetricsExport();
         services.ConfigureApplicationCookie(o =>
         {
             o.LoginPath = "/signin";
@@ -53,6 +57,7 @@ public static class ConsoleWebExtensions
             }));
         }
 
+        app.UseConsoleMetrics();
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -77,6 +82,7 @@ public static class ConsoleWebExtensions
         }).RequireAuthorization(ConsolePolicies.For(ConsolePermission.ViewJobsDashboard));
 
         app.MapConsoleSecurityEndpoints();
+        app.MapConsoleApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -8,6 +8,11 @@ internal static class Program
     {
         try
         {
+            if (args.Length > 0 && args[0] == "pitr")
+            {
+                return await Cases.PitrBench.RunAsync(args[1..], System.Console.Out, System.Console.Error);
+            }
+
             return await BenchProgram.RunAsync(BenchCommand.Parse(args), System.Console.Out, System.Console.Error);
         }
         catch (BenchUsageException e)

@@ -18,7 +18,8 @@ public sealed class JwksCheckService(
     SigningKeyService signingKeys,
     IDbContextFactory<ConsoleDbContext> dbFactory,
     TimeProvider time,
-    ILogger<JwksCheckService> logger)
+    ILogger<JwksCheckService> logger,
+    Notifications.ConditionNotices? notices = null)
 {
     public const string HttpClientName = "HelloJohn.Console.Jwks";
 
@@ -45,6 +46,7 @@ public sealed class JwksCheckService(
         }
 
         logger.LogInformation("JWKS check of target {TargetId}: {Outcome} (escrowed {Fingerprint})", target.Id, check.Outcome, check.EscrowedFingerprint);
+        await (notices?.JwksCheckedAsync(check) ?? Task.CompletedTask);
         return JwksCheckResult.From(check);
     }
 

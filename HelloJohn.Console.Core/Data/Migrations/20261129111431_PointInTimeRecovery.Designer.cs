@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace HelloJohn.Console.Core.Data.Migrations
 {
     [DbContext(typeof(ConsoleDbContext))]
-    [Migration("20261129120008_RestoreAndVerificationRuns")]
-    partial class RestoreAndVerificationRuns
+    [Migration("20261129111431_PointInTimeRecovery")]
+    partial class PointInTimeRecovery
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -134,6 +134,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<DateTimeOffset?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("PgDumpVersion")
                         .HasColumnType("text");
 
@@ -143,6 +150,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<string>("RequestedBy")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RunnerHost")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int?>("RunnerPid")
+                        .HasColumnType("integer");
 
                     b.Property<string>("SchemaVersion")
                         .HasColumnType("text");
@@ -291,6 +305,268 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Pitr.BaseBackupRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("ConsistentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EndLsn")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Files")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("KeyPrefix")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("StartLsn")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Stores")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Timeline")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Verification")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TargetId", "StartedAt");
+
+                    b.ToTable("pitr_base_backups", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Pitr.PitrRestoreRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("BaseBackupId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("DataDirectory")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Mode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("NextSteps")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Phase")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("Port")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RowCounts")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("StoppedAt")
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("TargetTime")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Zone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TargetId", "RequestedAt");
+
+                    b.ToTable("pitr_restores", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Pitr.PitrServerState", b =>
+                {
+                    b.Property<Guid>("TargetId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Instance")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset?>("LastReceivedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastReceivedLsn")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTimeOffset?>("NewestCommitAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("NewestCommitLsn")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<bool>("Paused")
+                        .HasColumnType("boolean");
+
+                    b.Property<int?>("ProcessId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Reason")
+                        .HasColumnType("text");
+
+                    b.Property<string>("SlotName")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("SystemIdentifier")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("Timeline")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("WindowRestartReason")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("WindowRestartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("TargetId");
+
+                    b.ToTable("pitr_servers", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Pitr.WalArchiveFile", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("ArchivedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Content")
+                        .HasColumnType("text");
+
+                    b.Property<string>("EndLsn")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTimeOffset?>("FirstCommitAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset?>("LastCommitAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Segment")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Timeline")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TargetId", "Kind", "Timeline", "Segment")
+                        .IsUnique();
+
+                    b.ToTable("pitr_wal_files", (string)null);
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryLogLine", b =>
@@ -535,6 +811,7 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreRun", b =>
                 {
                     b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -554,17 +831,28 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<bool?>("CountsMatch")
                         .HasColumnType("boolean");
 
-                    b.Property<bool>("DatabaseCreated")
-                        .HasColumnType("boolean");
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("DatabaseName")
                         .IsRequired()
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
                     b.Property<string>("FailedCheck")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<int>("Jobs")
                         .HasColumnType("integer");
@@ -574,8 +862,21 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<bool>("ReplaceExisting")
                         .HasColumnType("boolean");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RequestedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
 
                     b.Property<TimeSpan?>("RestoreDuration")
                         .HasColumnType("interval");
@@ -596,13 +897,26 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
                     b.HasKey("Id");
 
                     b.HasIndex("BackupId");
 
-                    b.HasIndex("DatabaseName");
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("SafetyBackupId");
+
+                    b.HasIndex("TargetId", "DatabaseName", "Status");
 
                     b.ToTable("restore_runs", (string)null);
                 });
@@ -629,136 +943,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.HasKey("RunId", "Schema", "Table");
 
                     b.ToTable("restore_table_counts", (string)null);
-                });
-
-            modelBuilder.Entity("HelloJohn.Console.Core.Runs.ConsoleInstanceRecord", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("Host")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<DateTimeOffset>("LastSeenAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<int>("LockKey")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("integer");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<int>("LockKey"));
-
-                    b.Property<int>("ProcessId")
-                        .HasColumnType("integer");
-
-                    b.Property<DateTimeOffset>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<DateTimeOffset?>("StoppedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("LockKey")
-                        .IsUnique();
-
-                    b.HasIndex("StoppedAt");
-
-                    b.ToTable("console_instances", (string)null);
-                });
-
-            modelBuilder.Entity("HelloJohn.Console.Core.Runs.RunRecord", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
-
-                    b.Property<DateTimeOffset?>("CancelRequestedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("CancelRequestedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Error")
-                        .HasMaxLength(4000)
-                        .HasColumnType("character varying(4000)");
-
-                    b.Property<string>("FailureKind")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<DateTimeOffset?>("HeartbeatAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<string>("Kind")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
-                    b.Property<string>("OwnerHost")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<Guid?>("OwnerInstanceId")
-                        .HasColumnType("uuid");
-
-                    b.Property<int?>("OwnerProcessId")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("Phase")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<long>("ProgressDone")
-                        .HasColumnType("bigint");
-
-                    b.Property<long?>("ProgressTotal")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("RequestedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<string>("RequestedByUserId")
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
-
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<Guid?>("TargetId")
-                        .HasColumnType("uuid");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("OwnerInstanceId");
-
-                    b.HasIndex("Kind", "CreatedAt");
-
-                    b.HasIndex("Status", "OwnerInstanceId");
-
-                    b.HasIndex("TargetId", "Kind", "Status");
-
-                    b.ToTable("runs", (string)null);
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Schedules.ScheduleSetting", b =>
@@ -993,6 +1177,7 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationRun", b =>
                 {
                     b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -1009,6 +1194,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<TimeSpan?>("CountDuration")
                         .HasColumnType("interval");
 
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<bool?>("DatabaseDropped")
                         .HasColumnType("boolean");
 
@@ -1016,9 +1204,20 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
                     b.Property<string>("FailedCheck")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<int>("Jobs")
                         .HasColumnType("integer");
@@ -1026,6 +1225,19 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<string>("Leftovers")
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RequestedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
 
                     b.Property<TimeSpan?>("RestoreDuration")
                         .HasColumnType("interval");
@@ -1037,6 +1249,17 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Trigger")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -1044,9 +1267,15 @@ namespace HelloJohn.Console.Core.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("BackupId");
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("DatabaseName");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("TargetId");
+
+                    b.HasIndex("BackupId", "CreatedAt");
 
                     b.ToTable("verification_runs", (string)null);
                 });
@@ -1296,18 +1525,18 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("BackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
-                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
-                        .WithOne()
-                        .HasForeignKey("HelloJohn.Console.Core.Restores.RestoreRun", "Id")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
                     b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
                         .WithMany()
                         .HasForeignKey("SafetyBackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
-                    b.Navigation("Run");
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Target");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreTableCount", b =>
@@ -1317,21 +1546,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-                });
-
-            modelBuilder.Entity("HelloJohn.Console.Core.Runs.RunRecord", b =>
-                {
-                    b.HasOne("HelloJohn.Console.Core.Runs.ConsoleInstanceRecord", null)
-                        .WithMany()
-                        .HasForeignKey("OwnerInstanceId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
-                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
-                        .WithMany()
-                        .HasForeignKey("TargetId")
-                        .OnDelete(DeleteBehavior.Restrict);
-
-                    b.Navigation("Target");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Schedules.ScheduleSetting", b =>
@@ -1350,13 +1564,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("BackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
-                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
-                        .WithOne()
-                        .HasForeignKey("HelloJohn.Console.Core.Verification.VerificationRun", "Id")
-                        .OnDelete(DeleteBehavior.Cascade)
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
-                    b.Navigation("Run");
+                    b.Navigation("Target");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationTableCount", b =>
