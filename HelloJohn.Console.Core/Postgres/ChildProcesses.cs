@@ -85,7 +85,8 @@ internal static class ChildProcesses
         }
     }
 
-    /// <summary>Gives a file to the server's user (initdb's data folder and password file, a passfile it reads).</summary>
+    /// <summary>Gives a file, or a folder and everything in it, to the server's user (initdb's data folder and password
+    /// file, a restored data directory, a passfile the server's user reads).</summary>
     public static void GiveToServerUser(string path)
     {
         var user = GetPwNam(PgToolRunner.ServerUser);
@@ -97,7 +98,26 @@ internal static class ChildProcesses
         // struct passwd { char *pw_name; char *pw_passwd; uid_t pw_uid; gid_t pw_gid; ... } on 64-bit glibc.
         var uid = (uint)Marshal.ReadInt32(user, 2 * IntPtr.Size);
         var gid = (uint)Marshal.ReadInt32(user, (2 * IntPtr.Size) + 4);
-        if (Chown(path, uid, gid) != 0)
+        GiveTree(path, uid, gid);
+    }
+
+    private static void GiveTree(string path, uint uid, uint gid)
+    {
+        Give(path, uid, gid);
+        // As chown -R does: into folders, never through a symbolic link.
+        if (Directory.Exists(path) && !File.GetAttributes(path).HasFlag(FileAttributes.ReparsePoint))
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries(path))
+            {
+                GiveTree(entry, uid, gid);
+            }
+        }
+    }
+
+    private static void Give(string path, uint uid, uint gid)
+    {
+        // lchown: a symbolic link (a tablespace, pg_wal elsewhere) is given itself, never what it points to.
+        if (LChown(path, uid, gid) != 0)
         {
             throw new InvalidOperationException($"Could not hand {path} to the '{PgToolRunner.ServerUser}' user (error {Marshal.GetLastPInvokeError()}).");
         }
@@ -109,6 +129,6 @@ internal static class ChildProcesses
     [DllImport("libc", EntryPoint = "getpwnam", SetLastError = true)]
     private static extern IntPtr GetPwNam([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 
-    [DllImport("libc", EntryPoint = "chown", SetLastError = true)]
-    private static extern int Chown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint uid, uint gid);
+    [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
+    private static extern int LChown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint uid, uint gid);
 }
