@@ -4,7 +4,10 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace HelloJohn.Console.Core.Backups;
 
-/// <summary>One backup run and, once it succeeded, the catalog entry of its file.</summary>
+/// <summary>The catalog entry of one backup file. The run that takes it is a <see cref="Runs.RunRecord"/> with the same
+/// id (who executes it, its heartbeat, why it failed); the catalog keeps what outlives the run: the file, its state
+/// (queued, running, succeeded, partially stored, failed, cancelled, expired), its counts and where its copies are.
+/// An entry rebuilt from storage has no run.</summary>
 public class BackupRecord
 {
     public Guid Id { get; set; }
@@ -29,11 +32,6 @@ public class BackupRecord
     public string? SchemaVersion { get; set; }
     public string Tier { get; set; } = "daily";
     public bool Pinned { get; set; }
-    public string? JobId { get; set; }
-    /// <summary>Which process runs it; with <see cref="HeartbeatAt"/> this finds runs whose process died.</summary>
-    public string? RunnerHost { get; set; }
-    public int? RunnerPid { get; set; }
-    public DateTimeOffset? HeartbeatAt { get; set; }
     /// <summary>When retention deleted its files (status <see cref="BackupStatus.Expired"/>).</summary>
     public DateTimeOffset? ExpiredAt { get; set; }
     public List<BackupTableCount> TableCounts { get; set; } = [];
@@ -101,8 +99,6 @@ internal sealed class BackupRecordConfiguration : IEntityTypeConfiguration<Backu
         e.Property(x => x.Format).HasMaxLength(32);
         e.Property(x => x.Compression).HasMaxLength(32);
         e.Property(x => x.Tier).HasMaxLength(32);
-        e.Property(x => x.JobId).HasMaxLength(64);
-        e.Property(x => x.RunnerHost).HasMaxLength(256);
         e.Ignore(x => x.Duration);
         e.Ignore(x => x.TotalRows);
         e.HasIndex(x => new { x.TargetId, x.CreatedAt });

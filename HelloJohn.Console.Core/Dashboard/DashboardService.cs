@@ -57,9 +57,9 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
         var used = await backups.Where(b => b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.PartiallyStored).SumAsync(b => (long?)b.SizeBytes, ct) ?? 0;
         var active = await backups.CountAsync(b => b.Status == BackupStatus.Queued || b.Status == BackupStatus.Running, ct);
         var lastVerification = target is null ? null : await db.Set<VerificationRun>().AsNoTracking()
-            .Where(r => r.TargetId == target.Id)
-            .OrderByDescending(r => r.CreatedAt)
-            .Select(r => new { r.Status, r.BackupFileName, r.CreatedAt, r.StartedAt, r.FinishedAt })
+            .Where(r => r.Run!.TargetId == target.Id)
+            .OrderByDescending(r => r.Run!.CreatedAt)
+            .Select(r => new { Status = (VerificationStatus)r.Run!.Status, r.BackupFileName, r.Run.CreatedAt, r.Run.StartedAt, r.Run.FinishedAt })
             .FirstOrDefaultAsync(ct);
         var any = lastSuccess is not null || lastFailure is not null || active > 0 || await backups.AnyAsync(ct);
 

@@ -1,6 +1,7 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Recovery;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Verification;
 using Microsoft.EntityFrameworkCore;
 
@@ -61,16 +62,16 @@ public sealed class HistoryService(IDbContextFactory<ConsoleDbContext> dbFactory
     private static async Task<IReadOnlyList<VerificationPoint>> VerificationsAsync(ConsoleDbContext db, Guid? targetId, DateTimeOffset from, CancellationToken ct)
     {
         var runs = db.Set<VerificationRun>().AsNoTracking()
-            .Where(v => v.FinishedAt != null && v.FinishedAt >= from && (v.Status == VerificationStatus.Passed || v.Status == VerificationStatus.Failed));
+            .Where(v => v.Run!.FinishedAt != null && v.Run.FinishedAt >= from && (v.Run.Status == RunStatus.Succeeded || v.Run.Status == RunStatus.Failed));
         if (targetId is { } t)
         {
-            runs = runs.Where(v => v.TargetId == t);
+            runs = runs.Where(v => v.Run!.TargetId == t);
         }
 
-        var rows = await runs.OrderBy(v => v.FinishedAt).Take(MaxRuns)
-            .Select(v => new { v.FinishedAt, v.StartedAt, v.BackupFileName, v.Status, v.Error })
+        var rows = await runs.OrderBy(v => v.Run!.FinishedAt).Take(MaxRuns)
+            .Select(v => new { v.Run!.FinishedAt, v.Run.StartedAt, v.BackupFileName, v.Run.Status, v.Run.Error })
             .ToListAsync(ct);
-        return [.. rows.Select(v => new VerificationPoint(v.FinishedAt!.Value, v.BackupFileName, v.Status == VerificationStatus.Passed,
+        return [.. rows.Select(v => new VerificationPoint(v.FinishedAt!.Value, v.BackupFileName, v.Status == RunStatus.Succeeded,
             v.StartedAt is { } s ? (v.FinishedAt!.Value - s).TotalSeconds : null, v.Error))];
     }
 

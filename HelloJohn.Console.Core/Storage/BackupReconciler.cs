@@ -245,7 +245,6 @@ public sealed class BackupReconciler(
         record.Sha256 = manifest.Sha256.ToLowerInvariant();
         record.StartedAt ??= manifest.StartedAt;
         record.FinishedAt = manifest.FinishedAt;
-        record.HeartbeatAt = manifest.FinishedAt;
         record.Format = manifest.Format;
         record.Compression = manifest.Compression;
         record.ServerVersion = manifest.ServerVersion;

@@ -76,6 +76,8 @@ public sealed class BackupSpaceCheck(IDbContextFactory<ConsoleDbContext> dbFacto
         public Task DeleteAsync(string key, CancellationToken ct) => store.DeleteAsync(key, ct);
 
         public IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken ct) => store.ListAsync(prefix, ct);
+
+        public Task<int> DiscardUnfinishedAsync(string key, CancellationToken ct) => store.DiscardUnfinishedAsync(key, ct);
     }
 }
 

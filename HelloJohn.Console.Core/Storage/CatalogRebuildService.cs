@@ -232,7 +232,6 @@ public sealed class CatalogRebuildService(
         CreatedAt = CreatedAtOf(manifest),
         StartedAt = manifest.StartedAt,
         FinishedAt = manifest.FinishedAt,
-        HeartbeatAt = manifest.FinishedAt,
         // What an unproven manifest claims (its size, hash, row counts) is not shown as measured.
         BytesWritten = status == BackupStatus.Succeeded ? manifest.SizeBytes : 0,
         SizeBytes = status == BackupStatus.Succeeded ? manifest.SizeBytes : null,

@@ -120,7 +120,7 @@ public sealed class S3UploadLeftovers(
 
 /// <summary>Sweeps unfinished uploads at start and after every backup that ends without all its copies, in the
 /// background: a stalled S3 service never holds up start-up or the next backup.</summary>
-internal sealed class S3UploadLeftoversSweeper(S3UploadLeftovers leftovers, BackupProgressNotifier notifier, ILogger<S3UploadLeftoversSweeper> logger) : IHostedService
+internal sealed class S3UploadLeftoversSweeper(S3UploadLeftovers leftovers, Runs.RunProgressNotifier notifier, ILogger<S3UploadLeftoversSweeper> logger) : IHostedService
 {
     private readonly CancellationTokenSource _stopping = new();
     private int _requested;
@@ -139,12 +139,17 @@ internal sealed class S3UploadLeftoversSweeper(S3UploadLeftovers leftovers, Back
         await _stopping.CancelAsync();
     }
 
-    private void OnBackupChanged(BackupProgress progress)
+    private void OnBackupChanged(Runs.RunProgress progress)
     {
-        // After a backup that lost a copy, and when the next one starts (an abort that failed against a stalled service
-        // is tried again once it may answer).
-        var started = progress is { Status: BackupStatus.Running, BytesWritten: 0 };
-        if (started || progress.Status is BackupStatus.Failed or BackupStatus.Cancelled or BackupStatus.PartiallyStored)
+        // After a backup that ended (one that lost a copy leaves an upload behind), and when the next one starts (an abort
+        // that failed against a stalled service is tried again once it may answer). Another instance sweeps its own.
+        if (progress.Kind != Runs.RunKind.Backup || progress.FromOtherInstance)
+        {
+            return;
+        }
+
+        var started = progress.Status == Runs.RunStatus.Running && progress.Phase == nameof(BackupPhase.Connecting);
+        if (started || !progress.IsActive)
         {
             Trigger();
         }

@@ -2,6 +2,7 @@ using Bunit;
 using System.Security.Claims;
 using Bunit.TestDoubles;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Tests.Infrastructure;
 using HelloJohn.Console.Web.Security;
@@ -38,6 +39,9 @@ public abstract class ConsolePageTest : ConsoleComponentTest, IAsyncLifetime
         BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(30);
         _scope = app.Services.CreateAsyncScope();
         Services.AddScoped<CurrentActor>();
+        // The host's own run events, so pages follow runs as they do in the console.
+        Services.AddSingleton(app.Services.GetRequiredService<RunProgressNotifier>());
+        Services.AddSingleton(app.Services.GetRequiredService<TimeProvider>());
         Context.Services.AddFallbackServiceProvider(_scope.ServiceProvider);
     }
 

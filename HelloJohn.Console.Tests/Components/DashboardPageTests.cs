@@ -1,3 +1,4 @@
+using HelloJohn.Console.Core.Runs;
 using System.Text.RegularExpressions;
 using Bunit;
 using HelloJohn.Console.Core.Backups;
@@ -56,11 +57,9 @@ public sealed class DashboardPageTests(ConsolePageFixture app) : ConsolePageTest
 
             await using (var db = await Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
             {
-                db.Set<VerificationRun>().Add(new VerificationRun
-                {
-                    Id = Guid.NewGuid(), BackupId = id, BackupFileName = "x", TargetId = App.TargetId, Status = VerificationStatus.Passed, Phase = RestorePhase.Done,
-                    CreatedAt = started.AddSeconds(3), StartedAt = started.AddSeconds(3), FinishedAt = started.AddSeconds(5),
-                });
+                var verificationId = Guid.NewGuid();
+                db.Add(RunFixtures.Ended(RunKind.Verification, App.TargetId, verificationId, RunStatus.Succeeded, started.AddSeconds(3), started.AddSeconds(3), started.AddSeconds(5)));
+                db.Set<VerificationRun>().Add(new VerificationRun { Id = verificationId, BackupId = id, BackupFileName = "x" });
                 await db.SaveChangesAsync();
             }
 

@@ -1,3 +1,4 @@
+using HelloJohn.Console.Core.Runs;
 using Bunit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
@@ -40,11 +41,9 @@ public sealed class OverviewPagesTests(ConsolePageFixture app) : ConsolePageTest
             Add(8, BackupStatus.Succeeded, 2_100_000);
             Add(5, BackupStatus.Failed, null, "Could not reach the database. Nothing was backed up.");
             Add(1, BackupStatus.Succeeded, 2_200_000);
-            db.Set<VerificationRun>().Add(new VerificationRun
-            {
-                Id = Guid.NewGuid(), TargetId = App.TargetId, BackupFileName = "hellojohn_x.dump.zst", Status = VerificationStatus.Passed, Phase = RestorePhase.Done,
-                CreatedAt = now.AddDays(-1), StartedAt = now.AddDays(-1), FinishedAt = now.AddDays(-1).AddSeconds(40),
-            });
+            var verificationId = Guid.NewGuid();
+            db.Add(RunFixtures.Ended(RunKind.Verification, App.TargetId, verificationId, RunStatus.Succeeded, now.AddDays(-1), now.AddDays(-1), now.AddDays(-1).AddSeconds(40)));
+            db.Set<VerificationRun>().Add(new VerificationRun { Id = verificationId, BackupFileName = "hellojohn_x.dump.zst" });
             db.Set<RecoveryRun>().Add(new RecoveryRun
             {
                 Id = Guid.NewGuid(), TargetId = App.TargetId, Scenario = RecoveryScenario.Drill, Status = RecoveryRunStatus.Completed, StartedBy = "system",

@@ -1,3 +1,4 @@
+using HelloJohn.Console.Core.Runs;
 using AngleSharp.Dom;
 using Bunit;
 using HelloJohn.Console.Core.Restores;
@@ -55,21 +56,15 @@ public sealed class RestoresPageTests(ConsolePageFixture app) : ConsolePageTest(
         var name = $"restore_{Guid.NewGuid():N}"[..24];
         await using var db = await App.DbAsync();
         var at = DateTimeOffset.UtcNow;
+        var id = Guid.NewGuid();
+        db.Add(RunFixtures.Ended(RunKind.Restore, App.TargetId, id, (RunStatus)status, at, at, at.AddSeconds(3), error));
         db.Add(new RestoreRun
         {
-            Id = Guid.NewGuid(),
+            Id = id,
             BackupFileName = $"hellojohn_{at:yyyyMMdd_HHmmss}.dump",
-            TargetId = App.TargetId,
             Mode = RestoreMode.NewDatabase,
             DatabaseName = name,
-            Status = status,
-            Phase = RestorePhase.Done,
-            RequestedBy = "operator@example.test",
-            CreatedAt = at,
-            StartedAt = at,
-            FinishedAt = at.AddSeconds(3),
             Jobs = 1,
-            Error = error,
         });
         await db.SaveChangesAsync();
         return name;

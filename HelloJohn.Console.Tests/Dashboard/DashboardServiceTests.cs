@@ -1,3 +1,5 @@
+using HelloJohn.Console.Tests.Infrastructure;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Dashboard;
 using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Core.Targets;
@@ -43,17 +45,9 @@ public sealed class DashboardServiceTests(CatalogDatabaseFixture catalog) : ICla
     private async Task VerificationAsync(Guid targetId, string file, VerificationStatus status, DateTimeOffset at)
     {
         await using var db = await catalog.Factory.CreateDbContextAsync();
-        db.Add(new VerificationRun
-        {
-            Id = Guid.NewGuid(),
-            BackupFileName = file,
-            TargetId = targetId,
-            Status = status,
-            Phase = RestorePhase.Done,
-            CreatedAt = at,
-            StartedAt = at,
-            FinishedAt = at.AddSeconds(30),
-        });
+        var id = Guid.NewGuid();
+        db.Add(RunFixtures.Ended(RunKind.Verification, targetId, id, (RunStatus)status, at, at, at.AddSeconds(30)));
+        db.Add(new VerificationRun { Id = id, BackupFileName = file });
         await db.SaveChangesAsync();
     }
 }

@@ -1,3 +1,4 @@
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.History;
@@ -51,13 +52,16 @@ public sealed class HistoryServiceTests(PostgresClusterFixture postgres) : IAsyn
             Add(target, 1, BackupStatus.Succeeded, 4000, 20);
             Add(target, 0, BackupStatus.Running, null, 0);
             Add(other, 1, BackupStatus.Failed, null, 1); // another target's
-            db.Set<VerificationRun>().AddRange(
-                new VerificationRun { Id = Guid.NewGuid(), TargetId = target, BackupFileName = "hellojohn_history_03.dump.zst", Status = VerificationStatus.Passed,
-                    CreatedAt = now.AddDays(-5), StartedAt = now.AddDays(-5), FinishedAt = now.AddDays(-5).AddSeconds(40) },
-                new VerificationRun { Id = Guid.NewGuid(), TargetId = target, BackupFileName = "hellojohn_history_05.dump.zst", Status = VerificationStatus.Failed,
-                    CreatedAt = now.AddDays(-3), StartedAt = now.AddDays(-3), FinishedAt = now.AddDays(-3).AddSeconds(5), Error = "hj_user: 5000 in the manifest, 4999 restored" },
-                new VerificationRun { Id = Guid.NewGuid(), TargetId = target, BackupFileName = "hellojohn_history_07.dump.zst", Status = VerificationStatus.Running,
-                    CreatedAt = now, StartedAt = now });
+            void Verification(string file, RunStatus status, DateTimeOffset at, TimeSpan? took, string? error = null)
+            {
+                var id = Guid.NewGuid();
+                db.Add(RunFixtures.Ended(RunKind.Verification, target, id, status, at, at, took is { } t ? at + t : null, error));
+                db.Add(new VerificationRun { Id = id, BackupFileName = file });
+            }
+
+            Verification("hellojohn_history_03.dump.zst", RunStatus.Succeeded, now.AddDays(-5), TimeSpan.FromSeconds(40));
+            Verification("hellojohn_history_05.dump.zst", RunStatus.Failed, now.AddDays(-3), TimeSpan.FromSeconds(5), "hj_user: 5000 in the manifest, 4999 restored");
+            Verification("hellojohn_history_07.dump.zst", RunStatus.Running, now, null);
             db.Set<RecoveryRun>().AddRange(
                 new RecoveryRun { Id = Guid.NewGuid(), TargetId = target, Scenario = RecoveryScenario.Drill, Status = RecoveryRunStatus.Completed, StartedBy = "system",
                     StartedAt = now.AddDays(-2).AddMinutes(-3), EndedAt = now.AddDays(-2), Rto = TimeSpan.FromMinutes(3), BackupFileName = "hellojohn_history_03.dump.zst" },

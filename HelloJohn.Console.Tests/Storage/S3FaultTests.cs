@@ -106,11 +106,11 @@ public sealed class S3FaultTests(PostgresClusterFixture postgres, S3rverFixture 
     /// <summary>Completes once the running backup reports its first bytes: its uploads have started.</summary>
     private Task DumpFlowingAsync()
     {
-        var notifier = _app.Service<BackupProgressNotifier>();
+        var notifier = _app.Service<Core.Runs.RunProgressNotifier>();
         var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnChanged(BackupProgress p)
+        void OnChanged(Core.Runs.RunProgress p)
         {
-            if (p is { Status: BackupStatus.Running, BytesWritten: > 0 })
+            if (p is { Kind: Core.Runs.RunKind.Backup, Status: Core.Runs.RunStatus.Running, Done: > 0 })
             {
                 notifier.Changed -= OnChanged;
                 flowing.TrySetResult();

@@ -132,13 +132,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
-                    b.Property<DateTimeOffset?>("HeartbeatAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
                     b.Property<string>("PgDumpVersion")
                         .HasColumnType("text");
 
@@ -148,13 +141,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<string>("RequestedBy")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
-
-                    b.Property<string>("RunnerHost")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<int?>("RunnerPid")
-                        .HasColumnType("integer");
 
                     b.Property<string>("SchemaVersion")
                         .HasColumnType("text");
@@ -805,7 +791,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryRun", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -980,13 +965,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(450)
                         .HasColumnType("character varying(450)");
 
-                    b.Property<string>("RunnerHost")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<int?>("RunnerPid")
-                        .HasColumnType("integer");
-
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -1008,7 +986,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreRun", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -1028,28 +1005,17 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<bool?>("CountsMatch")
                         .HasColumnType("boolean");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                    b.Property<bool>("DatabaseCreated")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("DatabaseName")
                         .IsRequired()
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
-                    b.Property<string>("Error")
-                        .HasMaxLength(4000)
-                        .HasColumnType("character varying(4000)");
-
                     b.Property<string>("FailedCheck")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
-
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
 
                     b.Property<int>("Jobs")
                         .HasColumnType("integer");
@@ -1059,21 +1025,8 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
-                    b.Property<string>("Phase")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
                     b.Property<bool>("ReplaceExisting")
                         .HasColumnType("boolean");
-
-                    b.Property<string>("RequestedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<string>("RequestedByUserId")
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
 
                     b.Property<TimeSpan?>("RestoreDuration")
                         .HasColumnType("interval");
@@ -1094,26 +1047,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<Guid>("TargetId")
-                        .HasColumnType("uuid");
-
                     b.HasKey("Id");
 
                     b.HasIndex("BackupId");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("DatabaseName");
 
                     b.HasIndex("SafetyBackupId");
-
-                    b.HasIndex("TargetId", "DatabaseName", "Status");
 
                     b.ToTable("restore_runs", (string)null);
                 });
@@ -1140,6 +1080,136 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.HasKey("RunId", "Schema", "Table");
 
                     b.ToTable("restore_table_counts", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Runs.ConsoleInstanceRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("LockKey")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<int>("LockKey"));
+
+                    b.Property<int>("ProcessId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("StoppedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LockKey")
+                        .IsUnique();
+
+                    b.HasIndex("StoppedAt");
+
+                    b.ToTable("console_instances", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Runs.RunRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("CancelRequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CancelRequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("FailureKind")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OwnerHost")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid?>("OwnerInstanceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int?>("OwnerProcessId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Phase")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("ProgressDone")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ProgressTotal")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RequestedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerInstanceId");
+
+                    b.HasIndex("Kind", "CreatedAt");
+
+                    b.HasIndex("Status", "OwnerInstanceId");
+
+                    b.HasIndex("TargetId", "Kind", "Status");
+
+                    b.ToTable("runs", (string)null);
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Schedules.ScheduleSetting", b =>
@@ -1496,7 +1566,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationRun", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -1513,9 +1582,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<TimeSpan?>("CountDuration")
                         .HasColumnType("interval");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<bool?>("DatabaseDropped")
                         .HasColumnType("boolean");
 
@@ -1523,20 +1589,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
-                    b.Property<string>("Error")
-                        .HasMaxLength(4000)
-                        .HasColumnType("character varying(4000)");
-
                     b.Property<string>("FailedCheck")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
-
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
 
                     b.Property<int>("Jobs")
                         .HasColumnType("integer");
@@ -1544,19 +1599,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<string>("Leftovers")
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
-
-                    b.Property<string>("Phase")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<string>("RequestedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<string>("RequestedByUserId")
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
 
                     b.Property<TimeSpan?>("RestoreDuration")
                         .HasColumnType("interval");
@@ -1568,17 +1610,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<Guid>("TargetId")
-                        .HasColumnType("uuid");
-
                     b.Property<string>("Trigger")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -1586,15 +1617,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("BackupId");
 
                     b.HasIndex("DatabaseName");
-
-                    b.HasIndex("Status");
-
-                    b.HasIndex("TargetId");
-
-                    b.HasIndex("BackupId", "CreatedAt");
 
                     b.ToTable("verification_runs", (string)null);
                 });
@@ -1845,11 +1870,19 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("BackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
+                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
+                        .WithOne()
+                        .HasForeignKey("HelloJohn.Console.Core.Recovery.RecoveryRun", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
                         .WithMany()
                         .HasForeignKey("TargetId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+
+                    b.Navigation("Run");
 
                     b.Navigation("Target");
                 });
@@ -1870,18 +1903,18 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("BackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
+                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
+                        .WithOne()
+                        .HasForeignKey("HelloJohn.Console.Core.Restores.RestoreRun", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
                         .WithMany()
                         .HasForeignKey("SafetyBackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
-                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
-                        .WithMany()
-                        .HasForeignKey("TargetId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
-                    b.Navigation("Target");
+                    b.Navigation("Run");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreTableCount", b =>
@@ -1891,6 +1924,21 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Runs.RunRecord", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Runs.ConsoleInstanceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerInstanceId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.Navigation("Target");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Schedules.ScheduleSetting", b =>
@@ -1929,13 +1977,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("BackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
-                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
-                        .WithMany()
-                        .HasForeignKey("TargetId")
-                        .OnDelete(DeleteBehavior.Restrict)
+                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
+                        .WithOne()
+                        .HasForeignKey("HelloJohn.Console.Core.Verification.VerificationRun", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.Navigation("Target");
+                    b.Navigation("Run");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationTableCount", b =>

@@ -1,3 +1,4 @@
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Bench.Measurement;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
@@ -87,8 +88,15 @@ public sealed class ConsoleUnderTest(IHost host, string dataDirectory, CheckTimi
     public async Task<(VerificationRunDetails Details, IReadOnlyList<(string Phase, TimeSpan Time)> Phases)> VerifyAsync(Guid backupId, CancellationToken ct)
     {
         var phases = new PhaseRecorder();
-        void OnProgress(VerificationProgress p) => phases.Enter(Describe(p.Phase));
-        var notifier = Service<VerificationProgressNotifier>();
+        void OnProgress(RunProgress p)
+        {
+            if (p.Kind == RunKind.Verification && !p.FromOtherInstance)
+            {
+                phases.Enter(Describe(p.PhaseAs<RestorePhase>()));
+            }
+        }
+
+        var notifier = Service<RunProgressNotifier>();
         notifier.Changed += OnProgress;
         try
         {
@@ -105,8 +113,15 @@ public sealed class ConsoleUnderTest(IHost host, string dataDirectory, CheckTimi
     public async Task<(RestoreRunDetails Details, IReadOnlyList<(string Phase, TimeSpan Time)> Phases)> RestoreAsync(Guid backupId, string database, CancellationToken ct)
     {
         var phases = new PhaseRecorder();
-        void OnProgress(RestoreProgress p) => phases.Enter(Describe(p.Phase));
-        var notifier = Service<RestoreProgressNotifier>();
+        void OnProgress(RunProgress p)
+        {
+            if (p.Kind == RunKind.Restore && !p.FromOtherInstance)
+            {
+                phases.Enter(Describe(p.PhaseAs<RestorePhase>()));
+            }
+        }
+
+        var notifier = Service<RunProgressNotifier>();
         notifier.Changed += OnProgress;
         try
         {
