@@ -28,6 +28,10 @@ public static class AuditActions
     public const string AuditExported = "audit.exported";
     public const string SettingsChanged = "settings.changed";
     public const string TargetConnectionSet = "target.connection_set";
+    public const string DeploymentAdded = "deployment.added";
+    public const string DeploymentChanged = "deployment.changed";
+    public const string DeploymentRemoved = "deployment.removed";
+    public const string DeploymentGoneAcknowledged = "deployment.gone_acknowledged";
     public const string ScheduleChanged = "schedule.changed";
     public const string RetentionRun = "retention.run";
     public const string CatalogRebuilt = "catalog.rebuilt";

@@ -3,6 +3,7 @@ using Hangfire.PostgreSql;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Deployments;
 using HelloJohn.Console.Core.Metrics;
 using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Postgres;
@@ -57,6 +58,7 @@ public static class ConsoleCoreExtensions
             {
                 values["HELLOJOHN_DATABASE_URL"] = embedded.TargetConnectionString;
                 values["HELLOJOHN_TARGET_NAME"] = config["HELLOJOHN_TARGET_NAME"] ?? "demo";
+                values["HELLOJOHN_DATABASE_PATTERNS"] = config["HELLOJOHN_DATABASE_PATTERNS"] ?? Demo.DemoTenantDatabase.DemoPattern;
             }
 
             config.AddInMemoryCollection(values);
@@ -84,6 +86,7 @@ public static class ConsoleCoreExtensions
         services.AddConsoleAudit();
         services.AddConsoleSecurity(embedded: needConsole);
         services.AddTargets();
+        services.AddDeployments();
         services.AddSingleton<Dashboard.DashboardService>();
         services.AddSingleton<History.HistoryService>();
         services.AddBackups();
@@ -117,6 +120,7 @@ public static class ConsoleCoreExtensions
             {
                 o.DatabaseUrl = c["HELLOJOHN_DATABASE_URL"];
                 o.BaseUrl = c["HELLOJOHN_BASE_URL"];
+                o.DatabasePatterns = c["HELLOJOHN_DATABASE_PATTERNS"];
                 o.Name = string.IsNullOrWhiteSpace(c["HELLOJOHN_TARGET_NAME"]) ? o.Name : c["HELLOJOHN_TARGET_NAME"]!;
                 if (Enum.TryParse<TargetProvider>(c["HELLOJOHN_PROVIDER"], ignoreCase: true, out var provider))
                 {

@@ -305,6 +305,41 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("HelloJohn.Console.Core.Deployments.DeploymentDatabase", b =>
+                {
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("GoneSince")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SelectedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long?>("SizeBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("TargetId", "Name");
+
+                    b.ToTable("deployment_databases", (string)null);
+                });
+
             modelBuilder.Entity("HelloJohn.Console.Core.Notifications.NotificationAttempt", b =>
                 {
                     b.Property<Guid>("DeliveryId")
@@ -1137,6 +1172,10 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.PrimitiveCollection<List<string>>("Databases")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
                     b.Property<string>("DisplayAddress")
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
@@ -1146,6 +1185,10 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
+                    b.PrimitiveCollection<List<string>>("Patterns")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
                     b.Property<string>("ProtectedConnectionString")
                         .HasColumnType("text");
 
@@ -1153,6 +1196,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("RetiredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ServerIdentity")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
 
                     b.HasKey("Id");
 
@@ -1468,6 +1518,15 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
                         .WithMany("TableCounts")
                         .HasForeignKey("BackupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Deployments.DeploymentDatabase", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", null)
+                        .WithMany()
+                        .HasForeignKey("TargetId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
