@@ -220,7 +220,7 @@ public sealed class ServerRoles(IPgToolRunner runner)
         }
     }
 
-    private static (string Name, string Rest) ReadIdentifier(string text)
+    private static (string Name, string After) ReadIdentifier(string text)
     {
         if (!text.StartsWith('"'))
         {
