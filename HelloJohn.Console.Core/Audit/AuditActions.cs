@@ -28,6 +28,13 @@ public static class AuditActions
     public const string AuditExported = "audit.exported";
     public const string SettingsChanged = "settings.changed";
     public const string TargetConnectionSet = "target.connection_set";
+    public const string SetRequested = "set.requested";
+    public const string SetFinished = "set.finished";
+    public const string SetRetried = "set.retried";
+    public const string SetCancelled = "set.cancelled";
+    public const string SetPinned = "set.pinned";
+    public const string SetRolesDownloaded = "set.roles_downloaded";
+    public const string SetRolesApplied = "set.roles_applied";
     public const string DeploymentAdded = "deployment.added";
     public const string DeploymentChanged = "deployment.changed";
     public const string DeploymentRemoved = "deployment.removed";
