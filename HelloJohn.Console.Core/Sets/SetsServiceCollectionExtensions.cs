@@ -24,6 +24,7 @@ public static class SetsServiceCollectionExtensions
         services.AddSingleton<SetQueries>();
         services.AddSingleton<SetService>();
         services.AddSingleton<SetRolesService>();
+        services.AddSingleton<DeploymentOverviewService>();
         services.AddSingleton<IRunKind, SetRunKind>();
         services.AddTransient<SetJobs>();
 
