@@ -35,6 +35,9 @@ public static class AuditActions
     public const string SetPinned = "set.pinned";
     public const string SetRolesDownloaded = "set.roles_downloaded";
     public const string SetRolesApplied = "set.roles_applied";
+    public const string SetVerificationRequested = "set.verification_requested";
+    public const string SetVerificationFinished = "set.verification_finished";
+    public const string SetRestoreRequested = "set.restore_requested";
     public const string DeploymentAdded = "deployment.added";
     public const string DeploymentChanged = "deployment.changed";
     public const string DeploymentRemoved = "deployment.removed";

@@ -25,6 +25,9 @@ public static class SetsServiceCollectionExtensions
         services.AddSingleton<SetService>();
         services.AddSingleton<SetRolesService>();
         services.AddSingleton<DeploymentOverviewService>();
+        services.AddSingleton<SetVerificationService>();
+        services.AddSingleton<IRunFinishedHandler>(sp => sp.GetRequiredService<SetVerificationService>());
+        services.AddSingleton<SetRestoreService>();
         services.AddSingleton<IRunKind, SetRunKind>();
         services.AddTransient<SetJobs>();
 
