@@ -28,6 +28,7 @@ public static class SetsServiceCollectionExtensions
         services.AddSingleton<SetVerificationService>();
         services.AddSingleton<IRunFinishedHandler>(sp => sp.GetRequiredService<SetVerificationService>());
         services.AddSingleton<SetRestoreService>();
+        services.AddSingleton<SetCatalogRebuild>();
         services.AddSingleton<IRunKind, SetRunKind>();
         services.AddTransient<SetJobs>();
 
