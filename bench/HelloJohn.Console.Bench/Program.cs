@@ -8,11 +8,16 @@ internal static class Program
     {
         try
         {
+            if (args is ["sets", .. var rest])
+            {
+                return await Sets.SetsBench.RunAsync(rest, System.Console.Out, System.Console.Error);
+            }
+
             return await BenchProgram.RunAsync(BenchCommand.Parse(args), System.Console.Out, System.Console.Error);
         }
         catch (BenchUsageException e)
         {
-            await System.Console.Error.WriteLineAsync($"{e.Message} Nothing was run.\n\n{BenchCommand.Usage}");
+            await System.Console.Error.WriteLineAsync($"{e.Message} Nothing was run.\n\n{BenchCommand.Usage}\n{Sets.SetsBenchCommand.Usage}");
             return 2;
         }
     }
