@@ -2,6 +2,7 @@ using HelloJohn.Console.Core.Demo;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace HelloJohn.Console.Tests.Sets;
@@ -32,4 +33,39 @@ internal static class SetTestSupport
     /// <summary>The demo role's connection to the server through <c>postgres</c>, as an administrator would paste it.</summary>
     public static string ServerUrl(this PostgresClusterFixture postgres, string host = "127.0.0.1") =>
         $"postgres://{Uri.EscapeDataString(PostgresClusterFixture.DemoRole)}:{Uri.EscapeDataString(PostgresClusterFixture.DemoPassword)}@{host}:{postgres.Cluster.Port}/postgres";
+}
+
+/// <summary>Deployments and sets on a running console, as the Settings page and the Backups page drive them.</summary>
+internal static class SetAppSupport
+{
+    public static async Task<Guid> AddDeploymentAsync(this ConsoleAppFactory app, string name, string? databases, string? patterns)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Core.Deployments.DeploymentService>()
+            .AddAsync(Restores.RestoreTestSupport.Admin, new Core.Deployments.DeploymentDraft(name, app.Postgres.ServerUrl(), databases, patterns, null, Core.Targets.TargetProvider.SelfManaged), CancellationToken.None);
+    }
+
+    /// <summary>Takes a set of <paramref name="targetId"/> and waits (a hang guard, not a timing) until it has ended.</summary>
+    public static async Task<Core.Sets.BackupSetDetails> BackUpSetAsync(this ConsoleAppFactory app, Guid targetId)
+    {
+        var id = await app.Service<Core.Sets.SetService>().RequestAsync(Restores.RestoreTestSupport.Operator, targetId, Core.Backups.BackupTrigger.Manual, CancellationToken.None);
+        return await app.WaitForSetAsync(id);
+    }
+
+    public static async Task<Core.Sets.BackupSetDetails> WaitForSetAsync(this ConsoleAppFactory app, Guid setId)
+    {
+        var sets = app.Service<Core.Sets.SetService>();
+        var guard = DateTimeOffset.UtcNow.AddMinutes(4);
+        while (true)
+        {
+            var details = (await sets.GetAsync(setId, CancellationToken.None))!;
+            if (!details.Set.IsActive)
+            {
+                return details;
+            }
+
+            Assert.True(DateTimeOffset.UtcNow < guard, $"Set {details.Set.Name} did not end: {details.Set.Status}, {details.Set.Phase}");
+            await Task.Delay(200);
+        }
+    }
 }
