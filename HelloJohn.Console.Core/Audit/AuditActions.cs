@@ -5,6 +5,7 @@ public static class AuditActions
 {
     public const string BackupRequested = "backup.requested";
     public const string BackupCancelled = "backup.cancelled";
+    public const string BackupFinished = "backup.finished";
     public const string BackupUploadRetried = "backup.upload_retried";
     public const string BackupDeleted = "backup.deleted";
     public const string BackupPinned = "backup.pinned";

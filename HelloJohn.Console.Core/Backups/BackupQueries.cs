@@ -21,6 +21,9 @@ public sealed record BackupListItem(
     public TimeSpan? Duration => StartedAt is { } s && FinishedAt is { } f ? f - s : null;
     public string? Sha256Short => Sha256 is { Length: >= 12 } ? Sha256[..12] : Sha256;
     public bool IsActive => Status is BackupStatus.Queued or BackupStatus.Running;
+
+    /// <summary>Where its run is (<see cref="BackupPhase"/>), while it runs.</summary>
+    public string? Phase { get; init; }
 }
 
 public sealed record BackupDetails(BackupListItem Backup, IReadOnlyList<ManifestTableCount> Tables, IReadOnlyList<BackupLocationInfo> Locations,

@@ -4,12 +4,22 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace HelloJohn.Console.Core.Backups;
 
-/// <summary>One backup run and, once it succeeded, the catalog entry of its file.</summary>
+/// <summary>The catalog entry of one backup file. The run that takes it is a <see cref="Runs.RunRecord"/> with the same
+/// id (who executes it, its heartbeat, why it failed); the catalog keeps what outlives the run: the file, its state
+/// (queued, running, succeeded, partially stored, failed, cancelled, expired), its counts and where its copies are.
+/// An entry rebuilt from storage has no run.</summary>
 public class BackupRecord
 {
     public Guid Id { get; set; }
     public Guid TargetId { get; set; }
     public BackupTarget? Target { get; set; }
+    /// <summary>The database dumped. Null for a backup taken before deployments had several databases: it is of the
+    /// database its target's connection names.</summary>
+    public string? DatabaseName { get; set; }
+    /// <summary>The set it is a member of; null for a backup of one database on its own (a safety backup before a
+    /// restore in place, one taken before sets existed).</summary>
+    public Guid? SetId { get; set; }
+    public Sets.BackupSet? Set { get; set; }
     public required string FileName { get; set; }
     public BackupStatus Status { get; set; }
     public BackupTrigger Trigger { get; set; }
@@ -29,11 +39,6 @@ public class BackupRecord
     public string? SchemaVersion { get; set; }
     public string Tier { get; set; } = "daily";
     public bool Pinned { get; set; }
-    public string? JobId { get; set; }
-    /// <summary>Which process runs it; with <see cref="HeartbeatAt"/> this finds runs whose process died.</summary>
-    public string? RunnerHost { get; set; }
-    public int? RunnerPid { get; set; }
-    public DateTimeOffset? HeartbeatAt { get; set; }
     /// <summary>When retention deleted its files (status <see cref="BackupStatus.Expired"/>).</summary>
     public DateTimeOffset? ExpiredAt { get; set; }
     public List<BackupTableCount> TableCounts { get; set; } = [];
@@ -97,8 +102,11 @@ internal sealed class BackupRecordConfiguration : IEntityTypeConfiguration<Backu
         e.Property(x => x.Format).HasMaxLength(32);
         e.Property(x => x.Compression).HasMaxLength(32);
         e.Property(x => x.Tier).HasMaxLength(32);
-        e.Property(x => x.JobId).HasMaxLength(64);
-        e.Property(x => x.RunnerHost).HasMaxLength(256);
+        e.Property(x => x.DatabaseName).HasMaxLength(128);
+        e.HasIndex(x => x.SetId);
+        // The Dashboard's newest kept dump of each database of a deployment.
+        e.HasIndex(x => new { x.TargetId, x.DatabaseName, x.Status }).IncludeProperties(x => x.StartedAt);
+        e.HasOne(x => x.Set).WithMany().HasForeignKey(x => x.SetId).OnDelete(DeleteBehavior.Restrict);
         e.Ignore(x => x.Duration);
         e.Ignore(x => x.TotalRows);
         e.HasIndex(x => new { x.TargetId, x.CreatedAt });

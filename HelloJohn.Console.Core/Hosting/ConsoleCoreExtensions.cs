@@ -4,12 +4,14 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Deployments;
+using HelloJohn.Console.Core.Sets;
 using HelloJohn.Console.Core.Metrics;
 using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Core.Retention;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Secrets;
 using HelloJohn.Console.Core.Secrets.Jwks;
@@ -67,7 +69,8 @@ public static class ConsoleCoreExtensions
         }
 
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section);
+        services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConsoleOptions>, ConsoleOptionsValidation>();
         services.AddSingleton(_ => PgBinaries.Locate());
         services.AddSingleton<IPgToolRunner, PgToolRunner>();
 
@@ -76,6 +79,7 @@ public static class ConsoleCoreExtensions
                 npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history")));
         // First hosted service: the console database must be migrated before Data Protection's own start-up reads its key ring.
         services.AddHostedService<ConsoleDatabaseInitializer>();
+        services.AddRuns();
         var protectorPath = config[KeyRingProtector.SettingName];
         var protector = KeyRingProtector.LoadOrCreate(
             string.IsNullOrWhiteSpace(protectorPath) ? Path.Combine(dataDirectory, KeyRingProtector.DefaultFileName) : Path.GetFullPath(protectorPath),
@@ -91,7 +95,7 @@ public static class ConsoleCoreExtensions
         services.AddSingleton<History.HistoryService>();
         services.AddBackups();
         services.AddRestores().AddVerification();
-        services.AddLocalStorage(dataDirectory);
+        services.AddLocalStorage(config, dataDirectory);
         services.AddStorageServices(config);
         services.AddCatalogRebuild();
         services.AddRetention();
@@ -101,10 +105,10 @@ public static class ConsoleCoreExtensions
         services.AddNotifications();
         services.AddApiTokens();
         services.AddConsoleMetrics();
-        services.AddTransient<IScheduledBackupJob, BackupJob>();
+        services.AddSets();
         services.AddTransient<IScheduledJwksCheckJob, JwksCheckJob>();
         services.AddSingleton<IConsoleStartupTask, ScheduleStartupTask>();
-        services.AddConsoleJobs();
+        services.AddConsoleJobs(config);
 
         services.AddHealthChecks()
             .AddCheck<ConsoleDatabaseHealthCheck>("console-database")
@@ -113,51 +117,7 @@ public static class ConsoleCoreExtensions
         return builder;
     }
 
-    private static IServiceCollection AddTargets(this IServiceCollection services)
-    {
-        services.AddOptions<TargetOptions>()
-            .Configure<IConfiguration>((o, c) =>
-            {
-                o.DatabaseUrl = c["HELLOJOHN_DATABASE_URL"];
-                o.BaseUrl = c["HELLOJOHN_BASE_URL"];
-                o.DatabasePatterns = c["HELLOJOHN_DATABASE_PATTERNS"];
-                o.Name = string.IsNullOrWhiteSpace(c["HELLOJOHN_TARGET_NAME"]) ? o.Name : c["HELLOJOHN_TARGET_NAME"]!;
-                if (Enum.TryParse<TargetProvider>(c["HELLOJOHN_PROVIDER"], ignoreCase: true, out var provider))
-                {
-                    o.Provider = provider;
-                }
-            })
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TargetOptions>, TargetOptionsValidation>();
-        services.AddSingleton<TargetService>();
-        return services;
-    }
-
-    private static IServiceCollection AddBackups(this IServiceCollection services)
-    {
-        services.AddOptions<BackupOptions>().BindConfiguration(BackupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidation>();
-        services.AddSingleton<BackupProgressNotifier>();
-        services.AddSingleton<BackupService>();
-        services.AddSingleton<BackupDownloadService>();
-        services.AddTransient<BackupJob>();
-        return services;
-    }
-
-    private static IServiceCollection AddLocalStorage(this IServiceCollection services, string dataDirectory)
-    {
-        services.AddOptions<LocalStorageOptions>().BindConfiguration(LocalStorageOptions.Section)
-            .PostConfigure(o => o.Directory = string.IsNullOrWhiteSpace(o.Directory) ? Path.Combine(dataDirectory, "backups") : Path.GetFullPath(o.Directory));
-        services.AddSingleton<IBackupStore>(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<LocalStorageOptions>>().Value;
-            return new LocalDiskBackupStore("local", o.Directory);
-        });
-        return services;
-    }
-
-    private static IServiceCollection AddConsoleJobs(this IServiceCollection services)
+    private static IServiceCollection AddConsoleJobs(this IServiceCollection services, IConfiguration config)
     {
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -173,11 +133,17 @@ public static class ConsoleCoreExtensions
                     QueuePollInterval = TimeSpan.FromSeconds(1),
                     DistributedLockTimeout = TimeSpan.FromMinutes(1),
                 }));
-        services.AddHangfireServer(o =>
+        // An instance with Console__JobWorkers=0 serves pages and sweeps, and leaves the jobs to the other instances.
+        var workers = config.GetSection(ConsoleOptions.Section).Get<ConsoleOptions>()?.EffectiveJobWorkers ?? ConsoleOptions.DefaultJobWorkers;
+        if (workers > 0)
         {
-            o.WorkerCount = Math.Max(4, Environment.ProcessorCount * 2);
-            o.CancellationCheckInterval = TimeSpan.FromSeconds(2);
-        });
+            services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = workers;
+                o.CancellationCheckInterval = TimeSpan.FromSeconds(2);
+            });
+        }
+
         return services;
     }
 }

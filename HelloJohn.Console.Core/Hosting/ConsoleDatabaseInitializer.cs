@@ -1,4 +1,3 @@
-using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Targets;
 using Microsoft.EntityFrameworkCore;
@@ -7,11 +6,11 @@ using Microsoft.Extensions.Logging;
 
 namespace HelloJohn.Console.Core.Hosting;
 
-/// <summary>Brings the console database up to date and tidies what a crash may have left, before any job runs.</summary>
+/// <summary>Brings the console database up to date and runs the features' start-up tasks, before any job runs. (Runs
+/// a crash left behind are ended by the sweep, which starts next.)</summary>
 internal sealed class ConsoleDatabaseInitializer(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     TargetService targets,
-    BackupService backups,
     IEnumerable<IConsoleStartupTask> startupTasks,
     ILogger<ConsoleDatabaseInitializer> logger) : IHostedService
 {
@@ -24,7 +23,6 @@ internal sealed class ConsoleDatabaseInitializer(
 
         var targetId = await targets.EnsureEnvironmentTargetAsync(cancellationToken);
         logger.LogInformation("Protecting target {TargetId}", targetId);
-        await backups.FailAbandonedRunsAsync(cancellationToken);
         foreach (var task in startupTasks)
         {
             await task.RunAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
@@ -43,10 +44,10 @@ public sealed record MetricsSnapshot(
             .GroupBy(b => b.TargetId)
             .Select(g => g.OrderByDescending(b => b.StartedAt).Select(b => new { b.TargetId, b.StartedAt, b.FinishedAt, b.SizeBytes }).First())
             .ToList();
-        var lastVerifications = db.Set<VerificationRun>().AsNoTracking()
-            .Where(r => (r.Status == VerificationStatus.Passed || r.Status == VerificationStatus.Failed) && r.FinishedAt != null)
-            .GroupBy(r => r.TargetId)
-            .Select(g => g.OrderByDescending(r => r.FinishedAt).Select(r => new { r.TargetId, r.FinishedAt, r.Status }).First())
+        var lastVerifications = db.Set<RunRecord>().AsNoTracking()
+            .Where(r => r.Kind == RunKind.Verification && (r.Status == RunStatus.Succeeded || r.Status == RunStatus.Failed) && r.FinishedAt != null && r.TargetId != null)
+            .GroupBy(r => r.TargetId!.Value)
+            .Select(g => g.OrderByDescending(r => r.FinishedAt).Select(r => new { TargetId = r.TargetId!.Value, r.FinishedAt, r.Status }).First())
             .ToList();
         var lastJwks = db.Set<JwksCheck>().AsNoTracking()
             .GroupBy(c => c.TargetId)
@@ -65,12 +66,8 @@ public sealed record MetricsSnapshot(
         Active("backup", db.Backups.AsNoTracking().Where(b => b.Status == BackupStatus.Queued || b.Status == BackupStatus.Running)
             .GroupBy(b => b.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable()
             .Select(x => (x.Key == BackupStatus.Queued ? "queued" : "running", x.Count)));
-        Active("verification", db.Set<VerificationRun>().AsNoTracking().Where(r => r.Status == VerificationStatus.Queued || r.Status == VerificationStatus.Running)
-            .GroupBy(r => r.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable()
-            .Select(x => (x.Key == VerificationStatus.Queued ? "queued" : "running", x.Count)));
-        Active("restore", db.Set<RestoreRun>().AsNoTracking().Where(r => r.Status == RestoreStatus.Queued || r.Status == RestoreStatus.Running)
-            .GroupBy(r => r.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable()
-            .Select(x => (x.Key == RestoreStatus.Queued ? "queued" : "running", x.Count)));
+        Active("verification", ActiveOfKind(db, RunKind.Verification));
+        Active("restore", ActiveOfKind(db, RunKind.Restore));
 
         var failures = new Dictionary<(string, string), long>();
         foreach (var t in targets)
@@ -91,10 +88,8 @@ public sealed record MetricsSnapshot(
 
         Failed("backup", db.Backups.AsNoTracking().Where(b => b.Status == BackupStatus.Failed).GroupBy(b => b.TargetId)
             .Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count)));
-        Failed("verification", db.Set<VerificationRun>().AsNoTracking().Where(r => r.Status == VerificationStatus.Failed).GroupBy(r => r.TargetId)
-            .Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count)));
-        Failed("restore", db.Set<RestoreRun>().AsNoTracking().Where(r => r.Status == RestoreStatus.Failed).GroupBy(r => r.TargetId)
-            .Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count)));
+        Failed("verification", FailedRuns(db, RunKind.Verification));
+        Failed("restore", FailedRuns(db, RunKind.Restore));
         Failed("drill", db.Set<RecoveryRun>().AsNoTracking().Where(r => r.Scenario == RecoveryScenario.Drill && r.Status == RecoveryRunStatus.Failed)
             .GroupBy(r => r.TargetId).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count)));
 
@@ -109,11 +104,20 @@ public sealed record MetricsSnapshot(
             now,
             [.. targets.Select(t => t.Name)],
             [.. lastBackups.Select(b => new TargetBackupFigures(Name(b.TargetId), b.FinishedAt, b.StartedAt, b.SizeBytes))],
-            [.. lastVerifications.Select(v => new TargetVerificationFigures(Name(v.TargetId), v.FinishedAt!.Value, v.Status == VerificationStatus.Passed))],
+            [.. lastVerifications.Select(v => new TargetVerificationFigures(Name(v.TargetId), v.FinishedAt!.Value, v.Status == RunStatus.Succeeded))],
             [.. lastJwks.Select(j => new TargetJwksFigures(Name(j.TargetId), j.CheckedAt, j.Outcome))],
             active,
             failures,
             storageErrors,
             channels.ToDictionary(c => c.Name, c => failedDeliveries.GetValueOrDefault(c.Id)));
     }
+
+    private static IEnumerable<(string State, int Count)> ActiveOfKind(ConsoleDbContext db, RunKind kind) =>
+        db.Set<RunRecord>().AsNoTracking().Where(r => r.Kind == kind && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running))
+            .GroupBy(r => r.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable()
+            .Select(x => (x.Key == RunStatus.Queued ? "queued" : "running", x.Count));
+
+    private static IEnumerable<(Guid Target, int Count)> FailedRuns(ConsoleDbContext db, RunKind kind) =>
+        db.Set<RunRecord>().AsNoTracking().Where(r => r.Kind == kind && r.Status == RunStatus.Failed && r.TargetId != null).GroupBy(r => r.TargetId!.Value)
+            .Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count));
 }

@@ -39,6 +39,7 @@ public static class NotificationsServiceCollectionExtensions
         services.AddSingleton<NotificationDispatcher>();
         services.AddSingleton<NotificationChannelService>();
         services.AddSingleton<RunNotices>();
+        services.AddSingleton<Runs.IRunFinishedHandler, RunNoticesOnFinish>();
         services.AddSingleton<ConditionNotices>();
         services.AddTransient<NotificationDeliveryJob>();
         services.AddTransient<NotificationWatchJob>();

@@ -3,6 +3,7 @@ using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Verification;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -19,7 +20,8 @@ public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
     public Task BackupFinishedAsync(Guid backupId, IReadOnlyCollection<string>? failedStores = null) => GuardAsync("backup", backupId, async db =>
     {
         var b = await db.Backups.AsNoTracking().Include(x => x.Target).FirstOrDefaultAsync(x => x.Id == backupId);
-        if (b is null || b.Status is BackupStatus.Cancelled or BackupStatus.Queued or BackupStatus.Running)
+        // A set's members are announced together, once for the set (Sets.SetNotices).
+        if (b is null || b.SetId is not null || b.Status is BackupStatus.Cancelled or BackupStatus.Queued or BackupStatus.Running)
         {
             return;
         }
@@ -65,21 +67,21 @@ public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
 
     public Task VerificationFinishedAsync(Guid runId) => GuardAsync("verification", runId, async db =>
     {
-        var r = await db.Set<VerificationRun>().AsNoTracking().Include(x => x.Target).FirstOrDefaultAsync(x => x.Id == runId);
-        if (r is null || r.Status is not (VerificationStatus.Passed or VerificationStatus.Failed))
+        var r = await db.Set<VerificationRun>().AsNoTracking().Include(x => x.Run!.Target).FirstOrDefaultAsync(x => x.Id == runId);
+        if (r?.Run is not { Status: RunStatus.Succeeded or RunStatus.Failed } run)
         {
             return;
         }
 
-        var passed = r.Status == VerificationStatus.Passed;
+        var passed = run.Status == RunStatus.Succeeded;
         var facts = Facts(("file", r.BackupFileName), ("trigger", r.Trigger.ToString()), ("rowsCounted", r.RowsCounted?.ToString(C)),
-            ("durationSeconds", r.Duration?.TotalSeconds.ToString("0.###", C)), ("failedCheck", r.FailedCheck));
+            ("durationSeconds", run.Duration?.TotalSeconds.ToString("0.###", C)), ("failedCheck", r.FailedCheck));
         await center.RaiseAsync(new NotificationEvent(passed ? NotificationEventKind.VerificationPassed : NotificationEventKind.VerificationFailed,
             passed ? NotificationSeverity.Info : NotificationSeverity.Critical,
             $"Verification of {r.BackupFileName} {(passed ? "passed" : "failed")}",
-            passed ? $"Restored into a throw-away database in {Seconds(r.Duration)}; {r.RowsCounted:N0} rows, every table's count equals the manifest." : r.Error ?? "The verification did not pass.")
+            passed ? $"Restored into a throw-away database in {Seconds(run.Duration)}; {r.RowsCounted:N0} rows, every table's count equals the manifest." : run.Error ?? "The verification did not pass.")
         {
-            TargetId = r.TargetId, TargetName = r.Target?.Name, SubjectId = r.Id, Facts = facts,
+            TargetId = run.TargetId, TargetName = run.Target?.Name, SubjectId = r.Id, Facts = facts,
             LinkPath = r.BackupId is { } backup ? $"/verification?backup={backup}" : "/verification",
             NotTouched = "HelloJohn's database and the backup file were not changed; the throw-away database is dropped after every run.",
         });
@@ -87,22 +89,23 @@ public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
 
     public Task RestoreFinishedAsync(Guid runId) => GuardAsync("restore", runId, async db =>
     {
-        var r = await db.Set<RestoreRun>().AsNoTracking().Include(x => x.Target).FirstOrDefaultAsync(x => x.Id == runId);
-        if (r is null || r.Status is RestoreStatus.Queued or RestoreStatus.Running)
+        var r = await db.Set<RestoreRun>().AsNoTracking().Include(x => x.Run!.Target).FirstOrDefaultAsync(x => x.Id == runId);
+        if (r?.Run is not { Status: not (RunStatus.Queued or RunStatus.Running) } run)
         {
             return;
         }
 
-        var ok = r.Status == RestoreStatus.Succeeded;
+        var status = (RestoreStatus)run.Status;
+        var ok = status == RestoreStatus.Succeeded;
         var inPlace = r.Mode == RestoreMode.InPlace;
         await center.RaiseAsync(new NotificationEvent(NotificationEventKind.RestoreFinished,
-            ok ? NotificationSeverity.Info : r.Status == RestoreStatus.Cancelled ? NotificationSeverity.Warning : NotificationSeverity.Critical,
-            $"Restore {(inPlace ? "in place" : "into a new database")} {r.Status.ToString().ToLowerInvariant()}: {r.BackupFileName} → {r.DatabaseName}",
-            ok ? $"{r.RowsRestored:N0} rows restored into {r.DatabaseName} on {r.Server} in {Seconds(r.Duration)}; the row counts match the manifest." : r.Error ?? "The restore did not finish.")
+            ok ? NotificationSeverity.Info : status == RestoreStatus.Cancelled ? NotificationSeverity.Warning : NotificationSeverity.Critical,
+            $"Restore {(inPlace ? "in place" : "into a new database")} {status.ToString().ToLowerInvariant()}: {r.BackupFileName} → {r.DatabaseName}",
+            ok ? $"{r.RowsRestored:N0} rows restored into {r.DatabaseName} on {r.Server} in {Seconds(run.Duration)}; the row counts match the manifest." : run.Error ?? "The restore did not finish.")
         {
-            TargetId = r.TargetId, TargetName = r.Target?.Name, SubjectId = r.Id, LinkPath = "/restores",
-            Facts = Facts(("file", r.BackupFileName), ("database", r.DatabaseName), ("mode", r.Mode.ToString()), ("status", r.Status.ToString()),
-                ("durationSeconds", r.Duration?.TotalSeconds.ToString("0.###", C)), ("rowsRestored", r.RowsRestored?.ToString(C))),
+            TargetId = run.TargetId, TargetName = run.Target?.Name, SubjectId = r.Id, LinkPath = "/restores",
+            Facts = Facts(("file", r.BackupFileName), ("database", r.DatabaseName), ("mode", r.Mode.ToString()), ("status", status.ToString()),
+                ("durationSeconds", run.Duration?.TotalSeconds.ToString("0.###", C)), ("rowsRestored", r.RowsRestored?.ToString(C))),
             NotTouched = inPlace ? (r.SafetyBackupId is null ? null : "A safety backup of the live database was taken before anything was written.")
                 : "The live HelloJohn database was not touched.",
         });

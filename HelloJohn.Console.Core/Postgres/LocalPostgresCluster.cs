@@ -59,7 +59,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
 
         root = Path.GetFullPath(root);
-        if (PgToolRunner.IsRoot && !ServerUserCanReach(root))
+        if (PgToolRunner.IsRoot && !await ServerUserCanReachAsync(root, runner, ct))
         {
             // initdb and postgres must run as the 'postgres' user, who cannot enter folders such as /root.
             var moved = Path.Combine("/var/tmp/hellojohn-console", Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..16]);
@@ -250,7 +250,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
     }
 
-    private static bool ServerUserCanReach(string path)
+    private static async Task<bool> ServerUserCanReachAsync(string path, IPgToolRunner runner, CancellationToken ct)
     {
         var probe = path;
         while (!Directory.Exists(probe))
@@ -258,12 +258,8 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             probe = Path.GetDirectoryName(probe) ?? "/";
         }
 
-        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("runuser", ["-u", PgToolRunner.ServerUser, "--", "test", "-x", probe])
-        {
-            UseShellExecute = false,
-        })!;
-        p.WaitForExit();
-        return p.ExitCode == 0;
+        var result = await runner.RunAsync(new PgToolInvocation("/usr/bin/test", ["-x", probe]) { AsServerUser = true }, ct);
+        return result.Succeeded;
     }
 
     private static async Task WriteStateAsync(string path, ClusterState state, CancellationToken ct)

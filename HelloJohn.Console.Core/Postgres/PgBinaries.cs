@@ -63,11 +63,12 @@ public sealed class PgBinaries
             return fromPath;
         }
 
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Path.Combine(dir, "pg_dump"), "--version")
+        var (program, args) = ChildProcesses.Command(Path.Combine(dir, "pg_dump"), ["--version"], asServerUser: false);
+        using var process = ChildProcesses.StartAsync(() => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, args)
         {
             RedirectStandardOutput = true,
             UseShellExecute = false,
-        })!;
+        })!).GetAwaiter().GetResult();
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         return ParseMajorVersion(output);

@@ -36,7 +36,8 @@ public interface IPgToolRunner
 {
     PgBinaries Binaries { get; }
 
-    /// <summary>Runs the tool to completion. A non-zero exit is returned, not thrown; cancellation kills the process tree.</summary>
+    /// <summary>Runs the tool to completion. A non-zero exit is returned, not thrown; cancellation kills the tool's
+    /// process group (the workers it forked included), and the tool dies with the console.</summary>
     Task<PgToolResult> RunAsync(PgToolInvocation invocation, CancellationToken ct = default);
 }
 
@@ -91,11 +92,8 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
                 }
             }
 
-            var (target, args) = invocation.AsServerUser && IsRoot
-                ? ("runuser", new[] { "-u", ServerUser, "--", toolPath }.Concat(invocation.Arguments).ToArray())
-                : (toolPath, invocation.Arguments.ToArray());
-
-            var command = Cli.Wrap(target)
+            var (program, args) = ChildProcesses.Command(toolPath, invocation.Arguments, invocation.AsServerUser);
+            var command = Cli.Wrap(program)
                 .WithArguments(args)
                 .WithEnvironmentVariables(env)
                 .WithValidation(CommandResultValidation.None)
@@ -112,7 +110,14 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
 
             logger.LogDebug("Running {Tool} {Arguments}", invocation.Tool, string.Join(' ', invocation.Arguments));
             var watch = Stopwatch.StartNew();
-            var result = await command.ExecuteAsync(ct);
+            // CliWrap starts the process before ExecuteAsync returns, so it is started on the starter thread.
+            var running = await ChildProcesses.StartAsync(() => command.ExecuteAsync(ct));
+            CommandResult result;
+            using (ct.Register(() => ChildProcesses.KillGroup(running.ProcessId)))
+            {
+                result = await running;
+            }
+
             watch.Stop();
             if (result.ExitCode != 0)
             {
@@ -162,15 +167,7 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
         return path;
     }
 
-    internal static void ChownToServerUser(string path)
-    {
-        using var p = Process.Start(new ProcessStartInfo("chown", ["-R", ServerUser, path]) { UseShellExecute = false })!;
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"Could not hand {path} to the '{ServerUser}' user (chown exit code {p.ExitCode}).");
-        }
-    }
+    internal static void ChownToServerUser(string path) => ChildProcesses.GiveToServerUser(path);
 
     private static void TryDelete(string path)
     {

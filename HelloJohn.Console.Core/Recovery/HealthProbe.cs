@@ -4,15 +4,16 @@ using Microsoft.Extensions.Options;
 
 namespace HelloJohn.Console.Core.Recovery;
 
-/// <summary>Polls HelloJohn's <c>/health</c> until it answers healthy or the wait runs out, logging what it sees.</summary>
-public sealed class HealthProbe(IHttpClientFactory httpClients, IOptionsMonitor<RecoveryOptions> options, TimeProvider time)
+/// <summary>"Wait until HelloJohn is healthy": keeps the health URL given, then polls HelloJohn's <c>/health</c> until it
+/// answers healthy or the wait runs out, logging what it sees.</summary>
+public sealed class HealthProbe(IHttpClientFactory httpClients, IOptionsMonitor<RecoveryOptions> options, TimeProvider time) : IRecoveryStep
 {
     public const string HttpClientName = "HelloJohn.Console.Recovery";
 
     public static string? UrlOf(RecoveryRun run, TargetSummary target) =>
         run.HealthUrl ?? (string.IsNullOrWhiteSpace(target.BaseUrl) ? null : target.BaseUrl.TrimEnd('/') + "/health");
 
-    internal static Task ApplyUrlAsync(RecoveryStepContext ctx, IReadOnlyDictionary<string, string?> inputs, CancellationToken ct)
+    public Task ApplyInputAsync(RecoveryStepContext ctx, IReadOnlyDictionary<string, string?> inputs, CancellationToken ct)
     {
         var text = inputs.GetValueOrDefault("healthUrl");
         if (!string.IsNullOrWhiteSpace(text))
@@ -27,6 +28,8 @@ public sealed class HealthProbe(IHttpClientFactory httpClients, IOptionsMonitor<
 
         return Task.CompletedTask;
     }
+
+    public Task<CheckOutcome> CheckAsync(RecoveryStepContext ctx, CancellationToken ct) => WaitHealthyAsync(ctx, ct);
 
     public async Task<CheckOutcome> WaitHealthyAsync(RecoveryStepContext ctx, CancellationToken ct)
     {

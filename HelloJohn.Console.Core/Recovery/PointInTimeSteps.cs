@@ -1,7 +1,5 @@
 using System.Globalization;
-using HelloJohn.Console.Core.Postgres;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
+using HelloJohn.Console.Core.Recovery.Steps;
 
 namespace HelloJohn.Console.Core.Recovery;
 
@@ -12,9 +10,6 @@ internal static class PointInTimeSteps
     public const string ChooseTimeKey = "choose-time";
     public const string RestoreToTimeKey = "restore-to-time";
     public const string RecoveredDatabaseKey = "recovered-database";
-
-    /// <summary>Rows stamped a little after the target are normal (clocks, commit delays); more means the wrong point.</summary>
-    private static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(1);
 
     public static IReadOnlyList<RecoveryStepDefinition> All() =>
     [
@@ -31,8 +26,9 @@ internal static class PointInTimeSteps
                 new("time", "Recover to (date and time)", InputKind.DateTime, true, "For example 2024-01-20 10:30:00"),
                 new("zone", "Time zone of that time", InputKind.TimeZone, true, "An IANA zone such as UTC, Europe/Paris or America/New_York"),
             ],
-            ApplyInput = ApplyTimeAsync,
-            Check = CheckTimeAsync,
+            TakesInput = true,
+            Check = new(),
+            Handler = typeof(ChooseTimeStep),
         },
         new()
         {
@@ -51,22 +47,14 @@ internal static class PointInTimeSteps
                     "The console checks that it is promoted (not still recovering), that HelloJohn's tables are there, and that it holds nothing written after the chosen time."),
             ],
             Inputs = [new("connection", "Recovered database connection", InputKind.Secret, true, "postgres://user:password@host:5432/hellojohn")],
-            ApplyInput = ApplyConnectionAsync,
-            Check = CheckRecoveredAsync,
+            TakesInput = true,
+            Check = new(),
+            Handler = typeof(RecoveredDatabaseStep),
         },
         DatabaseHostSteps.DeployUrl(),
         DatabaseHostSteps.Restart(),
         DatabaseHostSteps.Health(),
     ];
-
-    private static async Task ApplyTimeAsync(RecoveryStepContext ctx, IReadOnlyDictionary<string, string?> inputs, CancellationToken ct)
-    {
-        var (utc, zone) = ParseTime(inputs.GetValueOrDefault("time"), inputs.GetValueOrDefault("zone"));
-        ctx.Run.PointInTimeTarget = utc;
-        ctx.Run.PointInTimeZone = zone;
-        ctx.Run.RecoveryPointAt = utc;
-        await ctx.LogAsync($"Recover to {utc:u} (given in {zone}).");
-    }
 
     /// <summary>Reads a wall-clock time in an explicit zone and returns it in UTC. Times that do not exist or occur twice
     /// in that zone (daylight saving changes) are refused rather than guessed.</summary>
@@ -106,123 +94,5 @@ internal static class PointInTimeSteps
         }
 
         return (new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(local, zone), TimeSpan.Zero), zone.Id);
-    }
-
-    private static async Task<CheckOutcome> CheckTimeAsync(RecoveryStepContext ctx, CancellationToken ct)
-    {
-        var time = ctx.Services.GetRequiredService<TimeProvider>();
-        if (ctx.Run.PointInTimeTarget is not { } at)
-        {
-            return CheckOutcome.Fail("No time chosen yet.");
-        }
-
-        if (at > time.GetUtcNow())
-        {
-            return CheckOutcome.Fail($"{at:u} is in the future; a database can only be recovered to a moment that has passed.");
-        }
-
-        if (ctx.Run.IncidentSource == IncidentTimeSource.Entered && ctx.Run.IncidentAt is { } incident && at > incident)
-        {
-            return CheckOutcome.Fail($"{at:u} is after the incident ({incident:u}): the damage would be recovered too. Choose a time before the incident.");
-        }
-
-        await ctx.LogAsync($"Target time accepted: {at:u}.");
-        var lost = ctx.Run.IncidentAt is { } i ? $" Data written between it and the incident ({RecoveryDurations.Describe(i - at)}) is lost." : "";
-        return CheckOutcome.Pass($"Recover to {at:u} ({ctx.Run.PointInTimeZone} {TimeZoneInfo.ConvertTimeBySystemTimeZoneId(at, ctx.Run.PointInTimeZone!):yyyy-MM-dd HH:mm:ss}).{lost}");
-    }
-
-    private static Task ApplyConnectionAsync(RecoveryStepContext ctx, IReadOnlyDictionary<string, string?> inputs, CancellationToken ct)
-    {
-        var text = inputs.GetValueOrDefault("connection");
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            throw new RecoveryInputException("Enter the recovered database's connection. Nothing was stored.");
-        }
-
-        try
-        {
-            ctx.SetNewConnection(PgConnection.Parse(text));
-        }
-        catch (FormatException e)
-        {
-            throw new RecoveryInputException($"The connection could not be read: {e.Message} Nothing was stored.");
-        }
-
-        return ctx.LogAsync($"Recovered database: {ctx.Run.NewDatabaseDisplay}.");
-    }
-
-    private static async Task<CheckOutcome> CheckRecoveredAsync(RecoveryStepContext ctx, CancellationToken ct)
-    {
-        var connection = ctx.NewConnection();
-        NewServerFacts facts;
-        try
-        {
-            facts = await NewServerProbe.InspectAsync(connection, ctx.Run.Provider, ct);
-        }
-        catch (RecoveryInputException e)
-        {
-            return CheckOutcome.Fail(e.Message);
-        }
-
-        ctx.Run.NewServerVersion = facts.ServerVersion;
-        if (!facts.DatabaseExists)
-        {
-            return CheckOutcome.Fail($"{connection.Database} does not exist on {connection.Host}:{connection.Port}. Check the database name of the recovered instance.");
-        }
-
-        if (facts.InRecovery)
-        {
-            return CheckOutcome.Fail($"{connection.Host}:{connection.Port} is still in recovery (read only). Wait until it reaches the target and promotes (recovery_target_action = 'promote'), then check again. If its log says the recovery target was not reached, the WAL archive does not go that far: pick an earlier time.");
-        }
-
-        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connection.ConnectionString) { Pooling = false }.ConnectionString);
-        await conn.OpenAsync(ct);
-        await using (var exists = new NpgsqlCommand("SELECT to_regclass('public.hj_user') IS NOT NULL", conn))
-        {
-            if (await exists.ExecuteScalarAsync(ct) is not true)
-            {
-                return CheckOutcome.Fail($"{connection.Describe()} has no HelloJohn tables (hj_user is missing): this is not a recovered HelloJohn database.");
-            }
-        }
-
-        var newest = await NewestWriteAsync(conn, ct);
-        var target = ctx.Run.PointInTimeTarget!.Value;
-        if (newest is { } n && n > target + Tolerance)
-        {
-            return CheckOutcome.Fail($"The recovered database holds rows written at {n:u}, after the chosen time {target:u}: it was recovered to a later point. Restore again to the chosen time.");
-        }
-
-        var seen = newest is { } w ? $" Its newest row was written at {w:u}." : "";
-        return CheckOutcome.Pass($"{connection.Describe()} is promoted and holds HelloJohn's tables (PostgreSQL {facts.ServerVersion}).{seen}");
-    }
-
-    /// <summary>The newest <c>created_at</c> among HelloJohn's tables that have one, or null.</summary>
-    private static async Task<DateTimeOffset?> NewestWriteAsync(NpgsqlConnection conn, CancellationToken ct)
-    {
-        var tables = new List<string>();
-        await using (var cmd = new NpgsqlCommand("""
-            SELECT table_name FROM information_schema.columns
-            WHERE table_schema = 'public' AND table_name LIKE 'hj\_%' AND column_name = 'created_at' AND data_type = 'timestamp with time zone'
-            """, conn))
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                tables.Add(reader.GetString(0));
-            }
-        }
-
-        DateTimeOffset? newest = null;
-        foreach (var table in tables)
-        {
-            await using var cmd = new NpgsqlCommand($"SELECT max(created_at) FROM public.{LocalPostgresCluster.QuoteIdent(table)}", conn);
-            if (await cmd.ExecuteScalarAsync(ct) is DateTime at)
-            {
-                var utc = new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc));
-                newest = newest is null || utc > newest ? utc : newest;
-            }
-        }
-
-        return newest;
     }
 }

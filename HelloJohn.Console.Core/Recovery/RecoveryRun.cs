@@ -1,3 +1,4 @@
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Targets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -9,6 +10,8 @@ namespace HelloJohn.Console.Core.Recovery;
 public class RecoveryRun
 {
     public Guid Id { get; set; }
+    /// <summary>Its lifecycle run, under the same id: which instance executes a step of it now, how it ended.</summary>
+    public RunRecord? Run { get; set; }
     public RecoveryScenario Scenario { get; set; }
     public Guid TargetId { get; set; }
     public BackupTarget? Target { get; set; }
@@ -80,9 +83,6 @@ public class RecoveryStepState
     public DateTimeOffset? CheckedAt { get; set; }
     public int Attempts { get; set; }
     public string? JobId { get; set; }
-    /// <summary>Which process runs the step; a step whose process died is marked failed at the next start.</summary>
-    public string? RunnerHost { get; set; }
-    public int? RunnerPid { get; set; }
 }
 
 /// <summary>A line of a step's live log. Never holds a secret.</summary>
@@ -170,6 +170,7 @@ internal sealed class RecoveryRunConfiguration : IEntityTypeConfiguration<Recove
         e.HasOne(x => x.Target).WithMany().HasForeignKey(x => x.TargetId).OnDelete(DeleteBehavior.Restrict);
         e.HasOne<Backups.BackupRecord>().WithMany().HasForeignKey(x => x.BackupId).OnDelete(DeleteBehavior.SetNull);
         e.HasMany(x => x.Steps).WithOne().HasForeignKey(x => x.RunId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne(x => x.Run).WithOne().HasForeignKey<RecoveryRun>(x => x.Id).OnDelete(DeleteBehavior.Cascade);
     }
 }
 
@@ -186,7 +187,6 @@ internal sealed class RecoveryStepStateConfiguration : IEntityTypeConfiguration<
         e.Property(x => x.RequestedByUserId).HasMaxLength(450);
         e.Property(x => x.Message).HasMaxLength(4000);
         e.Property(x => x.JobId).HasMaxLength(64);
-        e.Property(x => x.RunnerHost).HasMaxLength(256);
         e.HasIndex(x => new { x.RunId, x.Position }).IsUnique();
         e.HasIndex(x => x.Status);
     }

@@ -1,4 +1,5 @@
-using HelloJohn.Console.Core.Hosting;
+using HelloJohn.Console.Core.Recovery.Steps;
+using HelloJohn.Console.Core.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -7,9 +8,9 @@ namespace HelloJohn.Console.Core.Recovery;
 
 public static class RecoveryServiceCollectionExtensions
 {
-    /// <summary>Registers the recovery wizards: options (validated at start), the engine, its job, and the start-up
-    /// task that marks steps interrupted by a stopped console. Needs targets, the audit log, Data Protection, Hangfire,
-    /// the backup stores and the secrets services.</summary>
+    /// <summary>Registers the recovery wizards: options (validated at start), the run store, the step runner and each
+    /// step's handler, RPO/RTO measurement, the drill runner, their job and their kind of run. Needs runs, targets, the
+    /// audit log, Data Protection, Hangfire, restores (the restore engine) and the secrets services.</summary>
     public static IServiceCollection AddRecovery(this IServiceCollection services)
     {
         services.AddOptions<RecoveryOptions>().BindConfiguration(RecoveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -17,18 +18,30 @@ public static class RecoveryServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddHttpClient(HealthProbe.HttpClientName);
         services.TryAddSingleton<RecoveryConnectionVault>();
-        services.TryAddSingleton<RecoveryProgressNotifier>();
-        services.TryAddSingleton<HealthProbe>();
+        services.TryAddSingleton<RecoveryRunStore>();
+        services.TryAddSingleton<RecoveryMeasure>();
+        services.TryAddSingleton<RecoveryBackups>();
+        services.TryAddSingleton<RecoveryStepRunner>();
+        services.TryAddSingleton<RecoveryDrillRunner>();
+        services.TryAddSingleton<RecoveryQueries>();
         services.TryAddSingleton<RecoveryRestorer>();
+        services.TryAddSingleton<DrillScratch>();
         services.TryAddSingleton<RecoveryService>();
         services.TryAddTransient<RecoveryJob>();
-        services.AddSingleton<IConsoleStartupTask, RecoveryStartupTask>();
+        services.AddSingleton<IRunKind, RecoveryRunKind>();
+
+        // Step handlers: one per execution, in its own scope (some use scoped services, such as the key escrow).
+        services.TryAddScoped<NewServerStep>();
+        services.TryAddScoped<ChooseBackupStep>();
+        services.TryAddScoped<RestoreStep>();
+        services.TryAddScoped<VerifyCountsStep>();
+        services.TryAddScoped<HealthProbe>();
+        services.TryAddScoped<GenerateKeyStep>();
+        services.TryAddScoped<JwksStep>();
+        services.TryAddScoped<ChooseTimeStep>();
+        services.TryAddScoped<RecoveredDatabaseStep>();
+        services.TryAddScoped<ScratchDatabaseStep>();
+        services.TryAddScoped<DropScratchStep>();
         return services;
     }
-}
-
-/// <summary>Marks steps whose console process died as failed before any job runs.</summary>
-internal sealed class RecoveryStartupTask(RecoveryService recovery) : IConsoleStartupTask
-{
-    public Task RunAsync(CancellationToken ct) => recovery.FailInterruptedStepsAsync(ct);
 }

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Logging;
 
 namespace HelloJohn.Console.Core.Recovery;
 
-/// <summary>One step of a wizard: what to do by hand (with the exact commands), what the console can do itself, and
-/// the check that proves the step before the next one opens.</summary>
+/// <summary>One step of a wizard as people see it: what to do by hand (with the exact commands), what they type in,
+/// whether the console acts and checks itself, and what a check proves before the next step opens. What the console
+/// does is the step's <see cref="Handler"/>, an <see cref="IRecoveryStep"/> with its own dependencies.</summary>
 public sealed class RecoveryStepDefinition
 {
     public required string Key { get; init; }
@@ -17,19 +18,18 @@ public sealed class RecoveryStepDefinition
     /// <summary>What the engineer types in for this step (a connection, a time, a choice).</summary>
     public IReadOnlyList<InputField> Inputs { get; init; } = [];
 
-    /// <summary>Validates and keeps the inputs on the run; throws <see cref="RecoveryInputException"/> for bad input.</summary>
-    public Func<RecoveryStepContext, IReadOnlyDictionary<string, string?>, CancellationToken, Task>? ApplyInput { get; init; }
+    /// <summary>The handler validates and keeps inputs (<see cref="IRecoveryStep.ApplyInputAsync"/>).</summary>
+    public bool TakesInput { get; init; }
 
     /// <summary>The work the console does itself, run as a background job with a live log.</summary>
-    public Func<RecoveryStepContext, CancellationToken, Task>? Action { get; init; }
-    public string? ActionLabel { get; init; }
+    public RecoveryStepAction? Action { get; init; }
 
     /// <summary>What must hold before the next step opens. Null only where nothing can be checked from here; then the
     /// step is marked done by hand and who did it is recorded.</summary>
-    public Func<RecoveryStepContext, CancellationToken, Task<CheckOutcome>>? Check { get; init; }
+    public RecoveryStepCheck? Check { get; init; }
 
-    /// <summary>The check waits for something outside (HelloJohn coming up): it runs as a job and polls.</summary>
-    public bool CheckPolls { get; init; }
+    /// <summary>The <see cref="IRecoveryStep"/> that applies the inputs, acts and checks; null for a step done by hand.</summary>
+    public Type? Handler { get; init; }
 
     /// <summary>Why a person has to confirm this step (shown beside "Mark done").</summary>
     public string? ManualReason { get; init; }
@@ -40,8 +40,30 @@ public sealed class RecoveryStepDefinition
     /// <summary>Whether the recovery time runs until this step passes (clean-up after a drill does not count).</summary>
     public bool CountsForRto { get; init; } = true;
 
+    public string? ActionLabel => Action?.Label;
+    /// <summary>The check waits for something outside (HelloJohn coming up): it runs as a job and polls.</summary>
+    public bool CheckPolls => Check?.Polls == true;
     public bool IsManual => Check is null;
     public bool RunsAsJob => Action is not null || CheckPolls;
+}
+
+/// <summary>The console acts in this step; <paramref name="Label"/> is its button.</summary>
+public sealed record RecoveryStepAction(string Label);
+
+/// <summary>The console checks this step; <paramref name="Polls"/> when the check waits for something outside.</summary>
+public sealed record RecoveryStepCheck(bool Polls = false);
+
+/// <summary>What the console does in a step: keep its inputs, act, check. Constructed per execution with its own
+/// dependencies; changes to <see cref="RecoveryStepContext.Run"/> are saved by the engine.</summary>
+public interface IRecoveryStep
+{
+    /// <summary>Validates and keeps the inputs on the run; throws <see cref="RecoveryInputException"/> for bad input.</summary>
+    Task ApplyInputAsync(RecoveryStepContext ctx, IReadOnlyDictionary<string, string?> inputs, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>The step's own work (restore, generate a key); its failures throw <see cref="RecoveryStepFailedException"/>.</summary>
+    Task ActAsync(RecoveryStepContext ctx, CancellationToken ct) => Task.CompletedTask;
+
+    Task<CheckOutcome> CheckAsync(RecoveryStepContext ctx, CancellationToken ct);
 }
 
 /// <summary>A paragraph of instructions, optionally with a command to copy. When <see cref="CopiesSecret"/> is set, the
@@ -83,17 +105,19 @@ public sealed class RecoveryStepContext(
     RecoveryRun run,
     TargetSummary target,
     Actor actor,
-    IServiceProvider services,
     RecoveryConnectionVault vault,
-    Func<RecoveryLogLevel, string, Task> log)
+    Func<RecoveryLogLevel, string, Task> log,
+    Action<long, long?>? progress = null)
 {
     public RecoveryRun Run => run;
     public TargetSummary Target => target;
     public Actor Actor => actor;
-    public IServiceProvider Services => services;
 
     /// <summary>Appends a line to the step's live log. Never pass a secret.</summary>
     public Task LogAsync(string text, RecoveryLogLevel level = RecoveryLogLevel.Info) => log(level, text);
+
+    /// <summary>Live progress of the step's work, shown beside it (tables loaded of the archive's).</summary>
+    public void ReportProgress(long done, long? total) => progress?.Invoke(done, total);
 
     public Npgsql.NpgsqlConnectionStringBuilder NewConnection() => vault.Unprotect(run)
         ?? throw new RecoveryStepFailedException("No new database connection is recorded for this run. Go back to the first step's input.");

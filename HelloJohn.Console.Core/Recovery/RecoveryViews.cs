@@ -94,12 +94,3 @@ public sealed record LastDrill(
 public sealed record RecoveryRunQuery(int Page = 0, int PageSize = 25, Guid? TargetId = null, RecoveryScenario? Scenario = null);
 
 public sealed record RecoveryRunPage(IReadOnlyList<RecoveryRunSummary> Items, int TotalCount);
-
-/// <summary>Tells open wizard pages, within this process, that a run moved. Pages also re-read the run, since steps
-/// may run on another console instance.</summary>
-public sealed class RecoveryProgressNotifier
-{
-    public event Action<Guid>? Changed;
-
-    public void Publish(Guid runId) => Changed?.Invoke(runId);
-}

@@ -32,6 +32,9 @@ public sealed record RestoreRunItem(
 {
     public TimeSpan? Duration => StartedAt is { } s && FinishedAt is { } f ? f - s : null;
     public bool IsActive => Status is RestoreStatus.Queued or RestoreStatus.Running;
+
+    /// <summary>Its run as the live-run view shows it (progress, phase, who cancelled).</summary>
+    public Runs.RunView? Lifecycle { get; init; }
 }
 
 public sealed record RestoreRunDetails(RestoreRunItem Run, IReadOnlyList<TableCountResult> Tables, string? SafetyBackupFileName);

@@ -1,31 +1,26 @@
-using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Core.Runs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace HelloJohn.Console.Core.Restores;
 
-/// <summary>One restore, from request to outcome. Its phase durations are the measured components of the recovery
-/// time (RTO) that the recovery wizards show.</summary>
+/// <summary>What one restore did, from request to outcome; its lifecycle (status, phase, who asked, when, why it ended)
+/// is its <see cref="Runs.RunRecord"/>, under the same id. Its phase durations are the measured components of the
+/// recovery time (RTO) that the recovery wizards show.</summary>
 public class RestoreRun
 {
     public Guid Id { get; set; }
+    public RunRecord? Run { get; set; }
     /// <summary>Null once retention removed the backup; <see cref="BackupFileName"/> still says which it was.</summary>
     public Guid? BackupId { get; set; }
     public required string BackupFileName { get; set; }
-    public Guid TargetId { get; set; }
-    public BackupTarget? Target { get; set; }
     public RestoreMode Mode { get; set; }
     public required string DatabaseName { get; set; }
     /// <summary>host:port of the server restored into, without credentials.</summary>
     public string? Server { get; set; }
     public bool ReplaceExisting { get; set; }
-    public RestoreStatus Status { get; set; }
-    public RestorePhase Phase { get; set; }
-    public string? RequestedBy { get; set; }
-    public string? RequestedByUserId { get; set; }
-    public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset? StartedAt { get; set; }
-    public DateTimeOffset? FinishedAt { get; set; }
+    /// <summary>This restore created the database (so a failure, or the sweep after a crash, may drop it).</summary>
+    public bool DatabaseCreated { get; set; }
     /// <summary>When pg_restore first wrote to the database; everything before it left the database untouched.</summary>
     public DateTimeOffset? RestoreStartedAt { get; set; }
     public TimeSpan? ChecksDuration { get; set; }
@@ -39,11 +34,7 @@ public class RestoreRun
     public long? RowsRestored { get; set; }
     /// <summary>Which check stopped the run before any database was touched (see <see cref="ArchiveCheck"/>).</summary>
     public string? FailedCheck { get; set; }
-    public string? Error { get; set; }
-    public string? JobId { get; set; }
     public List<RestoreTableCount> Tables { get; set; } = [];
-
-    public TimeSpan? Duration => StartedAt is { } s && FinishedAt is { } f ? f - s : null;
 }
 
 public enum RestoreMode
@@ -52,6 +43,7 @@ public enum RestoreMode
     InPlace,
 }
 
+/// <summary>A restore's status: its run's (<see cref="RunStatus"/>), in the same order.</summary>
 public enum RestoreStatus
 {
     Queued,
@@ -93,17 +85,9 @@ internal sealed class RestoreRunConfiguration : IEntityTypeConfiguration<Restore
         e.Property(x => x.Mode).HasConversion<string>().HasMaxLength(16);
         e.Property(x => x.DatabaseName).HasMaxLength(63);
         e.Property(x => x.Server).HasMaxLength(512);
-        e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
-        e.Property(x => x.Phase).HasConversion<string>().HasMaxLength(16);
-        e.Property(x => x.RequestedBy).HasMaxLength(256);
-        e.Property(x => x.RequestedByUserId).HasMaxLength(450);
         e.Property(x => x.FailedCheck).HasMaxLength(32);
-        e.Property(x => x.Error).HasMaxLength(4000);
-        e.Property(x => x.JobId).HasMaxLength(64);
-        e.Ignore(x => x.Duration);
-        e.HasIndex(x => x.CreatedAt);
-        e.HasIndex(x => new { x.TargetId, x.DatabaseName, x.Status });
-        e.HasOne(x => x.Target).WithMany().HasForeignKey(x => x.TargetId).OnDelete(DeleteBehavior.Restrict);
+        e.HasIndex(x => x.DatabaseName);
+        e.HasOne(x => x.Run).WithOne().HasForeignKey<RestoreRun>(x => x.Id).OnDelete(DeleteBehavior.Cascade);
         e.HasOne<Backups.BackupRecord>().WithMany().HasForeignKey(x => x.BackupId).OnDelete(DeleteBehavior.SetNull);
         e.HasOne<Backups.BackupRecord>().WithMany().HasForeignKey(x => x.SafetyBackupId).OnDelete(DeleteBehavior.SetNull);
         e.HasMany(x => x.Tables).WithOne().HasForeignKey(x => x.RunId).OnDelete(DeleteBehavior.Cascade);

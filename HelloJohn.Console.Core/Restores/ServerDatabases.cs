@@ -65,6 +65,44 @@ public static class ServerDatabases
         }
     }
 
+    /// <summary>Drops a database this console created, after success, failure and cancellation alike: never with the
+    /// run's token, bounded on its own. Null when it is gone, else why not (and who is connected to it).</summary>
+    public static async Task<string?> DropCreatedAsync(NpgsqlConnectionStringBuilder server, string name, TimeProvider time)
+    {
+        using var cleanup = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        string? reason;
+        try
+        {
+            reason = await DropOwnAsync(server, name, time, cleanup.Token);
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            reason = e.Message;
+        }
+
+        return reason is null ? null : reason + (await SessionsInAsync(server, name) is { } who ? $"; connected: {who}" : "");
+    }
+
+    /// <summary>Who is connected to a database (roles and programs, never queries), to say what kept it from being dropped.</summary>
+    private static async Task<string?> SessionsInAsync(NpgsqlConnectionStringBuilder server, string database)
+    {
+        try
+        {
+            await using var conn = new NpgsqlConnection(server.Unpooled().ConnectionString);
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand(
+                "SELECT string_agg(coalesce(usename, '?') || ' (' || coalesce(nullif(application_name, ''), backend_type) || ')', ', ') FROM pg_stat_activity WHERE datname = $1", conn)
+            {
+                Parameters = { new() { Value = database } },
+            };
+            return await cmd.ExecuteScalarAsync() as string;
+        }
+        catch (NpgsqlException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Databases whose name starts with <paramref name="prefix"/>, with how many sessions each has open.</summary>
     public static async Task<IReadOnlyList<(string Name, int Sessions)>> ListAsync(NpgsqlConnection conn, string prefix, CancellationToken ct)
     {

@@ -1,6 +1,7 @@
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Storage;
@@ -30,14 +31,12 @@ public sealed class RetentionService(
     IAuditLog audit,
     IOptions<RetentionOptions> options,
     IOptions<ScheduleOptions> scheduleOptions,
+    ConsoleLocks locks,
     TimeProvider time,
     ILogger<RetentionService> logger,
     IBackupVerificationHistory? verifications = null,
     Notifications.ConditionNotices? notices = null)
 {
-    /// <summary>Advisory-lock scope of retention ('HJRT'); other features use other scopes for their own locks.</summary>
-    internal const int LockScope = 0x484A5254;
-
     /// <summary>Companions above this size (never a manifest) are streamed rather than read into memory.</summary>
     private const int SmallObjectLimit = 16 * 1024 * 1024;
 
@@ -58,7 +57,7 @@ public sealed class RetentionService(
         var target = await db.Targets.AsNoTracking().Where(t => t.Id == targetId).Select(t => t.Name).SingleOrDefaultAsync(ct)
             ?? throw new KeyNotFoundException($"There is no backup target with id {targetId}; nothing was deleted.");
 
-        await using var held = await AdvisoryTargetLock.TryAcquireAsync(db.Database.GetConnectionString()!, LockScope, targetId, ct);
+        await using var held = await locks.TryAcquireAsync(ConsoleLocks.ForRetention(targetId), ct);
         if (held is null)
         {
             var busy = $"Retention is already running for target '{target}' in another console instance; nothing was changed here. It will run again after the next backup.";

@@ -1,3 +1,4 @@
+using HelloJohn.Console.Core.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -15,6 +16,7 @@ public static class RetentionServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddScoped<RetentionService>();
         services.TryAddTransient<RetentionJob>();
+        services.AddSingleton<IRunFinishedHandler, RetentionAfterBackup>();
         return services;
     }
 }

@@ -76,9 +76,10 @@ public sealed class SetRestoreService(
         }
 
         var plan = await PlanAsync(setId, prefix?.Trim(), suffix?.Trim(), ct);
-        if (plan.Count == 0 || plan.FirstOrDefault(p => p.Problem is not null) is { } bad)
+        var bad = plan.FirstOrDefault(p => p.Problem is not null);
+        if (plan.Count == 0 || bad is not null)
         {
-            var why = plan.Count == 0 ? $"{setName} holds no kept database." : $"{bad!.NewDatabase}: {bad.Problem}";
+            var why = bad is null ? $"{setName} holds no kept database." : $"{bad.NewDatabase}: {bad.Problem}";
             await audit.RecordAsync(actor, AuditActions.SetRestoreRequested, setName, AuditOutcome.Failed, why, ct);
             throw new RestoreRefusedException($"{why} Nothing was restored.");
         }

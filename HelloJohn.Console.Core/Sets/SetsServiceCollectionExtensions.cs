@@ -27,10 +27,12 @@ public static class SetsServiceCollectionExtensions
         services.AddSingleton<DeploymentOverviewService>();
         services.AddSingleton<SetVerificationService>();
         services.AddSingleton<IRunFinishedHandler>(sp => sp.GetRequiredService<SetVerificationService>());
+        services.AddSingleton<IRunFinishedHandler, VerifySetAfterBackup>();
         services.AddSingleton<SetRestoreService>();
         services.AddSingleton<SetCatalogRebuild>();
         services.AddSingleton<IRunKind, SetRunKind>();
         services.AddTransient<SetJobs>();
+        services.AddTransient<Schedules.IScheduledBackupJob, SetScheduledJob>();
 
         // Workers of their own: at most Sets__Parallelism databases of sets are dumped at once by this instance, and a
         // large set never takes the workers other jobs need. Every instance on the console database adds its own.

@@ -22,6 +22,7 @@ public sealed class CatalogRebuildService(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     IBackupStoreRegistry stores,
     ScheduleService schedules,
+    Sets.SetCatalogRebuild sets,
     IAuditLog audit,
     TimeProvider time,
     ILogger<CatalogRebuildService> logger)
@@ -69,7 +70,11 @@ public sealed class CatalogRebuildService(
             [.. scan.Skipped],
             [.. scan.Unreadable],
             createdTargets,
-            [.. scan.StoreErrors]);
+            [.. scan.StoreErrors])
+        {
+            // Sets after their members: a set manifest only lists backups whose own manifests were read above.
+            Sets = await sets.RebuildAsync(ct),
+        };
         await audit.RecordAsync(actor, AuditActions.CatalogRebuilt, "catalog",
             report.StoreErrors.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed, report.Summary, CancellationToken.None);
         logger.LogInformation("Catalog rebuild by {Actor}: {Summary}", actor.Name, report.Summary);
@@ -184,6 +189,7 @@ public sealed class CatalogRebuildService(
         {
             Id = backupId,
             TargetId = target.Id,
+            DatabaseName = manifest.DatabaseName,
             FileName = manifest.FileName,
             Status = BackupStatus.Succeeded,
             Trigger = Enum.TryParse<BackupTrigger>(manifest.Trigger, ignoreCase: true, out var trigger) ? trigger : BackupTrigger.Imported,
@@ -191,7 +197,6 @@ public sealed class CatalogRebuildService(
             CreatedAt = CreatedAtOf(manifest),
             StartedAt = manifest.StartedAt,
             FinishedAt = manifest.FinishedAt,
-            HeartbeatAt = manifest.FinishedAt,
             BytesWritten = manifest.SizeBytes,
             SizeBytes = manifest.SizeBytes,
             Sha256 = manifest.Sha256.ToLowerInvariant(),
@@ -309,9 +314,13 @@ public sealed record CatalogRebuildReport(
     IReadOnlyList<string> TargetsCreated,
     IReadOnlyList<string> StoreErrors)
 {
+    /// <summary>Sets re-created from their set manifests.</summary>
+    public IReadOnlyList<Sets.RebuiltSet> Sets { get; init; } = [];
+
     public string Summary =>
         $"Scanned {StoresScanned.Count} store(s) ({string.Join(", ", StoresScanned)}): {BackupsFound} backup(s) found, {Recreated.Count} re-created, "
         + $"{Skipped.Count} skipped, {Unreadable.Count} unreadable manifest(s)"
+        + (Sets.Count == 0 ? "" : $"; {Sets.Count} backup set(s) re-created")
         + (TargetsCreated.Count == 0 ? "" : $"; target(s) re-created without a connection: {string.Join(", ", TargetsCreated)}")
         + (StoreErrors.Count == 0 ? "." : $"; {StoreErrors.Count} store(s) could not be scanned: {string.Join(" ", StoreErrors)}");
 }

@@ -20,6 +20,10 @@ public interface IBackupStore
     Task DeleteAsync(string key, CancellationToken ct);
 
     IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken ct);
+
+    /// <summary>Removes what uploads of <paramref name="key"/> that never completed left behind (a <c>.partial</c> file,
+    /// an S3 multipart upload's parts), after the run writing it died. Returns how many it removed.</summary>
+    Task<int> DiscardUnfinishedAsync(string key, CancellationToken ct);
 }
 
 /// <summary>One write of one object. Disposing without <see cref="CompleteAsync"/> aborts: nothing half-written remains.</summary>

@@ -105,6 +105,18 @@ public sealed class LocalDiskBackupStore(string name, string directory) : IBacku
         }
     }
 
+    public Task<int> DiscardUnfinishedAsync(string key, CancellationToken ct)
+    {
+        var partial = PathOf(key) + PartialSuffix;
+        if (!File.Exists(partial))
+        {
+            return Task.FromResult(0);
+        }
+
+        File.Delete(partial);
+        return Task.FromResult(1);
+    }
+
     /// <summary>Removes <c>.partial</c> files that no running backup owns (left by a crash).</summary>
     public IReadOnlyList<string> RemovePartialFiles(Func<string, bool> isOwnedByRunningBackup)
     {

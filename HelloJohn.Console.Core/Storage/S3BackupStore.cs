@@ -202,6 +202,19 @@ public sealed class S3BackupStore(S3StoreDefinition definition, ILogger<S3Backup
         }
     }
 
+    public async Task<int> DiscardUnfinishedAsync(string key, CancellationToken ct)
+    {
+        var fullKey = FullKey(key);
+        var uploads = await _client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = definition.Bucket, Prefix = fullKey }, ct);
+        var mine = (uploads.MultipartUploads ?? []).Where(u => u.Key == fullKey).ToList();
+        foreach (var upload in mine)
+        {
+            await AbortQuietlyAsync(definition.Bucket, fullKey, upload.UploadId);
+        }
+
+        return mine.Count;
+    }
+
     internal async Task AbortQuietlyAsync(string bucket, string fullKey, string uploadId)
     {
         // The caller's token may be the reason we are here: the abort gets its own bounded time.

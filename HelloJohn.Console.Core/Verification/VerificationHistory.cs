@@ -1,5 +1,6 @@
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Retention;
+using HelloJohn.Console.Core.Runs;
 using Microsoft.EntityFrameworkCore;
 
 namespace HelloJohn.Console.Core.Verification;
@@ -11,9 +12,9 @@ internal sealed class VerificationHistory(IDbContextFactory<ConsoleDbContext> db
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var passes = await db.Set<VerificationRun>().AsNoTracking()
-            .Where(r => r.TargetId == targetId && r.Status == VerificationStatus.Passed && r.BackupId != null && r.FinishedAt != null)
+            .Where(r => r.Run!.TargetId == targetId && r.Run.Status == RunStatus.Succeeded && r.BackupId != null && r.Run.FinishedAt != null)
             .GroupBy(r => r.BackupId!.Value)
-            .Select(g => new { BackupId = g.Key, Last = g.Max(r => r.FinishedAt!.Value) })
+            .Select(g => new { BackupId = g.Key, Last = g.Max(r => r.Run!.FinishedAt!.Value) })
             .ToListAsync(ct);
         return passes.ToDictionary(p => p.BackupId, p => p.Last);
     }

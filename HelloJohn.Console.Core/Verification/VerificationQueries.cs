@@ -28,6 +28,9 @@ public sealed record VerificationRunItem(
 {
     public TimeSpan? Duration => StartedAt is { } s && FinishedAt is { } f ? f - s : null;
     public bool IsActive => Status is VerificationStatus.Queued or VerificationStatus.Running;
+
+    /// <summary>Its run as the live-run view shows it (progress, phase, who cancelled).</summary>
+    public Runs.RunView? Lifecycle { get; init; }
 }
 
 public sealed record VerificationRunDetails(VerificationRunItem Run, IReadOnlyList<TableCountResult> Tables);
@@ -45,16 +48,6 @@ public enum VerificationBadgeState
 public sealed record VerificationBadge(VerificationBadgeState State, DateTimeOffset? At, bool InProgress, string? Error)
 {
     public static VerificationBadge Never { get; } = new(VerificationBadgeState.Never, null, false, null);
-}
-
-public sealed record VerificationProgress(Guid RunId, VerificationStatus Status, RestorePhase Phase, int TablesLoaded, int TablesTotal);
-
-/// <summary>Tells open pages, within this process, that a verification moved.</summary>
-public sealed class VerificationProgressNotifier
-{
-    public event Action<VerificationProgress>? Changed;
-
-    public void Publish(VerificationProgress progress) => Changed?.Invoke(progress);
 }
 
 /// <summary>A verification ran and did not pass; its run holds the same message and the per-table counts.</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Tests.Infrastructure;
@@ -223,22 +224,21 @@ public sealed class BackupPipelineTests(PostgresClusterFixture postgres) : IAsyn
     [Fact]
     public async Task FailAbandonedRuns_RunningRecordOfDeadProcess_IsFailedAndItsPartialFileRemoved()
     {
-        var backups = _app.Service<BackupService>();
         var targetId = await DefaultTargetAsync();
         var fileName = BackupNaming.FileNameFor(new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        var deadInstance = await _app.AddDeadInstanceAsync();
         await using (var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
         {
+            var run = RunFixtures.Run(RunKind.Backup, targetId, owner: deadInstance);
+            db.Add(run);
             db.Backups.Add(new BackupRecord
             {
-                Id = Guid.NewGuid(),
+                Id = run.Id,
                 TargetId = targetId,
                 FileName = fileName,
                 Status = BackupStatus.Running,
                 CreatedAt = DateTimeOffset.UtcNow,
                 StartedAt = DateTimeOffset.UtcNow,
-                HeartbeatAt = DateTimeOffset.UtcNow,
-                RunnerHost = Environment.MachineName,
-                RunnerPid = int.MaxValue - 1,
             });
             await db.SaveChangesAsync();
         }
@@ -247,7 +247,7 @@ public sealed class BackupPipelineTests(PostgresClusterFixture postgres) : IAsyn
         var partial = Path.Combine(_app.BackupDirectory, fileName + ".partial");
         await File.WriteAllTextAsync(partial, "half a dump");
 
-        Assert.Equal(1, await backups.FailAbandonedRunsAsync(CancellationToken.None));
+        Assert.Equal(1, await _app.Service<RunSweeper>().SweepOnceAsync(CancellationToken.None));
 
         await using var check = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
         var record = await check.Backups.SingleAsync(b => b.FileName == fileName);
@@ -332,8 +332,14 @@ public sealed class BackupPipelineTests(PostgresClusterFixture postgres) : IAsyn
     }
 
     /// <summary>The console with its pg tools runner wrapped, so the test sees every invocation.</summary>
-    private sealed class RecordingFactory(PostgresClusterFixture postgres) : ConsoleAppFactory(postgres)
+    private sealed class RecordingFactory : ConsoleAppFactory
     {
+        public RecordingFactory(PostgresClusterFixture postgres) : base(postgres)
+        {
+            // The test sweeps itself; the console's own sweep is kept out of its way.
+            Settings["Runs:SweepInterval"] = "00:10:00";
+        }
+
         public RecordingPgToolRunner Runner => (RecordingPgToolRunner)Services.GetRequiredService<IPgToolRunner>();
 
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)

@@ -1,4 +1,5 @@
 using Bunit;
+using HelloJohn.Console.Core.Runs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -26,6 +27,10 @@ public abstract class ConsoleComponentTest : IAsyncLifetime
             o.SnackbarConfiguration.HideTransitionDuration = 0;
             o.PopoverOptions.CheckForPopoverProvider = false;
         });
+        // What every live run view needs (tests of pages on a real console replace them with its own).
+        Context.Services.AddLogging();
+        Context.Services.AddSingleton(TimeProvider.System);
+        Context.Services.AddSingleton<RunProgressNotifier>();
     }
 
     protected BunitContext Context { get; } = new();

@@ -1,5 +1,6 @@
 using Bunit;
 using Bunit.TestDoubles;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Tests.Infrastructure;
 using HelloJohn.Console.Web.Security;
@@ -36,6 +37,9 @@ public abstract class ConsolePageTest : ConsoleComponentTest, IAsyncLifetime
         BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(30);
         _scope = app.Services.CreateAsyncScope();
         Services.AddScoped<CurrentActor>();
+        // The host's own run events, so pages follow runs as they do in the console.
+        Services.AddSingleton(app.Services.GetRequiredService<RunProgressNotifier>());
+        Services.AddSingleton(app.Services.GetRequiredService<TimeProvider>());
         Context.Services.AddFallbackServiceProvider(_scope.ServiceProvider);
     }
 

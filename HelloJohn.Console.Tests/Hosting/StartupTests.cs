@@ -49,6 +49,11 @@ public sealed class StartupTests(PostgresClusterFixture postgres)
     [InlineData("HELLOJOHN_DATABASE_URL", "postgres://user@host:5432/", "HELLOJOHN_DATABASE_URL is not a usable connection string")]
     [InlineData("HELLOJOHN_BASE_URL", "auth.example.com", "HELLOJOHN_BASE_URL must be an absolute")]
     [InlineData("Backups:Compression", "12", "Backups__Compression must be")]
+    [InlineData("Backups:WaitForRunningBackup", "-00:01:00", "Backups__WaitForRunningBackup must be")]
+    [InlineData("Runs:SweepInterval", "00:00:00", "Runs__SweepInterval must be")]
+    [InlineData("Runs:KeepAliveCount", "0", "Runs__KeepAliveCount must be")]
+    [InlineData("Console:JobWorkers", "-1", "Console__JobWorkers must be")]
+    [InlineData("Storage:Local:Enabled", "false", "Storage__Local__Enabled is false and no S3 bucket is configured")]
     public async Task Start_BadSetting_FailsNamingTheVariable(string key, string value, string expected)
     {
         await using var app = new ConsoleAppFactory(postgres);

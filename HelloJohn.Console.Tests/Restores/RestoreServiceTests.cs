@@ -2,6 +2,7 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Tests.Infrastructure;
@@ -196,16 +197,16 @@ public sealed class RestoreServiceTests(PostgresClusterFixture postgres) : IAsyn
         var name = NewName();
         using var cts = new CancellationTokenSource();
         var existedWhileRestoring = false;
-        void OnProgress(RestoreProgress p)
+        void OnProgress(RunProgress p)
         {
-            if (p.Phase == RestorePhase.Restoring && !cts.IsCancellationRequested)
+            if (p.Kind == RunKind.Restore && p.PhaseAs<RestorePhase>() == RestorePhase.Restoring && !cts.IsCancellationRequested)
             {
                 existedWhileRestoring = postgres.DatabasesAsync(name).GetAwaiter().GetResult().Contains(name);
                 cts.Cancel();
             }
         }
 
-        _app.Service<RestoreProgressNotifier>().Changed += OnProgress;
+        _app.Service<RunProgressNotifier>().Changed += OnProgress;
         RestoreFailedException e;
         try
         {
@@ -214,7 +215,7 @@ public sealed class RestoreServiceTests(PostgresClusterFixture postgres) : IAsyn
         }
         finally
         {
-            _app.Service<RestoreProgressNotifier>().Changed -= OnProgress;
+            _app.Service<RunProgressNotifier>().Changed -= OnProgress;
         }
 
         Assert.True(existedWhileRestoring);
@@ -230,9 +231,9 @@ public sealed class RestoreServiceTests(PostgresClusterFixture postgres) : IAsyn
         var (backupId, _) = await _app.BackUpAsync();
         var name = NewName();
         var cancelled = new TaskCompletionSource();
-        void OnProgress(RestoreProgress p)
+        void OnProgress(RunProgress p)
         {
-            if (p.Phase == RestorePhase.Restoring && !cancelled.Task.IsCompleted)
+            if (p.Kind == RunKind.Restore && p.PhaseAs<RestorePhase>() == RestorePhase.Restoring && !cancelled.Task.IsCompleted)
             {
                 // As the Cancel button does: another caller, while the run is in pg_restore.
                 _ = Task.Run(async () =>
@@ -250,7 +251,7 @@ public sealed class RestoreServiceTests(PostgresClusterFixture postgres) : IAsyn
             }
         }
 
-        _app.Service<RestoreProgressNotifier>().Changed += OnProgress;
+        _app.Service<RunProgressNotifier>().Changed += OnProgress;
         RestoreFailedException e;
         try
         {
@@ -259,7 +260,7 @@ public sealed class RestoreServiceTests(PostgresClusterFixture postgres) : IAsyn
         }
         finally
         {
-            _app.Service<RestoreProgressNotifier>().Changed -= OnProgress;
+            _app.Service<RunProgressNotifier>().Changed -= OnProgress;
         }
 
         await cancelled.Task.WaitAsync(TimeSpan.FromMinutes(1));
@@ -345,16 +346,14 @@ public sealed class RestoreServiceTests(PostgresClusterFixture postgres) : IAsyn
         await using (var db = await _app.DbAsync())
         {
             // Accepted, not started yet: what the job finds when it begins.
+            db.Add(RunFixtures.Run(RunKind.Restore, targetId, runId));
             db.Add(new RestoreRun
             {
                 Id = runId,
                 BackupId = backupId,
                 BackupFileName = "x.dump",
-                TargetId = targetId,
                 Mode = RestoreMode.NewDatabase,
                 DatabaseName = name,
-                Status = RestoreStatus.Queued,
-                CreatedAt = DateTimeOffset.UtcNow,
             });
             await db.SaveChangesAsync();
         }
@@ -378,16 +377,15 @@ public sealed class RestoreServiceTests(PostgresClusterFixture postgres) : IAsyn
         await using (var db = await _app.DbAsync())
         {
             // A request accepted on another instance and not started yet.
+            var run = RunFixtures.Run(RunKind.Restore, await _app.DefaultTargetAsync());
+            db.Add(run);
             db.Add(new RestoreRun
             {
-                Id = Guid.NewGuid(),
+                Id = run.Id,
                 BackupId = backupId,
                 BackupFileName = "x.dump",
-                TargetId = await _app.DefaultTargetAsync(),
                 Mode = RestoreMode.NewDatabase,
                 DatabaseName = name,
-                Status = RestoreStatus.Queued,
-                CreatedAt = DateTimeOffset.UtcNow,
             });
             await db.SaveChangesAsync();
         }

@@ -2,6 +2,7 @@ using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Core.Verification;
@@ -33,45 +34,39 @@ internal static class RestoreTestSupport
 
     /// <summary>A verification as Verify now leaves it before a worker picks it up (no job, so none races the test).</summary>
     public static Task<Guid> QueuedVerificationAsync(this ConsoleAppFactory app, Guid backupId) =>
-        app.AddRunAsync(backupId, backup => new VerificationRun
+        app.AddRunAsync(backupId, RunKind.Verification, (id, backup) => new VerificationRun
         {
-            Id = Guid.NewGuid(),
+            Id = id,
             BackupId = backupId,
             BackupFileName = backup.FileName,
-            TargetId = backup.TargetId,
-            Status = VerificationStatus.Queued,
             Trigger = VerificationTrigger.Manual,
-            Phase = RestorePhase.Queued,
-            RequestedBy = Operator.Name,
-            CreatedAt = DateTimeOffset.UtcNow,
             Jobs = 1,
-        }, run => run.Id);
+        });
 
     /// <summary>A restore as a request leaves it before a worker picks it up (no job, so none races the test).</summary>
     public static Task<Guid> QueuedRestoreAsync(this ConsoleAppFactory app, Guid backupId, RestoreMode mode, string database) =>
-        app.AddRunAsync(backupId, backup => new RestoreRun
+        app.AddRunAsync(backupId, RunKind.Restore, (id, backup) => new RestoreRun
         {
-            Id = Guid.NewGuid(),
+            Id = id,
             BackupId = backupId,
             BackupFileName = backup.FileName,
-            TargetId = backup.TargetId,
             Mode = mode,
             DatabaseName = database,
-            Status = RestoreStatus.Queued,
-            Phase = RestorePhase.Queued,
-            RequestedBy = Operator.Name,
-            CreatedAt = DateTimeOffset.UtcNow,
             Jobs = 1,
-        }, run => run.Id);
+        });
 
-    private static async Task<Guid> AddRunAsync<TRun>(this ConsoleAppFactory app, Guid backupId, Func<BackupRecord, TRun> create, Func<TRun, Guid> id)
-        where TRun : class
+    /// <summary>A queued run of <paramref name="kind"/> and its kind's record, as the service's request leaves them.</summary>
+    private static async Task<Guid> AddRunAsync<TRecord>(this ConsoleAppFactory app, Guid backupId, RunKind kind, Func<Guid, BackupRecord, TRecord> create)
+        where TRecord : class
     {
         await using var db = await app.DbAsync();
-        var run = create(await db.Backups.SingleAsync(b => b.Id == backupId));
+        var backup = await db.Backups.SingleAsync(b => b.Id == backupId);
+        var run = RunFixtures.Run(kind, backup.TargetId);
+        run.RequestedBy = Operator.Name;
         db.Add(run);
+        db.Add(create(run.Id, backup));
         await db.SaveChangesAsync();
-        return id(run);
+        return run.Id;
     }
 
     public static async Task FlipMiddleByteAsync(string file)

@@ -3,6 +3,7 @@ using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Retention;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Storage;
@@ -97,7 +98,7 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
     public async Task ApplyAsync_AnotherInstanceHoldsTheLock_ChangesNothing()
     {
         var (service, stores, targetId) = await ArrangeAsync(days: 10);
-        await using (await AdvisoryTargetLock.TryAcquireAsync(catalog.ConnectionString, RetentionService.LockScope, targetId, CancellationToken.None))
+        await using (await new ConsoleLocks(catalog.Factory).TryAcquireAsync(ConsoleLocks.ForRetention(targetId), CancellationToken.None))
         {
             var result = await service.ApplyAsync(targetId, Actor.System, CancellationToken.None);
 
@@ -197,6 +198,7 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
             new AuditLog(catalog.Factory, time),
             Options.Create(new RetentionOptions { Daily = 3, Weekly = 2, Monthly = 1 }),
             Options.Create(new ScheduleOptions { TimeZone = "Etc/UTC" }),
+            new ConsoleLocks(catalog.Factory),
             time,
             NullLogger<RetentionService>.Instance);
         return (service, stores, targetId);

@@ -3,6 +3,7 @@ using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Core.Schedules;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Tests.Infrastructure;
@@ -16,7 +17,8 @@ namespace HelloJohn.Console.Tests.Verification;
 [Collection(PostgresCollection.Name)]
 public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : IAsyncLifetime
 {
-    private readonly ConsoleAppFactory _app = new(postgres);
+    // The leftover tests plant a dead instance's run: the console's own periodic sweep is kept out of their way.
+    private readonly ConsoleAppFactory _app = new(postgres) { Settings = { ["Runs:SweepInterval"] = "00:10:00" } };
 
     public Task InitializeAsync() => _app.InitializeAsync();
 
@@ -128,16 +130,16 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         var (backupId, _) = await _app.BackUpAsync();
         using var cts = new CancellationTokenSource();
         string? databaseSeenWhileRestoring = null;
-        void OnProgress(VerificationProgress p)
+        void OnProgress(RunProgress p)
         {
-            if (p.Phase == RestorePhase.Restoring && databaseSeenWhileRestoring is null)
+            if (p.Kind == RunKind.Verification && p.PhaseAs<RestorePhase>() == RestorePhase.Restoring && databaseSeenWhileRestoring is null)
             {
                 databaseSeenWhileRestoring = postgres.DatabasesAsync(DatabaseNames.VerificationPrefix).GetAwaiter().GetResult().SingleOrDefault();
                 cts.Cancel();
             }
         }
 
-        _app.Service<VerificationProgressNotifier>().Changed += OnProgress;
+        _app.Service<RunProgressNotifier>().Changed += OnProgress;
         VerificationRunDetails result;
         try
         {
@@ -145,7 +147,7 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         }
         finally
         {
-            _app.Service<VerificationProgressNotifier>().Changed -= OnProgress;
+            _app.Service<RunProgressNotifier>().Changed -= OnProgress;
         }
 
         // It existed while restoring, and is gone afterwards.
@@ -162,9 +164,9 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         var (backupId, _) = await _app.BackUpAsync();
         var cancelled = new TaskCompletionSource();
         Guid? runId = null;
-        void OnProgress(VerificationProgress p)
+        void OnProgress(RunProgress p)
         {
-            if (p.Phase == RestorePhase.Restoring && runId is null)
+            if (p.Kind == RunKind.Verification && p.PhaseAs<RestorePhase>() == RestorePhase.Restoring && runId is null)
             {
                 runId = p.RunId;
                 // As the Cancel button does: from another caller, while the run is in pg_restore.
@@ -176,7 +178,7 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
             }
         }
 
-        _app.Service<VerificationProgressNotifier>().Changed += OnProgress;
+        _app.Service<RunProgressNotifier>().Changed += OnProgress;
         VerificationRunDetails result;
         try
         {
@@ -184,7 +186,7 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         }
         finally
         {
-            _app.Service<VerificationProgressNotifier>().Changed -= OnProgress;
+            _app.Service<RunProgressNotifier>().Changed -= OnProgress;
         }
 
         await cancelled.Task.WaitAsync(TimeSpan.FromMinutes(1));
@@ -244,22 +246,19 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         const string leftover = "hellojohn_verify_1700000000";
         await ExecuteAsync(postgres.Demo, $"CREATE DATABASE {leftover}");
         var crashedId = Guid.NewGuid();
+        var deadInstance = await _app.AddDeadInstanceAsync();
         await using (var db = await _app.DbAsync())
         {
-            // What a console that died mid-verification leaves: a running run naming its database, and no lock.
+            // What a console that died mid-verification leaves: a running run naming its database, owned by an
+            // instance that no longer holds its lock.
             var backup = await db.Backups.SingleAsync(b => b.Id == backupId);
+            db.Add(RunFixtures.Run(RunKind.Verification, backup.TargetId, crashedId, deadInstance, nameof(RestorePhase.Restoring)));
             db.Add(new VerificationRun
             {
                 Id = crashedId,
                 BackupId = backupId,
                 BackupFileName = backup.FileName,
-                TargetId = backup.TargetId,
                 DatabaseName = leftover,
-                Status = VerificationStatus.Running,
-                Phase = RestorePhase.Restoring,
-                RequestedBy = "system",
-                CreatedAt = DateTimeOffset.UtcNow.AddHours(-1),
-                StartedAt = DateTimeOffset.UtcNow.AddHours(-1),
             });
             await db.SaveChangesAsync();
         }
@@ -366,7 +365,7 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         var (backupId, _) = await _app.BackUpAsync();
 
         await using var db = await _app.DbAsync();
-        var runs = await db.Set<VerificationRun>().Where(r => r.BackupId == backupId).ToListAsync();
+        var runs = await db.Set<VerificationRun>().Include(r => r.Run).Where(r => r.BackupId == backupId).ToListAsync();
         if (on)
         {
             var run = Assert.Single(runs);

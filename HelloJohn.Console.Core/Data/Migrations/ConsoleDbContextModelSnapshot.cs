@@ -113,6 +113,10 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("DatabaseName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
@@ -132,13 +136,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
-                    b.Property<DateTimeOffset?>("HeartbeatAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
                     b.Property<string>("PgDumpVersion")
                         .HasColumnType("text");
 
@@ -149,18 +146,14 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
 
-                    b.Property<string>("RunnerHost")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<int?>("RunnerPid")
-                        .HasColumnType("integer");
-
                     b.Property<string>("SchemaVersion")
                         .HasColumnType("text");
 
                     b.Property<string>("ServerVersion")
                         .HasColumnType("text");
+
+                    b.Property<Guid?>("SetId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("Sha256")
                         .HasMaxLength(64)
@@ -197,9 +190,15 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.HasIndex("FileName")
                         .IsUnique();
 
+                    b.HasIndex("SetId");
+
                     b.HasIndex("Status");
 
                     b.HasIndex("TargetId", "CreatedAt");
+
+                    b.HasIndex("TargetId", "DatabaseName", "Status");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("TargetId", "DatabaseName", "Status"), new[] { "StartedAt" });
 
                     b.HasIndex("TargetId", "Status", "StartedAt");
 
@@ -575,7 +574,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryRun", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -750,13 +748,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(450)
                         .HasColumnType("character varying(450)");
 
-                    b.Property<string>("RunnerHost")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<int?>("RunnerPid")
-                        .HasColumnType("integer");
-
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -778,7 +769,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreRun", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -798,28 +788,17 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<bool?>("CountsMatch")
                         .HasColumnType("boolean");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
+                    b.Property<bool>("DatabaseCreated")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("DatabaseName")
                         .IsRequired()
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
-                    b.Property<string>("Error")
-                        .HasMaxLength(4000)
-                        .HasColumnType("character varying(4000)");
-
                     b.Property<string>("FailedCheck")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
-
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
 
                     b.Property<int>("Jobs")
                         .HasColumnType("integer");
@@ -829,21 +808,8 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
-                    b.Property<string>("Phase")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
                     b.Property<bool>("ReplaceExisting")
                         .HasColumnType("boolean");
-
-                    b.Property<string>("RequestedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<string>("RequestedByUserId")
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
 
                     b.Property<TimeSpan?>("RestoreDuration")
                         .HasColumnType("interval");
@@ -864,26 +830,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<Guid>("TargetId")
-                        .HasColumnType("uuid");
-
                     b.HasKey("Id");
 
                     b.HasIndex("BackupId");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("DatabaseName");
 
                     b.HasIndex("SafetyBackupId");
-
-                    b.HasIndex("TargetId", "DatabaseName", "Status");
 
                     b.ToTable("restore_runs", (string)null);
                 });
@@ -910,6 +863,136 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.HasKey("RunId", "Schema", "Table");
 
                     b.ToTable("restore_table_counts", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Runs.ConsoleInstanceRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("LockKey")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<int>("LockKey"));
+
+                    b.Property<int>("ProcessId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("StoppedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LockKey")
+                        .IsUnique();
+
+                    b.HasIndex("StoppedAt");
+
+                    b.ToTable("console_instances", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Runs.RunRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("CancelRequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CancelRequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("FailureKind")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OwnerHost")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid?>("OwnerInstanceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int?>("OwnerProcessId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Phase")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("ProgressDone")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ProgressTotal")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RequestedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerInstanceId");
+
+                    b.HasIndex("Kind", "CreatedAt");
+
+                    b.HasIndex("Status", "OwnerInstanceId");
+
+                    b.HasIndex("TargetId", "Kind", "Status");
+
+                    b.ToTable("runs", (string)null);
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Schedules.ScheduleSetting", b =>
@@ -1154,6 +1237,161 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.ToTable("api_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("HelloJohn.Console.Core.Sets.BackupSet", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("CancelledBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("CurrentRunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<DateTimeOffset?>("ExpiredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.PrimitiveCollection<List<string>>("GoneDatabases")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<int>("MemberCount")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MembersSucceeded")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<bool>("Pinned")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<bool>("RolesFailed")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("RolesFileName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RolesNote")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("RolesSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long?>("RolesSizeBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("RolesWithPasswords")
+                        .HasColumnType("boolean");
+
+                    b.Property<long?>("SizeBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CurrentRunId")
+                        .IsUnique();
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("TargetId", "CreatedAt");
+
+                    b.HasIndex("TargetId", "Status", "StartedAt");
+
+                    b.ToTable("backup_sets", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Sets.BackupSetVerification", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<int>("Failed")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Passed")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.PrimitiveCollection<List<Guid>>("RunIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
+                    b.Property<Guid>("SetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("TargetId");
+
+                    b.HasIndex("SetId", "CreatedAt");
+
+                    b.ToTable("backup_set_verifications", (string)null);
+                });
+
             modelBuilder.Entity("HelloJohn.Console.Core.Targets.BackupTarget", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1215,7 +1453,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationRun", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("BackupFileName")
@@ -1232,9 +1469,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<TimeSpan?>("CountDuration")
                         .HasColumnType("interval");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<bool?>("DatabaseDropped")
                         .HasColumnType("boolean");
 
@@ -1242,20 +1476,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
-                    b.Property<string>("Error")
-                        .HasMaxLength(4000)
-                        .HasColumnType("character varying(4000)");
-
                     b.Property<string>("FailedCheck")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
-
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("JobId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
 
                     b.Property<int>("Jobs")
                         .HasColumnType("integer");
@@ -1263,19 +1486,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<string>("Leftovers")
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
-
-                    b.Property<string>("Phase")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<string>("RequestedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<string>("RequestedByUserId")
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
 
                     b.Property<TimeSpan?>("RestoreDuration")
                         .HasColumnType("interval");
@@ -1287,17 +1497,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<Guid>("TargetId")
-                        .HasColumnType("uuid");
-
                     b.Property<string>("Trigger")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -1305,15 +1504,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("BackupId");
 
                     b.HasIndex("DatabaseName");
-
-                    b.HasIndex("Status");
-
-                    b.HasIndex("TargetId");
-
-                    b.HasIndex("BackupId", "CreatedAt");
 
                     b.ToTable("verification_runs", (string)null);
                 });
@@ -1504,11 +1697,18 @@ namespace HelloJohn.Console.Core.Data.Migrations
 
             modelBuilder.Entity("HelloJohn.Console.Core.Backups.BackupRecord", b =>
                 {
+                    b.HasOne("HelloJohn.Console.Core.Sets.BackupSet", "Set")
+                        .WithMany()
+                        .HasForeignKey("SetId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
                         .WithMany()
                         .HasForeignKey("TargetId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+
+                    b.Navigation("Set");
 
                     b.Navigation("Target");
                 });
@@ -1573,11 +1773,19 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("BackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
+                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
+                        .WithOne()
+                        .HasForeignKey("HelloJohn.Console.Core.Recovery.RecoveryRun", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
                         .WithMany()
                         .HasForeignKey("TargetId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+
+                    b.Navigation("Run");
 
                     b.Navigation("Target");
                 });
@@ -1598,18 +1806,18 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("BackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
+                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
+                        .WithOne()
+                        .HasForeignKey("HelloJohn.Console.Core.Restores.RestoreRun", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
                         .WithMany()
                         .HasForeignKey("SafetyBackupId")
                         .OnDelete(DeleteBehavior.SetNull);
 
-                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
-                        .WithMany()
-                        .HasForeignKey("TargetId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
-                    b.Navigation("Target");
+                    b.Navigation("Run");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Restores.RestoreTableCount", b =>
@@ -1619,6 +1827,21 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Runs.RunRecord", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Runs.ConsoleInstanceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerInstanceId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.Navigation("Target");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Schedules.ScheduleSetting", b =>
@@ -1639,13 +1862,8 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationRun", b =>
+            modelBuilder.Entity("HelloJohn.Console.Core.Sets.BackupSet", b =>
                 {
-                    b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
-                        .WithMany()
-                        .HasForeignKey("BackupId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
                     b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
                         .WithMany()
                         .HasForeignKey("TargetId")
@@ -1653,6 +1871,37 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("Target");
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Sets.BackupSetVerification", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Sets.BackupSet", null)
+                        .WithMany()
+                        .HasForeignKey("SetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", null)
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationRun", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
+                        .WithMany()
+                        .HasForeignKey("BackupId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
+                        .WithOne()
+                        .HasForeignKey("HelloJohn.Console.Core.Verification.VerificationRun", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Run");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Verification.VerificationTableCount", b =>

@@ -13,6 +13,10 @@ public partial class WizardStepView
     private bool _busy;
 
     /// <summary>The step to show.</summary>
+    /// <summary>The run the step belongs to, whose live progress shows while the step runs.</summary>
+    [Parameter]
+    public Guid RunId { get; set; }
+
     [Parameter, EditorRequired]
     public RecoveryStepView Step { get; set; } = default!;
 

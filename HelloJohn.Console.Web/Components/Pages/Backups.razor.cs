@@ -1,4 +1,5 @@
 using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Web.Components.Controls;
@@ -16,12 +17,10 @@ public partial class Backups
     private bool _requesting;
     private string? _error;
     private Actor _actor = Actor.System;
-    private PeriodicTimer? _poll;
-    private CancellationTokenSource? _pollCts;
-    private int _reloadQueued;
+    private RunWatch? _watch;
 
     [Inject] private BackupService BackupsService { get; set; } = default!;
-    [Inject] private BackupProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private RunProgressNotifier Notifier { get; set; } = default!;
     [Inject] private VerificationService Verifications { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
@@ -41,42 +40,7 @@ public partial class Backups
             return;
         }
 
-        Notifier.Changed += OnBackupChanged;
-        // Backups may run on another console instance: while any is active, re-read the catalog every two seconds.
-        _pollCts = new CancellationTokenSource();
-        _poll = new PeriodicTimer(TimeSpan.FromSeconds(2));
-        _ = PollAsync(_pollCts.Token);
-    }
-
-    private async Task PollAsync(CancellationToken ct)
-    {
-        try
-        {
-            while (await _poll!.WaitForNextTickAsync(ct))
-            {
-                if (_grid?.HasActive == true)
-                {
-                    await InvokeAsync(ReloadGridAsync);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The page was closed.
-        }
-    }
-
-    private void OnBackupChanged(BackupProgress progress)
-    {
-        // Progress comes many times a second; coalesce into one reload at a time.
-        if (Interlocked.Exchange(ref _reloadQueued, 1) == 0)
-        {
-            _ = InvokeAsync(async () =>
-            {
-                Interlocked.Exchange(ref _reloadQueued, 0);
-                await ReloadGridAsync();
-            });
-        }
+        _watch = new RunWatch(Notifier, p => p.Kind == RunKind.Backup, InvokeAsync, ReloadGridAsync);
     }
 
     private async Task ReloadGridAsync()
@@ -113,16 +77,8 @@ public partial class Backups
 
     private async Task CancelAsync(BackupListItem item)
     {
-        try
-        {
-            await BackupsService.CancelAsync(_actor, item.Id, CancellationToken.None);
-            Snackbar.Add($"Cancelling {item.FileName}…", Severity.Warning);
-        }
-        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException or KeyNotFoundException)
-        {
-            _error = e.Message;
-        }
-
+        _error = await RunCancel.CancelAsync(() => BackupsService.CancelAsync(_actor, item.Id, CancellationToken.None),
+            async () => (await BackupsService.GetAsync(item.Id, CancellationToken.None))?.Backup.IsActive == true, Snackbar, item.FileName);
         await ReloadGridAsync();
     }
 
@@ -141,15 +97,9 @@ public partial class Backups
         await ReloadGridAsync();
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        Notifier.Changed -= OnBackupChanged;
-        if (_pollCts is not null)
-        {
-            await _pollCts.CancelAsync();
-            _pollCts.Dispose();
-        }
-
-        _poll?.Dispose();
+        _watch?.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

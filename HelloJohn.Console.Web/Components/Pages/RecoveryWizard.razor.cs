@@ -1,6 +1,8 @@
 using HelloJohn.Console.Core.Recovery;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Secrets.SigningKeys;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Web.Components.Controls;
 using HelloJohn.Console.Web.Security;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
@@ -20,14 +22,12 @@ public partial class RecoveryWizard : IAsyncDisposable
     private string? _error;
     private string? _keyDataUrl;
     private Actor _actor = Actor.System;
-    private PeriodicTimer? _poll;
-    private CancellationTokenSource? _pollCts;
-    private int _reloadQueued;
+    private RunWatch? _watch;
 
     [Parameter] public Guid RunId { get; set; }
 
     [Inject] private RecoveryService RecoveryService { get; set; } = default!;
-    [Inject] private RecoveryProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private RunProgressNotifier Notifier { get; set; } = default!;
     [Inject] private SigningKeyService SigningKeys { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
@@ -73,48 +73,12 @@ public partial class RecoveryWizard : IAsyncDisposable
             return;
         }
 
-        Notifier.Changed += OnRunChanged;
-        // Steps may run on another console instance, which this process is not told about: re-read every two seconds.
-        _pollCts = new CancellationTokenSource();
-        _poll = new PeriodicTimer(TimeSpan.FromSeconds(2));
-        _ = PollAsync(_pollCts.Token);
-    }
-
-    private async Task PollAsync(CancellationToken ct)
-    {
-        try
+        // Steps may run on another console instance: their events reach this page through the notifier too.
+        _watch = new RunWatch(Notifier, p => p.RunId == RunId, InvokeAsync, async () =>
         {
-            while (await _poll!.WaitForNextTickAsync(ct))
-            {
-                if (_view?.Run.Status == RecoveryRunStatus.Active)
-                {
-                    await InvokeAsync(async () =>
-                    {
-                        await ReloadAsync();
-                        StateHasChanged();
-                    });
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The page was closed.
-        }
-    }
-
-    private void OnRunChanged(Guid runId)
-    {
-        if (runId != RunId || Interlocked.Exchange(ref _reloadQueued, 1) == 1)
-        {
-            return;
-        }
-
-        _ = InvokeAsync(async () =>
-        {
-            Interlocked.Exchange(ref _reloadQueued, 0);
             await ReloadAsync();
             StateHasChanged();
-        });
+        }, everyEvent: true);
     }
 
     private async Task ReloadAsync()
@@ -198,15 +162,9 @@ public partial class RecoveryWizard : IAsyncDisposable
         StateHasChanged();
     }), TaskScheduler.Default);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        Notifier.Changed -= OnRunChanged;
-        if (_pollCts is not null)
-        {
-            await _pollCts.CancelAsync();
-            _pollCts.Dispose();
-        }
-
-        _poll?.Dispose();
+        _watch?.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

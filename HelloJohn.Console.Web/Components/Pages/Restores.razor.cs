@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Web.Components.Controls;
 using HelloJohn.Console.Web.Components.Dialogs;
@@ -12,19 +12,15 @@ namespace HelloJohn.Console.Web.Components.Pages;
 public partial class Restores
 {
     private MudDataGrid<RestoreRunItem>? _grid;
-    private readonly ConcurrentDictionary<Guid, RestoreProgress> _progress = new();
+    private RunWatch? _watch;
     private bool _canRestore;
     private bool _canRestoreInPlace;
     private bool _requesting;
-    private bool _hasActive;
     private string? _error;
     private Actor _actor = Actor.System;
-    private PeriodicTimer? _poll;
-    private CancellationTokenSource? _pollCts;
-    private int _reloadQueued;
 
     [Inject] private RestoreService RestoreService { get; set; } = default!;
-    [Inject] private RestoreProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private RunProgressNotifier Notifier { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
@@ -47,11 +43,7 @@ public partial class Restores
             return;
         }
 
-        Notifier.Changed += OnRestoreChanged;
-        // Restores may run on another console instance: while any is active, re-read the runs every two seconds.
-        _pollCts = new CancellationTokenSource();
-        _poll = new PeriodicTimer(TimeSpan.FromSeconds(2));
-        _ = PollAsync(_pollCts.Token);
+        _watch = new RunWatch(Notifier, p => p.Kind == RunKind.Restore, InvokeAsync, ReloadGridAsync);
         if (BackupId is not null && _canRestore)
         {
             await OpenRestoreDialogAsync();
@@ -61,7 +53,6 @@ public partial class Restores
     private async Task<GridData<RestoreRunItem>> LoadAsync(GridState<RestoreRunItem> state, CancellationToken ct)
     {
         var page = await RestoreService.QueryAsync(state.Page, state.PageSize, ct);
-        _hasActive = page.Items.Any(i => i.IsActive);
         return new GridData<RestoreRunItem> { Items = page.Items, TotalItems = page.TotalCount };
     }
 
@@ -112,50 +103,9 @@ public partial class Restores
 
     private async Task CancelAsync(RestoreRunItem item)
     {
-        _error = null;
-        try
-        {
-            await RestoreService.CancelAsync(_actor, item.Id, CancellationToken.None);
-            Snackbar.Add($"Cancelling the restore into {item.DatabaseName}…", Severity.Warning);
-        }
-        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException or KeyNotFoundException)
-        {
-            _error = e.Message;
-        }
-
+        _error = await RunCancel.CancelAsync(() => RestoreService.CancelAsync(_actor, item.Id, CancellationToken.None),
+            async () => (await RestoreService.GetAsync(item.Id, CancellationToken.None))?.Run.IsActive == true, Snackbar, $"The restore into {item.DatabaseName}");
         await ReloadGridAsync();
-    }
-
-    private async Task PollAsync(CancellationToken ct)
-    {
-        try
-        {
-            while (await _poll!.WaitForNextTickAsync(ct))
-            {
-                if (_hasActive)
-                {
-                    await InvokeAsync(ReloadGridAsync);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The page was closed.
-        }
-    }
-
-    private void OnRestoreChanged(RestoreProgress progress)
-    {
-        _progress[progress.RunId] = progress;
-        // Progress comes once per table; coalesce into one reload at a time.
-        if (Interlocked.Exchange(ref _reloadQueued, 1) == 0)
-        {
-            _ = InvokeAsync(async () =>
-            {
-                Interlocked.Exchange(ref _reloadQueued, 0);
-                await ReloadGridAsync();
-            });
-        }
     }
 
     private async Task ReloadGridAsync()
@@ -177,28 +127,15 @@ public partial class Restores
         _ => Color.Info,
     };
 
-    private static string StatusText(RestoreRunItem run) => run.IsActive
-        ? run.Phase switch
-        {
-            RestorePhase.Queued => "queued",
-            RestorePhase.Checking => "checking the file",
-            RestorePhase.SafetyBackup => "safety backup",
-            RestorePhase.Creating => "creating the database",
-            RestorePhase.Restoring => "restoring",
-            RestorePhase.Counting => "counting rows",
-            _ => "running",
-        }
-        : run.Status.ToString().ToLowerInvariant();
+    private static string StatusText(RestoreRunItem run) => run.IsActive ? RunTexts.RestorePhaseText(run.Phase) : run.Status.ToString().ToLowerInvariant();
 
-    public async ValueTask DisposeAsync()
+    private static string PhaseText(string? phase) => RunTexts.RestorePhaseText(phase);
+
+    private static string? TablesText(long done, long? total) => RunTexts.TablesLoaded(done, total);
+
+    public ValueTask DisposeAsync()
     {
-        Notifier.Changed -= OnRestoreChanged;
-        if (_pollCts is not null)
-        {
-            await _pollCts.CancelAsync();
-            _pollCts.Dispose();
-        }
-
-        _poll?.Dispose();
+        _watch?.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

@@ -1,4 +1,5 @@
 using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Web.Components.Controls;
@@ -15,16 +16,13 @@ public partial class Verification
     private Guid? _selectedBackup;
     private bool _canVerify;
     private bool _requesting;
-    private bool _hasActive;
     private string? _error;
     private Actor _actor = Actor.System;
-    private PeriodicTimer? _poll;
-    private CancellationTokenSource? _pollCts;
-    private int _reloadQueued;
+    private RunWatch? _watch;
 
     [Inject] private VerificationService Verifications { get; set; } = default!;
     [Inject] private RestoreService Restores { get; set; } = default!;
-    [Inject] private VerificationProgressNotifier Notifier { get; set; } = default!;
+    [Inject] private RunProgressNotifier Notifier { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
@@ -67,17 +65,12 @@ public partial class Verification
             return;
         }
 
-        Notifier.Changed += OnVerificationChanged;
-        // Verifications may run on another console instance: while any is active, re-read the runs every two seconds.
-        _pollCts = new CancellationTokenSource();
-        _poll = new PeriodicTimer(TimeSpan.FromSeconds(2));
-        _ = PollAsync(_pollCts.Token);
+        _watch = new RunWatch(Notifier, p => p.Kind == RunKind.Verification, InvokeAsync, ReloadGridAsync);
     }
 
     private async Task<GridData<VerificationRunItem>> LoadAsync(GridState<VerificationRunItem> state, CancellationToken ct)
     {
         var page = await Verifications.QueryAsync(state.Page, state.PageSize, BackupId, ct);
-        _hasActive = page.Items.Any(i => i.IsActive);
         return new GridData<VerificationRunItem> { Items = page.Items, TotalItems = page.TotalCount };
     }
 
@@ -113,48 +106,9 @@ public partial class Verification
 
     private async Task CancelAsync(VerificationRunItem item)
     {
-        _error = null;
-        try
-        {
-            await Verifications.CancelAsync(_actor, item.Id, CancellationToken.None);
-            Snackbar.Add($"Cancelling the verification of {item.BackupFileName}…", Severity.Warning);
-        }
-        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException or KeyNotFoundException)
-        {
-            _error = e.Message;
-        }
-
+        _error = await RunCancel.CancelAsync(() => Verifications.CancelAsync(_actor, item.Id, CancellationToken.None),
+            async () => (await Verifications.GetAsync(item.Id, CancellationToken.None))?.Run.IsActive == true, Snackbar, $"The verification of {item.BackupFileName}");
         await ReloadGridAsync();
-    }
-
-    private async Task PollAsync(CancellationToken ct)
-    {
-        try
-        {
-            while (await _poll!.WaitForNextTickAsync(ct))
-            {
-                if (_hasActive)
-                {
-                    await InvokeAsync(ReloadGridAsync);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The page was closed.
-        }
-    }
-
-    private void OnVerificationChanged(VerificationProgress progress)
-    {
-        if (Interlocked.Exchange(ref _reloadQueued, 1) == 0)
-        {
-            _ = InvokeAsync(async () =>
-            {
-                Interlocked.Exchange(ref _reloadQueued, 0);
-                await ReloadGridAsync();
-            });
-        }
     }
 
     private async Task ReloadGridAsync()
@@ -176,18 +130,11 @@ public partial class Verification
         _ => Color.Info,
     };
 
-    private static string StatusText(VerificationRunItem run) => run.IsActive
-        ? run.Phase switch
-        {
-            RestorePhase.Queued => "queued",
-            RestorePhase.Checking => "checking the file",
-            RestorePhase.Creating => "creating the database",
-            RestorePhase.Restoring => "restoring",
-            RestorePhase.Counting => "counting rows",
-            RestorePhase.CleaningUp => "dropping the database",
-            _ => "running",
-        }
-        : run.Status.ToString().ToLowerInvariant();
+    private static string StatusText(VerificationRunItem run) => run.IsActive ? RunTexts.RestorePhaseText(run.Phase) : run.Status.ToString().ToLowerInvariant();
+
+    private static string PhaseText(string? phase) => RunTexts.RestorePhaseText(phase);
+
+    private static string? TablesText(long done, long? total) => RunTexts.TablesLoaded(done, total);
 
     private static string TriggerText(VerificationRunItem run) => run.Trigger switch
     {
@@ -197,15 +144,9 @@ public partial class Verification
         _ => run.Trigger.ToString(),
     };
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        Notifier.Changed -= OnVerificationChanged;
-        if (_pollCts is not null)
-        {
-            await _pollCts.CancelAsync();
-            _pollCts.Dispose();
-        }
-
-        _poll?.Dispose();
+        _watch?.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

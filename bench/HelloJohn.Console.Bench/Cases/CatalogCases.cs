@@ -3,6 +3,7 @@ using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Dashboard;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Restores;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Verification;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -94,6 +95,14 @@ public static class CatalogCases
         return seeded;
     }
 
+    /// <summary>A table's quoted name and the quoted column names of <paramref name="properties"/>, from the EF model.</summary>
+    private static (string Table, string[] Columns) ColumnsOf(ConsoleDbContext db, Type entityType, params string[] properties)
+    {
+        var entity = db.Model.FindEntityType(entityType)!;
+        var store = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        return (Quote(entity.GetTableName()!), [.. properties.Select(p => Quote(entity.FindProperty(p)!.GetColumnName(store)!))]);
+    }
+
     /// <summary>Adds <paramref name="count"/> verification runs, spread evenly over the finished seeded backups (the
     /// newest included), 95% passed, 5% failed.</summary>
     public static async Task SeedVerificationRunsAsync(IDbContextFactory<ConsoleDbContext> dbFactory, NpgsqlConnectionStringBuilder consoleDb, Guid targetId,
@@ -105,58 +114,71 @@ public static class CatalogCases
             return;
         }
 
-        string table;
-        string[] columns;
+        string runs, verifications;
+        string[] runColumns, verificationColumns;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            var entity = db.Model.FindEntityType(typeof(VerificationRun))!;
-            var store = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-            table = Quote(entity.GetTableName()!);
-            columns =
-            [
-                .. new[]
-                {
-                    nameof(VerificationRun.Id), nameof(VerificationRun.BackupId), nameof(VerificationRun.BackupFileName), nameof(VerificationRun.TargetId),
-                    nameof(VerificationRun.DatabaseName), nameof(VerificationRun.Status), nameof(VerificationRun.Trigger), nameof(VerificationRun.Phase),
-                    nameof(VerificationRun.RequestedBy), nameof(VerificationRun.CreatedAt), nameof(VerificationRun.StartedAt), nameof(VerificationRun.FinishedAt),
-                    nameof(VerificationRun.Jobs), nameof(VerificationRun.RowsCounted), nameof(VerificationRun.Error), nameof(VerificationRun.DatabaseDropped),
-                }.Select(p => Quote(entity.FindProperty(p)!.GetColumnName(store)!)),
-            ];
+            (runs, runColumns) = ColumnsOf(db, typeof(RunRecord),
+                nameof(RunRecord.Id), nameof(RunRecord.Kind), nameof(RunRecord.TargetId), nameof(RunRecord.Status), nameof(RunRecord.Phase),
+                nameof(RunRecord.RequestedBy), nameof(RunRecord.CreatedAt), nameof(RunRecord.StartedAt), nameof(RunRecord.FinishedAt), nameof(RunRecord.Error),
+                nameof(RunRecord.ProgressDone));
+            (verifications, verificationColumns) = ColumnsOf(db, typeof(VerificationRun),
+                nameof(VerificationRun.Id), nameof(VerificationRun.BackupId), nameof(VerificationRun.BackupFileName), nameof(VerificationRun.DatabaseName),
+                nameof(VerificationRun.Trigger), nameof(VerificationRun.Jobs), nameof(VerificationRun.RowsCounted), nameof(VerificationRun.DatabaseDropped));
         }
+
+        var random = new Random(10);
+        var seeded = Enumerable.Range(0, count).Select(i =>
+        {
+            var backup = finished[(int)((long)i * finished.Count / count)];
+            var passed = i == 0 || random.Next(100) >= 5;
+            var started = backup.CreatedAt.AddHours(1);
+            return (Id: Guid.NewGuid(), Backup: backup, Passed: passed, Started: started, Finished: started.AddSeconds(20 + random.Next(10)));
+        }).ToList();
 
         await using var conn = new NpgsqlConnection(consoleDb.ConnectionString);
         await conn.OpenAsync(ct);
-        var random = new Random(10);
-        await using (var writer = await conn.BeginBinaryImportAsync($"COPY {table} ({string.Join(", ", columns)}) FROM STDIN (FORMAT BINARY)", ct))
+        // Each verification is a run (its lifecycle) and its own record, under one id.
+        await using (var writer = await conn.BeginBinaryImportAsync($"COPY {runs} ({string.Join(", ", runColumns)}) FROM STDIN (FORMAT BINARY)", ct))
         {
-            for (var i = 0; i < count; i++)
+            foreach (var v in seeded)
             {
-                var backup = finished[(int)((long)i * finished.Count / count)];
-                var passed = i == 0 || random.Next(100) >= 5;
-                var started = backup.CreatedAt.AddHours(1);
                 await writer.StartRowAsync(ct);
-                await writer.WriteAsync(Guid.NewGuid(), ct);
-                await writer.WriteAsync(backup.Id, ct);
-                await writer.WriteAsync(backup.FileName, ct);
+                await writer.WriteAsync(v.Id, ct);
+                await writer.WriteAsync(RunKind.Verification.ToString(), ct);
                 await writer.WriteAsync(targetId, ct);
-                await writer.WriteAsync($"hellojohn_verify_{started.ToUnixTimeSeconds()}", ct);
-                await writer.WriteAsync((passed ? VerificationStatus.Passed : VerificationStatus.Failed).ToString(), ct);
-                await writer.WriteAsync(VerificationTrigger.Scheduled.ToString(), ct);
+                await writer.WriteAsync((v.Passed ? RunStatus.Succeeded : RunStatus.Failed).ToString(), ct);
                 await writer.WriteAsync(RestorePhase.Done.ToString(), ct);
                 await writer.WriteAsync("system", ct);
-                await writer.WriteAsync(started, ct);
-                await writer.WriteAsync(started, ct);
-                await writer.WriteAsync(started.AddSeconds(20 + random.Next(10)), ct);
+                await writer.WriteAsync(v.Started, ct);
+                await writer.WriteAsync(v.Started, ct);
+                await writer.WriteAsync(v.Finished, ct);
+                await WriteNullableAsync<string>(writer, v.Passed ? null : "hellojohn_x.dump restored, but its row counts differ from the manifest: hj_session 3,000,000 expected, 2,999,998 found.", ct);
+                await writer.WriteAsync(0L, ct);
+            }
+
+            await writer.CompleteAsync(ct);
+        }
+
+        await using (var writer = await conn.BeginBinaryImportAsync($"COPY {verifications} ({string.Join(", ", verificationColumns)}) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            foreach (var v in seeded)
+            {
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(v.Id, ct);
+                await writer.WriteAsync(v.Backup.Id, ct);
+                await writer.WriteAsync(v.Backup.FileName, ct);
+                await writer.WriteAsync($"hellojohn_verify_{v.Started.ToUnixTimeSeconds()}", ct);
+                await writer.WriteAsync(VerificationTrigger.Scheduled.ToString(), ct);
                 await writer.WriteAsync(2, ct);
                 await writer.WriteAsync(5_250_000L, ct);
-                await WriteNullableAsync<string>(writer, passed ? null : "hellojohn_x.dump restored, but its row counts differ from the manifest: hj_session 3,000,000 expected, 2,999,998 found.", ct);
                 await writer.WriteAsync(true, ct);
             }
 
             await writer.CompleteAsync(ct);
         }
 
-        await using var analyze = new NpgsqlCommand($"ANALYZE {table}", conn);
+        await using var analyze = new NpgsqlCommand($"ANALYZE {runs}; ANALYZE {verifications}", conn);
         await analyze.ExecuteNonQueryAsync(ct);
     }
 

@@ -4,11 +4,12 @@ using HelloJohn.Console.Core.Data;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace HelloJohn.Console.Core.Restores;
+namespace HelloJohn.Console.Core.Runs;
 
 /// <summary>PostgreSQL advisory locks in the console database. Every console instance shares that database, so a lock
-/// taken here keeps a restore single across instances. Each lock lives on a connection of its own: it is released
-/// when the holder disposes it or when its process dies and the session ends.</summary>
+/// taken here keeps work single across instances (a restore into one database, retention of one target, the sweep).
+/// Each lock lives on a connection of its own: it is released when the holder disposes it or when its process dies
+/// and the session ends. (An instance's own proof of life is held by <see cref="ConsoleInstance"/>.)</summary>
 public sealed class ConsoleLocks(IDbContextFactory<ConsoleDbContext> dbFactory)
 {
     /// <summary>Takes the lock named <paramref name="scope"/> without waiting; null when someone else holds it.</summary>
@@ -42,11 +43,18 @@ public sealed class ConsoleLocks(IDbContextFactory<ConsoleDbContext> dbFactory)
         return probe is null;
     }
 
-    /// <summary>A stable 64-bit key for a lock name; the name keeps restores and verifications apart from other features.</summary>
+    /// <summary>A stable 64-bit key for a lock name; the name keeps each feature's locks apart from the others'.</summary>
     public static long KeyFor(string scope) =>
         BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("hellojohn-console:" + scope)), 0);
 
     public static string ForRestore(Guid targetId, string database) => $"restore:{targetId:N}:{database}";
+
+    public static string ForRetention(Guid targetId) => $"retention:{targetId:N}";
+
+    /// <summary>Backups of one database of a target (a set's members run side by side, one per database).</summary>
+    public static string ForBackups(Guid targetId, string? database = null) => database is null ? $"backups:{targetId:N}" : $"backups:{targetId:N}:{database}";
+
+    public const string Sweep = "runs:sweep";
 
     public static string ForVerificationRun(Guid runId) => $"verification:{runId:N}";
 

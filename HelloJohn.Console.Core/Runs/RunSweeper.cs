@@ -1,0 +1,163 @@
+using HelloJohn.Console.Core.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace HelloJohn.Console.Core.Runs;
+
+/// <summary>Ends the runs whose console instance is gone. Every instance sweeps, at start and every
+/// <see cref="RunsOptions.SweepInterval"/>, one at a time under one lock: a running run whose owner no longer holds its
+/// lock is cleaned up by its kind (partial files, throw-away databases, multipart uploads) and ended as failed with
+/// the reason and what was cleaned.</summary>
+public sealed class RunSweeper(
+    IDbContextFactory<ConsoleDbContext> dbFactory,
+    ConsoleLocks locks,
+    RunKinds kinds,
+    RunEndRecorder ends,
+    RunProgressNotifier notifier,
+    IOptionsMonitor<RunsOptions> options,
+    TimeProvider time,
+    ILogger<RunSweeper> logger) : BackgroundService
+{
+    /// <summary>Stopped instances are kept this long for the runs that name them, then forgotten.</summary>
+    private static readonly TimeSpan KeepStoppedInstances = TimeSpan.FromDays(30);
+
+    /// <summary>One sweep at a time in this instance (the periodic one and one asked for), waiting rather than skipping.</summary>
+    private readonly SemaphoreSlim _one = new(1, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SweepOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException or IOException)
+            {
+                logger.LogWarning("The sweep for abandoned runs failed ({Message}); it runs again in {Interval}", e.Message, options.CurrentValue.SweepInterval);
+            }
+
+            try
+            {
+                await Task.Delay(options.CurrentValue.SweepInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>One sweep; returns how many runs it ended. Does nothing while another instance sweeps.</summary>
+    public async Task<int> SweepOnceAsync(CancellationToken ct)
+    {
+        await _one.WaitAsync(ct);
+        try
+        {
+            await using var held = await locks.TryAcquireAsync(ConsoleLocks.Sweep, ct);
+            return held is null ? 0 : await SweepHeldAsync(ct);
+        }
+        finally
+        {
+            _one.Release();
+        }
+    }
+
+    private async Task<int> SweepHeldAsync(CancellationToken ct)
+    {
+        List<RunRecord> abandoned;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            abandoned = await db.Set<RunRecord>().FromSql($"""
+                SELECT r.* FROM runs r JOIN console_instances i ON i."Id" = r."OwnerInstanceId"
+                WHERE r."Status" = 'Running' AND NOT EXISTS (
+                    SELECT 1 FROM pg_locks l
+                    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                      AND l.classid = {ConsoleInstance.LockNamespace}::oid AND l.objid = i."LockKey"::oid
+                      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+                """).AsNoTracking().ToListAsync(ct);
+        }
+
+        var ended = 0;
+        foreach (var run in abandoned)
+        {
+            if (await EndAbandonedAsync(run, ct))
+            {
+                ended++;
+            }
+        }
+
+        await ForgetDeadInstancesAsync(ct);
+        foreach (var kind in kinds.All)
+        {
+            await kind.TidyAsync(ct);
+        }
+
+        if (ended > 0)
+        {
+            logger.LogWarning("Ended {Count} run(s) whose console instance had stopped", ended);
+        }
+
+        return ended;
+    }
+
+    /// <summary>Cleans up after a run whose instance died and ends it as failed with why and what was cleaned (or, for
+    /// a kind whose run goes on, lets go of it). False when someone else ended it first.</summary>
+    internal async Task<bool> EndAbandonedAsync(RunRecord run, CancellationToken ct)
+    {
+        AbandonedRunCleanup cleanup;
+        try
+        {
+            cleanup = await kinds.Of(run.Kind).CleanUpAbandonedAsync(run, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Cleaning up after abandoned run {RunId} failed", run.Id);
+            cleanup = new AbandonedRunCleanup($"Cleaning up what it left failed ({e.Message}); check by hand.");
+        }
+
+        var who = $"The console instance that ran it ({run.OwnerHost ?? "unknown host"}, process {run.OwnerProcessId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"})";
+        var last = run.HeartbeatAt is { } at ? $" (last heard of {at:u})" : "";
+        if (!cleanup.EndsRun)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            var released = await db.Set<RunRecord>().Where(r => r.Id == run.Id && r.Status == RunStatus.Running && r.OwnerInstanceId == run.OwnerInstanceId)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.OwnerInstanceId, (Guid?)null), CancellationToken.None);
+            notifier.Publish(new RunProgress(run.Kind, run.Id, RunStatus.Running, run.Phase));
+            logger.LogWarning("{Who} stopped{Last}; run {RunId} goes on: {Cleanup}", who, last, run.Id, cleanup.Done);
+            return released > 0;
+        }
+
+        var message = $"{who} stopped before it finished{last}. {cleanup.Done}";
+        return await ends.EndAsync(run.Id, RunStatus.Running, run.OwnerInstanceId, new RunEnd(RunStatus.Failed, message, RunFailureKind.OwnerLost)
+        {
+            AuditDetail = "failed: " + message,
+            Summary = cleanup.Summary,
+        });
+    }
+
+    private async Task ForgetDeadInstancesAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = time.GetUtcNow();
+        await db.Database.ExecuteSqlAsync($"""
+            UPDATE console_instances i SET "StoppedAt" = {now}
+            WHERE i."StoppedAt" IS NULL AND i."StartedAt" < {now - options.CurrentValue.SweepInterval} AND NOT EXISTS (
+                SELECT 1 FROM pg_locks l
+                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                  AND l.classid = {ConsoleInstance.LockNamespace}::oid AND l.objid = i."LockKey"::oid
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+            """, ct);
+        var forgetBefore = now - KeepStoppedInstances;
+        await db.Set<ConsoleInstanceRecord>()
+            .Where(i => i.StoppedAt < forgetBefore && !db.Set<RunRecord>().Any(r => r.OwnerInstanceId == i.Id && r.Status == RunStatus.Running))
+            .ExecuteDeleteAsync(ct);
+    }
+}
