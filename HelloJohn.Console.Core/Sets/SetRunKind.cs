@@ -2,6 +2,7 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Runs;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace HelloJohn.Console.Core.Sets;
@@ -11,10 +12,14 @@ namespace HelloJohn.Console.Core.Sets;
 /// The set's status follows its run, except the ends the finisher writes itself (partial among them).</summary>
 internal sealed class SetRunKind(
     IDbContextFactory<ConsoleDbContext> dbFactory,
-    SetMembers members,
-    SetFinisher finisher,
+    IServiceProvider services,
     ILogger<SetRunKind> logger) : IRunKind
 {
+    // Resolved when needed: they depend on the run lifecycle, which depends on every kind.
+    private SetMembers Members => services.GetRequiredService<SetMembers>();
+
+    private SetFinisher Finisher => services.GetRequiredService<SetFinisher>();
+
     public RunKind Kind => RunKind.BackupSet;
 
     public string? FinishedAuditAction => AuditActions.SetFinished;
@@ -62,7 +67,7 @@ internal sealed class SetRunKind(
             }
         }
 
-        await members.EnqueueAsync(unqueued, ct);
+        await Members.EnqueueAsync(unqueued, ct);
         logger.LogWarning("Set run {RunId} lost its instance after its members were created; {Count} member(s) queued now", run.Id, unqueued.Count);
         return new AbandonedRunCleanup("Its databases were already queued; the set goes on and ends with its last member.", EndsRun: false);
     }
@@ -82,7 +87,7 @@ internal sealed class SetRunKind(
 
         foreach (var setId in waiting)
         {
-            await finisher.TryFinishAsync(setId, ct);
+            await Finisher.TryFinishAsync(setId, ct);
         }
     }
 }
