@@ -30,6 +30,7 @@ public static class SetsServiceCollectionExtensions
         services.AddSingleton<IRunFinishedHandler, VerifySetAfterBackup>();
         services.AddSingleton<SetRestoreService>();
         services.AddSingleton<SetCatalogRebuild>();
+        services.AddSingleton<SetRetention>();
         services.AddSingleton<IRunKind, SetRunKind>();
         services.AddTransient<SetJobs>();
         services.AddTransient<Schedules.IScheduledBackupJob, SetScheduledJob>();
