@@ -3,6 +3,7 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Deployments;
+using HelloJohn.Console.Core.Sets;
 using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
@@ -81,6 +82,15 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         new("DeploymentService.UpdateAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<DeploymentService>().UpdateAsync(actor, x.TargetId, new DeploymentDraft("crafted", null, "crafted", null, null, TargetProvider.SelfManaged), CancellationToken.None)),
         new("DeploymentService.RemoveAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<DeploymentService>().RemoveAsync(actor, x.TargetId, "test", CancellationToken.None)),
         new("DeploymentService.AcknowledgeGoneAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<DeploymentService>().AcknowledgeGoneAsync(actor, x.TargetId, "crafted", CancellationToken.None)),
+        new("SetService.RequestAsync", ConsolePermission.RunBackup, (x, actor) => x.Service<SetService>().RequestAsync(actor, x.TargetId, BackupTrigger.Manual, CancellationToken.None)),
+        new("SetService.RetryFailedAsync", ConsolePermission.RunBackup, (x, actor) => x.Service<SetService>().RetryFailedAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("SetService.CancelAsync", ConsolePermission.CancelBackup, (x, actor) => x.Service<SetService>().CancelAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("SetService.PinAsync", ConsolePermission.PinBackup, (x, actor) => x.Service<SetService>().PinAsync(actor, Guid.NewGuid(), true, CancellationToken.None)),
+        new("SetVerificationService.RequestAsync", ConsolePermission.VerifyBackup, (x, actor) => x.Service<SetVerificationService>().RequestAsync(actor, Guid.NewGuid(), VerificationTrigger.Manual, CancellationToken.None)),
+        new("SetRestoreService.RestoreAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<SetRestoreService>().RestoreAsync(actor, Guid.NewGuid(), "crafted_", null, CancellationToken.None)),
+        new("SetRolesService.DownloadAsync", ConsolePermission.DownloadBackup, (x, actor) => x.Service<SetRolesService>().DownloadAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("SetRolesService.PlanAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<SetRolesService>().PlanAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("SetRolesService.ApplyAsync", ConsolePermission.RestoreInPlace, (x, actor) => x.Service<SetRolesService>().ApplyAsync(actor, Guid.NewGuid(), ["crafted"], "test", CancellationToken.None)),
         new("ScheduleService.RemoveAllAsync", ConsolePermission.ManageSchedules, (x, actor) => x.Service<ScheduleService>().RemoveAllAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("TargetService.SetConnectionAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<TargetService>().SetConnectionAsync(actor, x.TargetId, "postgres://crafted:crafted@127.0.0.1:1/crafted", CancellationToken.None)),
         new("CatalogRebuildService.RebuildAsync", ConsolePermission.ManageStorage, (x, actor) => x.Service<CatalogRebuildService>().RebuildAsync(actor, CancellationToken.None)),

@@ -62,6 +62,7 @@ public static class ConsoleApiExtensions
         api.MapBackupsApi();
         api.MapRunsApi();
         api.MapDeploymentsApi();
+        api.MapSetsApi();
 
         // The document and its reference page are for people signed in to the console (any role, the fallback policy).
         app.MapOpenApi("/api/{documentName}/openapi.json");

@@ -1,4 +1,7 @@
+using HelloJohn.Console.Core.Deployments;
+using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Sets;
+using HelloJohn.Console.Web.Security;
 using Microsoft.AspNetCore.Components;
 
 namespace HelloJohn.Console.Web.Components.Controls;
@@ -8,11 +11,34 @@ namespace HelloJohn.Console.Web.Components.Controls;
 public partial class DeploymentsOverview
 {
     private IReadOnlyList<DeploymentOverview> _deployments = [];
+    private Actor _actor = Actor.System;
+    private bool _canAcknowledge;
+    private string? _error;
 
     [Inject] private DeploymentOverviewService Overview { get; set; } = default!;
+    [Inject] private DeploymentService Deployments { get; set; } = default!;
+    [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
 
     private DateTimeOffset Now => Time.GetUtcNow();
 
-    protected override async Task OnInitializedAsync() => _deployments = await Overview.ListAsync(CancellationToken.None);
+    protected override async Task OnInitializedAsync()
+    {
+        _actor = await CurrentActor.GetAsync();
+        _canAcknowledge = _actor.Has(ConsolePermission.ManageSettings);
+        _deployments = await Overview.ListAsync(CancellationToken.None);
+    }
+
+    private async Task AcknowledgeAsync(Guid targetId, string database)
+    {
+        try
+        {
+            await Deployments.AcknowledgeGoneAsync(_actor, targetId, database, CancellationToken.None);
+            _deployments = await Overview.ListAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is DeploymentRejectedException or PermissionDeniedException or KeyNotFoundException)
+        {
+            _error = e.Message;
+        }
+    }
 }
