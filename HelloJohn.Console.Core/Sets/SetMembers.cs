@@ -27,7 +27,7 @@ public sealed class SetMembers(
 {
     /// <summary>Creates the queued backups of <paramref name="databases"/> (largest first, as given) in one transaction,
     /// with the set's running state. Returns their ids.</summary>
-    public async Task<IReadOnlyList<Guid>> CreateAsync(BackupSet set, IReadOnlyList<string> databases, IReadOnlyList<string> gone, Actor requester, CancellationToken ct)
+    internal async Task<IReadOnlyList<Guid>> CreateAsync(BackupSet set, IReadOnlyList<string> databases, IReadOnlyList<string> gone, Actor requester, CancellationToken ct)
     {
         var compression = BackupCompression.Parse(options.CurrentValue.Compression);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
