@@ -53,6 +53,11 @@ public static class AuditActions
     public const string SigningKeyDownloaded = "signingkey.downloaded";
     public const string RecoveryStarted = "recovery.started";
     public const string RecoveryStep = "recovery.step";
+    public const string PitrBaseBackupRequested = "pitr.basebackup_requested";
+    public const string PitrRestoreRequested = "pitr.restore_requested";
+    public const string PitrRestoreFinished = "pitr.restore_finished";
+    public const string PitrStreamingPaused = "pitr.streaming_paused";
+    public const string PitrStreamingResumed = "pitr.streaming_resumed";
     public const string BackupDownloaded = "backup.downloaded";
     public const string NotificationChannelCreated = "notification.channel_created";
     public const string NotificationChannelChanged = "notification.channel_changed";

@@ -31,6 +31,7 @@ public sealed record BackupPipelineResult(
     string? SchemaVersion,
     IReadOnlyList<TableRowCount> Counts,
     IReadOnlyList<string> Stored,
+    IReadOnlyList<string> FailedStores,
     DateTimeOffset FinishedAt)
 {
     /// <summary>The database dumped.</summary>
@@ -140,7 +141,7 @@ public sealed class BackupPipeline(
             var partialNote = storeFailures.Count == 0 ? null
                 : $"Stored in {string.Join(", ", stored.Select(x => x.Name))} only; not in {string.Join("; ", storeFailures)}. Use Retry upload to copy it from {stored[0].Name}.";
             return new BackupPipelineResult(status, partialNote, size, sha256, serverVersion, pgDumpVersion, schemaVersion, counts,
-                [.. stored.Select(s => s.Name)], finishedAt) { Database = connection.Database };
+                [.. stored.Select(s => s.Name)], storeFailures, finishedAt) { Database = connection.Database };
         }
         catch (Exception e)
         {

@@ -8,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace HelloJohn.Console.Core.Backups;
 
 /// <summary>A backup's account of its run, for whoever is told it ended (retention, verify-after-backup, notifications).</summary>
-public sealed record BackupRunSummary(string Text, string FileName, BackupTrigger Trigger, BackupStatus CatalogStatus, long? SizeBytes, int Tables, long Rows)
-    : RunSummary(Text)
+/// <param name="FailedStores">"store: reason" for each daily store that did not keep the file.</param>
+public sealed record BackupRunSummary(string Text, string FileName, BackupTrigger Trigger, BackupStatus CatalogStatus, long? SizeBytes, int Tables, long Rows,
+    IReadOnlyList<string> FailedStores) : RunSummary(Text)
 {
     /// <summary>The set it is a member of: what follows a set (retention, verification) follows the whole set.</summary>
     public Guid? SetId { get; init; }
@@ -87,7 +88,7 @@ public sealed class BackupRunner(
 
         var rows = result.Counts.Sum(c => c.Rows);
         var summary = new BackupRunSummary($"{record.FileName}: {result.Size.ToString("N0", CultureInfo.InvariantCulture)} bytes, {result.Counts.Count} tables, {rows.ToString("N0", CultureInfo.InvariantCulture)} rows",
-            record.FileName, record.Trigger, result.Status, result.Size, result.Counts.Count, rows) { SetId = record.SetId };
+            record.FileName, record.Trigger, result.Status, result.Size, result.Counts.Count, rows, result.FailedStores) { SetId = record.SetId };
         await lifecycle.FinishAsync(claim, RunEnd.Succeeded(
             result.PartialNote is null ? $"{summary.Text}, sha256 {result.Sha256[..12]}" : $"partially stored: {result.PartialNote}", summary) with
         {

@@ -4,6 +4,7 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Deployments;
+using HelloJohn.Console.Core.Pitr;
 using HelloJohn.Console.Core.Sets;
 using HelloJohn.Console.Core.Metrics;
 using HelloJohn.Console.Core.Notifications;
@@ -61,6 +62,9 @@ public static class ConsoleCoreExtensions
                 values["HELLOJOHN_DATABASE_URL"] = embedded.TargetConnectionString;
                 values["HELLOJOHN_TARGET_NAME"] = config["HELLOJOHN_TARGET_NAME"] ?? "demo";
                 values["HELLOJOHN_DATABASE_PATTERNS"] = config["HELLOJOHN_DATABASE_PATTERNS"] ?? Demo.DemoTenantDatabase.DemoPattern;
+                // The demo server streams its WAL from the first start, so the window and RPO are live at once.
+                values["Pitr:Enabled"] = config["Pitr:Enabled"] ?? "true";
+                values["Pitr:ReplicationUrl"] = config["Pitr:ReplicationUrl"] ?? embedded.ReplicationConnectionString;
             }
 
             config.AddInMemoryCollection(values);
@@ -102,6 +106,7 @@ public static class ConsoleCoreExtensions
         services.AddSchedules();
         services.AddSecretsServices();
         services.AddRecovery();
+        services.AddPitr(dataDirectory);
         services.AddNotifications();
         services.AddApiTokens();
         services.AddConsoleMetrics();

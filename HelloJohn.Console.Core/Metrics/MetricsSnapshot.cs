@@ -1,11 +1,11 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
-using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Core.Secrets.Jwks;
 using HelloJohn.Console.Core.Verification;
+using HelloJohn.Console.Core.Runs;
 using Microsoft.EntityFrameworkCore;
 
 namespace HelloJohn.Console.Core.Metrics;
@@ -44,7 +44,8 @@ public sealed record MetricsSnapshot(
             .GroupBy(b => b.TargetId)
             .Select(g => g.OrderByDescending(b => b.StartedAt).Select(b => new { b.TargetId, b.StartedAt, b.FinishedAt, b.SizeBytes }).First())
             .ToList();
-        var lastVerifications = db.Set<RunRecord>().AsNoTracking()
+        var runs = db.Set<RunRecord>().AsNoTracking();
+        var lastVerifications = runs
             .Where(r => r.Kind == RunKind.Verification && (r.Status == RunStatus.Succeeded || r.Status == RunStatus.Failed) && r.FinishedAt != null && r.TargetId != null)
             .GroupBy(r => r.TargetId!.Value)
             .Select(g => g.OrderByDescending(r => r.FinishedAt).Select(r => new { TargetId = r.TargetId!.Value, r.FinishedAt, r.Status }).First())
@@ -66,8 +67,12 @@ public sealed record MetricsSnapshot(
         Active("backup", db.Backups.AsNoTracking().Where(b => b.Status == BackupStatus.Queued || b.Status == BackupStatus.Running)
             .GroupBy(b => b.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable()
             .Select(x => (x.Key == BackupStatus.Queued ? "queued" : "running", x.Count)));
-        Active("verification", ActiveOfKind(db, RunKind.Verification));
-        Active("restore", ActiveOfKind(db, RunKind.Restore));
+        foreach (var (kind, name) in new[] { (RunKind.Verification, "verification"), (RunKind.Restore, "restore") })
+        {
+            Active(name, runs.Where(r => r.Kind == kind && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running))
+                .GroupBy(r => r.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable()
+                .Select(x => (x.Key == RunStatus.Queued ? "queued" : "running", x.Count)));
+        }
 
         var failures = new Dictionary<(string, string), long>();
         foreach (var t in targets)
@@ -88,8 +93,11 @@ public sealed record MetricsSnapshot(
 
         Failed("backup", db.Backups.AsNoTracking().Where(b => b.Status == BackupStatus.Failed).GroupBy(b => b.TargetId)
             .Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count)));
-        Failed("verification", FailedRuns(db, RunKind.Verification));
-        Failed("restore", FailedRuns(db, RunKind.Restore));
+        foreach (var (kind, name) in new[] { (RunKind.Verification, "verification"), (RunKind.Restore, "restore") })
+        {
+            Failed(name, runs.Where(r => r.Kind == kind && r.Status == RunStatus.Failed && r.TargetId != null).GroupBy(r => r.TargetId!.Value)
+                .Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count)));
+        }
         Failed("drill", db.Set<RecoveryRun>().AsNoTracking().Where(r => r.Scenario == RecoveryScenario.Drill && r.Status == RecoveryRunStatus.Failed)
             .GroupBy(r => r.TargetId).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count)));
 
@@ -111,13 +119,4 @@ public sealed record MetricsSnapshot(
             storageErrors,
             channels.ToDictionary(c => c.Name, c => failedDeliveries.GetValueOrDefault(c.Id)));
     }
-
-    private static IEnumerable<(string State, int Count)> ActiveOfKind(ConsoleDbContext db, RunKind kind) =>
-        db.Set<RunRecord>().AsNoTracking().Where(r => r.Kind == kind && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running))
-            .GroupBy(r => r.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable()
-            .Select(x => (x.Key == RunStatus.Queued ? "queued" : "running", x.Count));
-
-    private static IEnumerable<(Guid Target, int Count)> FailedRuns(ConsoleDbContext db, RunKind kind) =>
-        db.Set<RunRecord>().AsNoTracking().Where(r => r.Kind == kind && r.Status == RunStatus.Failed && r.TargetId != null).GroupBy(r => r.TargetId!.Value)
-            .Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count));
 }

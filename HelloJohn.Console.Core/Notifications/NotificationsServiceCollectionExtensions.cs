@@ -4,6 +4,7 @@ using HelloJohn.Console.Core.Notifications.Senders;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using HelloJohn.Console.Core.Runs;
 
 namespace HelloJohn.Console.Core.Notifications;
 
@@ -39,7 +40,7 @@ public static class NotificationsServiceCollectionExtensions
         services.AddSingleton<NotificationDispatcher>();
         services.AddSingleton<NotificationChannelService>();
         services.AddSingleton<RunNotices>();
-        services.AddSingleton<Runs.IRunFinishedHandler, RunNoticesOnFinish>();
+        services.AddSingleton<IRunFinishedHandler, RunNoticesAfterRun>();
         services.AddSingleton<ConditionNotices>();
         services.AddTransient<NotificationDeliveryJob>();
         services.AddTransient<NotificationWatchJob>();

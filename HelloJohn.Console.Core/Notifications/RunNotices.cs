@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 
 namespace HelloJohn.Console.Core.Notifications;
 
-/// <summary>Turns a finished run into its event, read from the run's own record, and raises it. Each method is called in
-/// one line where a run ends, and never throws: the run's outcome is already recorded.</summary>
+/// <summary>Turns a finished run into its event, read from the run's own record, and raises it. Called for every run that
+/// ends (<see cref="RunNoticesAfterRun"/>), and never throws: the run's outcome is already recorded.</summary>
 public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, NotificationCenter center, ILogger<RunNotices> logger)
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
@@ -67,7 +67,7 @@ public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
 
     public Task VerificationFinishedAsync(Guid runId) => GuardAsync("verification", runId, async db =>
     {
-        var r = await db.Set<VerificationRun>().AsNoTracking().Include(x => x.Run!.Target).FirstOrDefaultAsync(x => x.Id == runId);
+        var r = await db.Set<VerificationRun>().AsNoTracking().Include(x => x.Run).ThenInclude(x => x!.Target).FirstOrDefaultAsync(x => x.Id == runId);
         if (r?.Run is not { Status: RunStatus.Succeeded or RunStatus.Failed } run)
         {
             return;
@@ -89,22 +89,21 @@ public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
 
     public Task RestoreFinishedAsync(Guid runId) => GuardAsync("restore", runId, async db =>
     {
-        var r = await db.Set<RestoreRun>().AsNoTracking().Include(x => x.Run!.Target).FirstOrDefaultAsync(x => x.Id == runId);
-        if (r?.Run is not { Status: not (RunStatus.Queued or RunStatus.Running) } run)
+        var r = await db.Set<RestoreRun>().AsNoTracking().Include(x => x.Run).ThenInclude(x => x!.Target).FirstOrDefaultAsync(x => x.Id == runId);
+        if (r?.Run is not { Status: RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled } run)
         {
             return;
         }
 
-        var status = (RestoreStatus)run.Status;
-        var ok = status == RestoreStatus.Succeeded;
+        var ok = run.Status == RunStatus.Succeeded;
         var inPlace = r.Mode == RestoreMode.InPlace;
         await center.RaiseAsync(new NotificationEvent(NotificationEventKind.RestoreFinished,
-            ok ? NotificationSeverity.Info : status == RestoreStatus.Cancelled ? NotificationSeverity.Warning : NotificationSeverity.Critical,
-            $"Restore {(inPlace ? "in place" : "into a new database")} {status.ToString().ToLowerInvariant()}: {r.BackupFileName} → {r.DatabaseName}",
+            ok ? NotificationSeverity.Info : run.Status == RunStatus.Cancelled ? NotificationSeverity.Warning : NotificationSeverity.Critical,
+            $"Restore {(inPlace ? "in place" : "into a new database")} {run.Status.ToString().ToLowerInvariant()}: {r.BackupFileName} → {r.DatabaseName}",
             ok ? $"{r.RowsRestored:N0} rows restored into {r.DatabaseName} on {r.Server} in {Seconds(run.Duration)}; the row counts match the manifest." : run.Error ?? "The restore did not finish.")
         {
             TargetId = run.TargetId, TargetName = run.Target?.Name, SubjectId = r.Id, LinkPath = "/restores",
-            Facts = Facts(("file", r.BackupFileName), ("database", r.DatabaseName), ("mode", r.Mode.ToString()), ("status", status.ToString()),
+            Facts = Facts(("file", r.BackupFileName), ("database", r.DatabaseName), ("mode", r.Mode.ToString()), ("status", run.Status.ToString()),
                 ("durationSeconds", run.Duration?.TotalSeconds.ToString("0.###", C)), ("rowsRestored", r.RowsRestored?.ToString(C))),
             NotTouched = inPlace ? (r.SafetyBackupId is null ? null : "A safety backup of the live database was taken before anything was written.")
                 : "The live HelloJohn database was not touched.",

@@ -48,7 +48,11 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
 
     /// <summary>Starts the cluster kept in <paramref name="root"/>, creating it on first use. A cluster left running
     /// by an earlier process that died is reused.</summary>
-    public static async Task<LocalPostgresCluster> StartAsync(string root, IPgToolRunner runner, ILogger? logger = null, bool deleteOnDispose = false, CancellationToken ct = default)
+    public static async Task<LocalPostgresCluster> StartAsync(string root, IPgToolRunner runner, ILogger? logger = null, bool deleteOnDispose = false, CancellationToken ct = default) =>
+        await StartAsync(root, runner, new Dictionary<string, string>(), logger, deleteOnDispose, ct);
+
+    /// <summary>As above, with server settings given at start (<c>-c name=value</c>), e.g. <c>wal_level</c>.</summary>
+    public static async Task<LocalPostgresCluster> StartAsync(string root, IPgToolRunner runner, IReadOnlyDictionary<string, string> settings, ILogger? logger = null, bool deleteOnDispose = false, CancellationToken ct = default)
     {
         logger ??= NullLogger.Instance;
         if (!runner.Binaries.HasServer)
@@ -99,7 +103,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             var result = await runner.RunAsync(new PgToolInvocation("pg_ctl",
             [
                 "-D", dataDirectory, "-l", logFile, "-w", "-t", "60",
-                "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=on -c max_connections=200",
+                "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=on -c max_connections=200{string.Concat(settings.Select(kv => $" -c {kv.Key}={kv.Value}"))}",
                 "start",
             ]) { AsServerUser = true }, ct);
             if (!result.Succeeded)

@@ -20,6 +20,11 @@ public sealed record PgToolInvocation(string Tool, IReadOnlyList<string> Argumen
     public bool AsServerUser { get; init; }
     /// <summary>Extra variables, e.g. TZ. Never a secret.</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
+    /// <summary>A non-zero exit is part of normal use (pg_waldump stops with 1 at the end of a segment still being
+    /// written): logged at debug level, not as a warning.</summary>
+    public bool NonZeroExitIsNormal { get; init; }
+    /// <summary>Called with the process id once the program runs (a supervisor records it to report and signal it).</summary>
+    public Action<int>? OnStarted { get; init; }
 }
 
 public sealed record PgToolResult(int ExitCode, string StandardError, string StandardOutputText, TimeSpan Duration)
@@ -112,6 +117,7 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
             var watch = Stopwatch.StartNew();
             // CliWrap starts the process before ExecuteAsync returns, so it is started on the starter thread.
             var running = await ChildProcesses.StartAsync(() => command.ExecuteAsync(ct));
+            invocation.OnStarted?.Invoke(running.ProcessId);
             CommandResult result;
             using (ct.Register(() => ChildProcesses.KillGroup(running.ProcessId)))
             {
@@ -119,7 +125,7 @@ public sealed class PgToolRunner(PgBinaries binaries, ILogger<PgToolRunner> logg
             }
 
             watch.Stop();
-            if (result.ExitCode != 0)
+            if (result.ExitCode != 0 && !invocation.NonZeroExitIsNormal)
             {
                 logger.LogWarning("{Tool} exited with {ExitCode}: {Error}", invocation.Tool, result.ExitCode, LastLines(stderr.ToString(), 5));
             }

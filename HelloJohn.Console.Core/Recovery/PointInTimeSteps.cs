@@ -1,5 +1,6 @@
 using System.Globalization;
 using HelloJohn.Console.Core.Recovery.Steps;
+using HelloJohn.Console.Core.Targets;
 
 namespace HelloJohn.Console.Core.Recovery;
 
@@ -34,7 +35,10 @@ internal static class PointInTimeSteps
         {
             Key = RestoreToTimeKey,
             Title = "Restore to that time with your provider",
-            Instructions = c => ProviderInstructions.PointInTimeRestore(c.Provider, c.Run.PointInTimeTarget, c.Run.PointInTimeZone),
+            Instructions = c => c.Provider is TargetProvider.SelfManaged or TargetProvider.DockerCompose && c.Run.PointInTimeTarget is { } at
+                ? [new($"When the console streams this server's WAL, it restores it itself: open Point-in-time (/pitr/{c.Target.Id}), give {at:yyyy-MM-dd HH:mm:ss} in UTC, choose Disaster recovery and a new directory; a time outside its window is refused with the window shown. Otherwise, by hand:"),
+                    .. ProviderInstructions.PointInTimeRestore(c.Provider, c.Run.PointInTimeTarget, c.Run.PointInTimeZone)]
+                : ProviderInstructions.PointInTimeRestore(c.Provider, c.Run.PointInTimeTarget, c.Run.PointInTimeZone),
             ManualReason = "The restore runs in your provider's console or on your server; the next step checks what it produced.",
         },
         new()

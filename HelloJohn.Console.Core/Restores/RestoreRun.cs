@@ -67,14 +67,7 @@ public enum RestorePhase
 }
 
 /// <summary>Rows of one table after the restore, beside the count in the backup's manifest.</summary>
-public class RestoreTableCount
-{
-    public Guid RunId { get; set; }
-    public required string Schema { get; set; }
-    public required string Table { get; set; }
-    public long? Expected { get; set; }
-    public long? Actual { get; set; }
-}
+public class RestoreTableCount : RunTableCount;
 
 internal sealed class RestoreRunConfiguration : IEntityTypeConfiguration<RestoreRun>
 {
@@ -96,11 +89,5 @@ internal sealed class RestoreRunConfiguration : IEntityTypeConfiguration<Restore
 
 internal sealed class RestoreTableCountConfiguration : IEntityTypeConfiguration<RestoreTableCount>
 {
-    public void Configure(EntityTypeBuilder<RestoreTableCount> e)
-    {
-        e.ToTable("restore_table_counts");
-        e.HasKey(x => new { x.RunId, x.Schema, x.Table });
-        e.Property(x => x.Schema).HasMaxLength(128);
-        e.Property(x => x.Table).HasMaxLength(128);
-    }
+    public void Configure(EntityTypeBuilder<RestoreTableCount> e) => RunTableCounts.Configure(e, "restore_table_counts");
 }

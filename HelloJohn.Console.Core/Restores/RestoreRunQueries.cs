@@ -31,9 +31,7 @@ public sealed class RestoreRunQueries(IDbContextFactory<ConsoleDbContext> dbFact
         }
 
         var safetyFile = r.SafetyBackupId is { } sid ? await db.Backups.Where(b => b.Id == sid).Select(b => b.FileName).FirstOrDefaultAsync(ct) : null;
-        var tables = TableCountComparison.Compare(
-            r.Tables.Where(t => t.Expected is not null).Select(t => new ManifestTableCount(t.Schema, t.Table, t.Expected!.Value)),
-            r.Tables.Where(t => t.Actual is not null).Select(t => new TableRowCount(t.Schema, t.Table, t.Actual!.Value)));
+        var tables = RunTableCounts.ToComparison(r.Tables);
         return new RestoreRunDetails(Item(r, r.Run!, r.Run!.Target?.Name ?? ""), tables, safetyFile);
     }
 

@@ -103,7 +103,7 @@ public sealed class RestoreRunner(
                 },
             }, ct);
             await SaveAsync(run, session);
-            await SaveCountsAsync(run, session.Comparison);
+            await RunTableCounts.SaveAsync<RestoreTableCount>(dbFactory, run.Id, session.Comparison);
             run.CountsMatch = session.Comparison.All(c => c.Matches);
             if (session.Mismatch is { } mismatch)
             {
@@ -253,19 +253,6 @@ public sealed class RestoreRunner(
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
-    private async Task SaveCountsAsync(RestoreRun run, IReadOnlyList<TableCountResult> comparison)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        db.Set<RestoreTableCount>().AddRange(comparison.Select(c => new RestoreTableCount
-        {
-            RunId = run.Id,
-            Schema = c.Schema,
-            Table = c.Table,
-            Expected = c.Expected,
-            Actual = c.Actual,
-        }));
-        await db.SaveChangesAsync(CancellationToken.None);
-    }
 }
 
 /// <summary>A restore's account of its run, for whoever is told it ended.</summary>

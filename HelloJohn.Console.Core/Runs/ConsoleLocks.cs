@@ -56,8 +56,6 @@ public sealed class ConsoleLocks(IDbContextFactory<ConsoleDbContext> dbFactory)
 
     public const string Sweep = "runs:sweep";
 
-    public static string ForVerificationRun(Guid runId) => $"verification:{runId:N}";
-
     private async Task<string> UnpooledConsoleConnectionAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -69,6 +67,21 @@ public sealed class ConsoleLocks(IDbContextFactory<ConsoleDbContext> dbFactory)
 /// <summary>A held advisory lock. Disposing releases it and closes its connection.</summary>
 public sealed class ConsoleLock(NpgsqlConnection conn, long key) : IAsyncDisposable
 {
+    /// <summary>Whether the session holding the lock still answers; a dropped session has lost the lock.</summary>
+    public async Task<bool> IsAliveAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var cmd = new NpgsqlCommand("SELECT 1", conn);
+            await cmd.ExecuteScalarAsync(ct);
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

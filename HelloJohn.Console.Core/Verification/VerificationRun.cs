@@ -55,14 +55,7 @@ public enum VerificationTrigger
 }
 
 /// <summary>Rows of one table in the throw-away database, beside the count in the backup's manifest.</summary>
-public class VerificationTableCount
-{
-    public Guid RunId { get; set; }
-    public required string Schema { get; set; }
-    public required string Table { get; set; }
-    public long? Expected { get; set; }
-    public long? Actual { get; set; }
-}
+public class VerificationTableCount : RunTableCount;
 
 internal sealed class VerificationRunConfiguration : IEntityTypeConfiguration<VerificationRun>
 {
@@ -87,11 +80,5 @@ internal sealed class VerificationRunConfiguration : IEntityTypeConfiguration<Ve
 
 internal sealed class VerificationTableCountConfiguration : IEntityTypeConfiguration<VerificationTableCount>
 {
-    public void Configure(EntityTypeBuilder<VerificationTableCount> e)
-    {
-        e.ToTable("verification_table_counts");
-        e.HasKey(x => new { x.RunId, x.Schema, x.Table });
-        e.Property(x => x.Schema).HasMaxLength(128);
-        e.Property(x => x.Table).HasMaxLength(128);
-    }
+    public void Configure(EntityTypeBuilder<VerificationTableCount> e) => RunTableCounts.Configure(e, "verification_table_counts");
 }

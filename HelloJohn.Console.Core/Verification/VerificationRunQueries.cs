@@ -35,9 +35,7 @@ public sealed class VerificationRunQueries(IDbContextFactory<ConsoleDbContext> d
             return null;
         }
 
-        var tables = TableCountComparison.Compare(
-            r.Tables.Where(t => t.Expected is not null).Select(t => new ManifestTableCount(t.Schema, t.Table, t.Expected!.Value)),
-            r.Tables.Where(t => t.Actual is not null).Select(t => new TableRowCount(t.Schema, t.Table, t.Actual!.Value)));
+        var tables = RunTableCounts.ToComparison(r.Tables);
         return new VerificationRunDetails(Item(r, r.Run!, r.Run!.Target?.Name), tables);
     }
 

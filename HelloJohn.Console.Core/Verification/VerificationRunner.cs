@@ -83,7 +83,7 @@ public sealed class VerificationRunner(
                 TableLoaded = (loaded, total, _) => lifecycle.ReportProgress(claim, loaded, total),
             }, ct);
             run.RowsCounted = session.Rows;
-            await SaveCountsAsync(run, session.Comparison);
+            await RunTableCounts.SaveAsync<VerificationTableCount>(dbFactory, run.Id, session.Comparison);
             if (session.Mismatch is { } mismatch)
             {
                 kind = RunFailureKind.CountsDiffer;
@@ -160,17 +160,4 @@ public sealed class VerificationRunner(
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
-    private async Task SaveCountsAsync(VerificationRun run, IReadOnlyList<TableCountResult> comparison)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        db.Set<VerificationTableCount>().AddRange(comparison.Select(c => new VerificationTableCount
-        {
-            RunId = run.Id,
-            Schema = c.Schema,
-            Table = c.Table,
-            Expected = c.Expected,
-            Actual = c.Actual,
-        }));
-        await db.SaveChangesAsync(CancellationToken.None);
-    }
 }

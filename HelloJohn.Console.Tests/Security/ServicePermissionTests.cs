@@ -111,6 +111,10 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         new("ApiTokenService.RevokeAsync", ConsolePermission.ManageOwnApiTokens, (x, actor) => x.Service<ApiTokenService>().RevokeAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("BackupDownloadService.OpenAsync", ConsolePermission.DownloadBackup, (x, actor) => x.Service<BackupDownloadService>().OpenAsync(actor, Guid.NewGuid(), "crafted", CancellationToken.None)),
         new("RecoveryService.RevealNewDatabaseUrlAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().RevealNewDatabaseUrlAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("PitrService.TakeBaseBackupAsync", ConsolePermission.RunBackup, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().TakeBaseBackupAsync(actor, x.TargetId, CancellationToken.None)),
+        new("PitrService.SetPausedAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().SetPausedAsync(actor, x.TargetId, true, CancellationToken.None)),
+        new("PitrService.RequestRestoreAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().RequestRestoreAsync(actor,
+            new HelloJohn.Console.Core.Pitr.PitrRestoreRequest(x.TargetId, "2024-01-20 10:30:00", "UTC", HelloJohn.Console.Core.Pitr.PitrRestoreMode.Disaster, "/var/tmp/hjc-never", null), CancellationToken.None)),
     ];
 
     /// <summary>Methods that take an actor as the subject of what they do, not as the caller to check.</summary>

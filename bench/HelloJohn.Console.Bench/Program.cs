@@ -13,6 +13,11 @@ internal static class Program
                 return await Sets.SetsBench.RunAsync(rest, System.Console.Out, System.Console.Error);
             }
 
+            if (args.Length > 0 && args[0] == "pitr")
+            {
+                return await Cases.PitrBench.RunAsync(args[1..], System.Console.Out, System.Console.Error);
+            }
+
             return await BenchProgram.RunAsync(BenchCommand.Parse(args), System.Console.Out, System.Console.Error);
         }
         catch (BenchUsageException e)

@@ -1,0 +1,162 @@
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Pitr;
+using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace HelloJohn.Console.Tests.Pitr;
+
+/// <summary>A cluster of its own (the shared one must not carry replication slots) with the demo database, and the
+/// real console protecting it with WAL streaming on. The cluster also holds the console's database, as the embedded
+/// default does. Shared by the tests of one class: each test leaves the server streaming.</summary>
+public class PitrFixture : IAsyncLifetime
+{
+    public static readonly Actor Operator = new("op-1", "operator@example.test", [ConsoleRoles.Operator]);
+    public static readonly Actor Admin = new("admin-1", "admin@example.test", [ConsoleRoles.Admin]);
+    public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+
+    private readonly List<string> _restoredDirectories = [];
+
+    public PostgresClusterFixture Postgres { get; } = new();
+    public ConsoleAppFactory App { get; private set; } = default!;
+    public Guid Server { get; private set; }
+
+    public virtual async Task InitializeAsync()
+    {
+        await Postgres.InitializeAsync();
+        App = new ConsoleAppFactory(Postgres);
+        // The environment's target is a managed provider here, so the stored target below is the only one streaming.
+        App.Settings["HELLOJOHN_PROVIDER"] = "Neon";
+        App.Settings["Pitr:Enabled"] = "true";
+        App.Settings["Pitr:SupervisorInterval"] = "00:00:01";
+        App.Settings["Pitr:PartialCopyInterval"] = "00:00:01";
+        App.Settings["Pitr:RestartDelay"] = "00:00:00.500";
+        App.Settings["Pitr:BaseBackupCron"] = "";
+        App.Settings["Pitr:SlotAlarmBytes"] = (64L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await App.InitializeAsync();
+        _ = App.Server;
+        var source = Postgres.Cluster.ConnectionFor(PostgresClusterFixture.DemoDatabase);
+        Server = await App.Service<TargetService>().AddStoredAsync("pitr", source.ConnectionString, null, TargetProvider.SelfManaged, CancellationToken.None);
+        try
+        {
+            await WaitForAsync("a first base backup and streaming", async () =>
+            {
+                var o = await OverviewAsync();
+                return o.State?.State == ReceiverState.Streaming && o.BaseBackups.Any(b => b.Status == BaseBackupStatus.Succeeded);
+            });
+        }
+        catch (TimeoutException e)
+        {
+            var o = await OverviewAsync();
+            var lines = App.Logs.Lines.Where(l => l.Contains("Pitr", StringComparison.Ordinal) || l.Contains("pg_", StringComparison.Ordinal) || l.Contains("WAL", StringComparison.Ordinal)).TakeLast(15);
+            throw new TimeoutException($"{e.Message} Receiver: {o.State?.State} {o.State?.Reason}; base backups: {string.Join(", ", o.BaseBackups.Select(b => $"{b.Status} {b.Error}"))}\n{string.Join('\n', lines)}", e);
+        }
+    }
+
+    public Task<PitrOverview> OverviewAsync() => App.Service<PitrService>().GetOverviewAsync(Server, CancellationToken.None);
+
+    /// <summary>The protected server as it is now (a test may move the target to a promoted copy).</summary>
+    public Task<NpgsqlConnectionStringBuilder> SourceAsync() => App.Service<PitrConnections>().ReplicationAsync(Server, CancellationToken.None);
+
+    public async Task<T> QueryAsync<T>(string sql)
+    {
+        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder((await SourceAsync()).ConnectionString) { Pooling = false }.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The server's clock, as commit times in the WAL are.</summary>
+    public async Task<DateTimeOffset> ServerNowAsync() => new(await QueryAsync<DateTime>("SELECT clock_timestamp()"), TimeSpan.Zero);
+
+    /// <summary>Waits until the console holds a commit made at or after <paramref name="since"/>.</summary>
+    public Task WaitForStreamedAsync(DateTimeOffset since) =>
+        WaitForAsync($"a streamed commit at or after {since:HH:mm:ss.fff}", async () => (await OverviewAsync()).State?.NewestCommitAt >= since);
+
+    public static async Task WaitForAsync(string what, Func<Task<bool>> condition)
+    {
+        var until = DateTimeOffset.UtcNow + Deadline;
+        while (!await condition())
+        {
+            if (DateTimeOffset.UtcNow > until)
+            {
+                throw new TimeoutException($"Gave up waiting for {what}.");
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>A new directory name for a restore; the restored server is stopped and removed with the fixture.</summary>
+    public string NewRestoreDirectory()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"hjc-pitr-restore-{Guid.NewGuid():N}"[..30]);
+        _restoredDirectories.Add(dir);
+        return dir;
+    }
+
+    public async Task<PitrRestoreRecord> RestoreAsync(PitrRestoreRequest request)
+    {
+        var pitr = App.Service<PitrService>();
+        var id = await pitr.RequestRestoreAsync(Operator, request, CancellationToken.None);
+        PitrRestoreRecord? record = null;
+        try
+        {
+            await WaitForAsync("the restore to finish", async () =>
+            {
+                record = await pitr.GetRestoreAsync(id, CancellationToken.None);
+                return record!.Status is PitrRestoreStatus.Succeeded or PitrRestoreStatus.Failed;
+            });
+        }
+        catch (TimeoutException e)
+        {
+            var log = Path.Combine(request.DataDirectory!, PointInTimeRestoreEngine.LogFile);
+            var tail = File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(15)) : "(no server log)";
+            throw new TimeoutException($"{e.Message} Phase: {record?.Phase}. Server log:\n{tail}", e);
+        }
+        Assert.True(record!.Status == PitrRestoreStatus.Succeeded, record.Error);
+        return record;
+    }
+
+    public async Task<long> CountOnRestoredAsync(PitrRestoreRecord restore, string table)
+    {
+        var source = await SourceAsync();
+        var b = new NpgsqlConnectionStringBuilder(source.ConnectionString) { Host = "127.0.0.1", Port = restore.Port, Pooling = false };
+        await using var conn = new NpgsqlConnection(b.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {LocalPostgresCluster.QuoteIdent(table)}", conn);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    public async Task<IReadOnlyList<WalArchiveFile>> CataloguedAsync()
+    {
+        await using var db = await App.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        return await db.Set<WalArchiveFile>().AsNoTracking().Where(w => w.TargetId == Server).ToListAsync();
+    }
+
+    public async Task StopRestoredAsync(string directory)
+    {
+        if (File.Exists(Path.Combine(directory, "postmaster.pid")))
+        {
+            await Postgres.Runner.RunAsync(new PgToolInvocation("pg_ctl", ["-D", directory, "-m", "immediate", "-w", "stop"]) { AsServerUser = true });
+        }
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        foreach (var dir in _restoredDirectories)
+        {
+            await StopRestoredAsync(dir);
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        await Postgres.DisposeAsync();
+    }
+}

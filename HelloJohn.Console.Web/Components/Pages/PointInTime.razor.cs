@@ -1,0 +1,179 @@
+using HelloJohn.Console.Core.Pitr;
+using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Web.Security;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace HelloJohn.Console.Web.Components.Pages;
+
+public partial class PointInTime : IDisposable
+{
+    private IReadOnlyList<TargetSummary>? _servers;
+    private PitrOverview? _overview;
+    private PitrReadinessReport? _readiness;
+    private Guid _serverId;
+    private string? _error;
+    private bool _checking;
+    private bool _taking;
+    private bool _canBackUp;
+    private bool _canRestore;
+    private bool _canPause;
+    private Actor _actor = Actor.System;
+    private int _reloadQueued;
+    private Timer? _clock;
+
+    [Parameter] public Guid? ServerId { get; set; }
+
+    [Inject] private PitrService Pitr { get; set; } = default!;
+    [Inject] private PitrNotifier Notifier { get; set; } = default!;
+    [Inject] private CurrentActor CurrentActor { get; set; } = default!;
+    [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _actor = await CurrentActor.GetAsync();
+        _canBackUp = _actor.Has(ConsolePermission.RunBackup);
+        _canRestore = _actor.Has(ConsolePermission.RestoreToNewDatabase);
+        _canPause = _actor.Has(ConsolePermission.ManageSettings);
+        _servers = await Pitr.ServersAsync(CancellationToken.None);
+        if (_servers.Count > 0)
+        {
+            _serverId = ServerId is { } id && _servers.Any(s => s.Id == id) ? id : _servers[0].Id;
+            await LoadAsync();
+            await CheckReadinessAsync();
+        }
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (!firstRender)
+        {
+            return;
+        }
+
+        Notifier.Changed += OnChanged;
+        // The RPO grows by itself between commits: re-render the clock each second (the data itself comes pushed).
+        _clock = new Timer(_ => InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    private TimeSpan? Rpo(PitrOverview o) => o.State?.NewestCommitAt is { } at ? Time.GetUtcNow() - at : null;
+
+    private static string ReceiverText(PitrOverview o) => o.State is null ? "not started" : o.State.Paused ? "stopped by an administrator" : o.State.State.ToString().ToLowerInvariant();
+
+    private static Color ReceiverColor(PitrOverview o) => o.State?.State switch
+    {
+        ReceiverState.Streaming => Color.Success,
+        ReceiverState.Restarting => Color.Warning,
+        _ => Color.Error,
+    };
+
+    private void OnChanged(Guid server)
+    {
+        if (server != _serverId || Interlocked.Exchange(ref _reloadQueued, 1) == 1)
+        {
+            return;
+        }
+
+        _ = InvokeAsync(async () =>
+        {
+            Interlocked.Exchange(ref _reloadQueued, 0);
+            await LoadAsync();
+            StateHasChanged();
+        });
+    }
+
+    private async Task LoadAsync()
+    {
+        try
+        {
+            _overview = await Pitr.GetOverviewAsync(_serverId, CancellationToken.None);
+            _error = null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or IOException)
+        {
+            _error = e.Message;
+        }
+    }
+
+    private async Task SelectServerAsync(Guid id)
+    {
+        _serverId = id;
+        _readiness = null;
+        await LoadAsync();
+        await CheckReadinessAsync();
+    }
+
+    private async Task CheckReadinessAsync()
+    {
+        _checking = true;
+        try
+        {
+            _readiness = await Pitr.CheckReadinessAsync(_serverId, CancellationToken.None);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            _error = $"Readiness could not be read from the server: {e.Message}";
+        }
+        finally
+        {
+            _checking = false;
+        }
+    }
+
+    private async Task TakeBaseBackupAsync()
+    {
+        _taking = true;
+        try
+        {
+            await Pitr.TakeBaseBackupAsync(_actor, _serverId, CancellationToken.None);
+            Snackbar.Add("Base backup queued", Severity.Info);
+            await LoadAsync();
+        }
+        catch (PermissionDeniedException e)
+        {
+            _error = e.Message;
+        }
+        finally
+        {
+            _taking = false;
+        }
+    }
+
+    private async Task TogglePauseAsync()
+    {
+        try
+        {
+            await Pitr.SetPausedAsync(_actor, _serverId, !(_overview?.State?.Paused ?? false), CancellationToken.None);
+            await LoadAsync();
+        }
+        catch (PermissionDeniedException e)
+        {
+            _error = e.Message;
+        }
+    }
+
+    /// <summary>Returns the refusal to show beside the form, or null when the restore was queued.</summary>
+    private async Task<string?> RequestRestoreAsync(PitrRestoreRequest request)
+    {
+        try
+        {
+            await Pitr.RequestRestoreAsync(_actor, request, CancellationToken.None);
+            Snackbar.Add("Restore queued", Severity.Info);
+            await LoadAsync();
+            return null;
+        }
+        catch (Exception e) when (e is PitrInputException or PermissionDeniedException)
+        {
+            return e.Message;
+        }
+    }
+
+    public void Dispose()
+    {
+        Notifier.Changed -= OnChanged;
+        _clock?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
