@@ -922,6 +922,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<Guid?>("SetId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("SigningKeyFingerprint")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");

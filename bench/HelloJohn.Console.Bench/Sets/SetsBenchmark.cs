@@ -47,6 +47,11 @@ public sealed class SetsBenchmark(SetsBenchCommand command, LocalPostgresCluster
             await cluster.EnsureDatabaseAsync(template, owner, password, canCreateDatabases: true, ct);
             created.Add(template);
             await DemoTenantDatabase.EnsureAsync(control.WithDatabase(template), "tenant", command.TenantUsers, ct);
+            // CREATE DATABASE … TEMPLATE refuses a template anyone is connected to, an idle pooled connection included.
+            await using (var filled = new NpgsqlConnection(control.WithDatabase(template).ConnectionString))
+            {
+                NpgsqlConnection.ClearPool(filled);
+            }
 
             var consoleName = $"bench_setsconsole_{_run}";
             await cluster.EnsureDatabaseAsync(consoleName, consoleName, password, canCreateDatabases: false, ct);
