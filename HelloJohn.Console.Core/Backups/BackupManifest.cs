@@ -14,6 +14,11 @@ public sealed record BackupManifest
     public required Guid BackupId { get; init; }
     public required string TargetName { get; init; }
     public string? TargetAddress { get; init; }
+    /// <summary>The database dumped (absent in manifests written before deployments had several).</summary>
+    public string? DatabaseName { get; init; }
+    /// <summary>The set it belongs to, when it is a set's member.</summary>
+    public Guid? SetId { get; init; }
+    public string? SetName { get; init; }
     public required string FileName { get; init; }
     public required string Format { get; init; }
     public required string Compression { get; init; }

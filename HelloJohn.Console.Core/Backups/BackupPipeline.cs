@@ -32,7 +32,11 @@ public sealed record BackupPipelineResult(
     IReadOnlyList<TableRowCount> Counts,
     IReadOnlyList<string> Stored,
     IReadOnlyList<string> FailedStores,
-    DateTimeOffset FinishedAt);
+    DateTimeOffset FinishedAt)
+{
+    /// <summary>The database dumped.</summary>
+    public string? Database { get; init; }
+}
 
 /// <summary>One backup in one streaming pass: a <c>REPEATABLE READ</c> snapshot of the target, row counts taken in that
 /// snapshot while pg_dump dumps it, the dump compressed and hashed on its way into every daily store at once, then the
@@ -58,7 +62,7 @@ public sealed class BackupPipeline(
         try
         {
             await phase(BackupPhase.Connecting);
-            connection = await targets.GetConnectionAsync(record.TargetId, ct);
+            connection = await targets.GetConnectionAsync(record.TargetId, record.DatabaseName, ct);
             var beginFailures = await BeginUploadsAsync(record.FileName, uploads, ct);
 
             await using var snapshotConn = new NpgsqlConnection(connection.ConnectionString);
@@ -114,6 +118,9 @@ public sealed class BackupPipeline(
                 BackupId = record.Id,
                 TargetName = record.Target!.Name,
                 TargetAddress = connection.Describe(),
+                DatabaseName = connection.Database,
+                SetId = record.SetId,
+                SetName = record.Set?.Name,
                 FileName = record.FileName,
                 Format = record.Format,
                 Compression = record.Compression,
@@ -135,7 +142,7 @@ public sealed class BackupPipeline(
             var partialNote = storeFailures.Count == 0 ? null
                 : $"Stored in {string.Join(", ", stored.Select(x => x.Name))} only; not in {string.Join("; ", storeFailures)}. Use Retry upload to copy it from {stored[0].Name}.";
             return new BackupPipelineResult(status, partialNote, size, sha256, serverVersion, pgDumpVersion, schemaVersion, counts,
-                [.. stored.Select(s => s.Name)], storeFailures, finishedAt);
+                [.. stored.Select(s => s.Name)], storeFailures, finishedAt) { Database = connection.Database };
         }
         catch (Exception e)
         {

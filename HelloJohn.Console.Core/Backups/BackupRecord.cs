@@ -13,6 +13,13 @@ public class BackupRecord
     public Guid Id { get; set; }
     public Guid TargetId { get; set; }
     public BackupTarget? Target { get; set; }
+    /// <summary>The database dumped. Null for a backup taken before deployments had several databases: it is of the
+    /// database its target's connection names.</summary>
+    public string? DatabaseName { get; set; }
+    /// <summary>The set it is a member of; null for a backup of one database on its own (a safety backup before a
+    /// restore in place, one taken before sets existed).</summary>
+    public Guid? SetId { get; set; }
+    public Sets.BackupSet? Set { get; set; }
     public required string FileName { get; set; }
     public BackupStatus Status { get; set; }
     public BackupTrigger Trigger { get; set; }
@@ -99,6 +106,11 @@ internal sealed class BackupRecordConfiguration : IEntityTypeConfiguration<Backu
         e.Property(x => x.Format).HasMaxLength(32);
         e.Property(x => x.Compression).HasMaxLength(32);
         e.Property(x => x.Tier).HasMaxLength(32);
+        e.Property(x => x.DatabaseName).HasMaxLength(128);
+        e.HasIndex(x => x.SetId);
+        // The Dashboard's newest kept dump of each database of a deployment.
+        e.HasIndex(x => new { x.TargetId, x.DatabaseName, x.Status }).IncludeProperties(x => x.StartedAt);
+        e.HasOne(x => x.Set).WithMany().HasForeignKey(x => x.SetId).OnDelete(DeleteBehavior.Restrict);
         e.Ignore(x => x.Duration);
         e.Ignore(x => x.TotalRows);
         e.HasIndex(x => new { x.TargetId, x.CreatedAt });

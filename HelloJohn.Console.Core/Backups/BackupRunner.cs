@@ -10,7 +10,11 @@ namespace HelloJohn.Console.Core.Backups;
 /// <summary>A backup's account of its run, for whoever is told it ended (retention, verify-after-backup, notifications).</summary>
 /// <param name="FailedStores">"store: reason" for each daily store that did not keep the file.</param>
 public sealed record BackupRunSummary(string Text, string FileName, BackupTrigger Trigger, BackupStatus CatalogStatus, long? SizeBytes, int Tables, long Rows,
-    IReadOnlyList<string> FailedStores) : RunSummary(Text);
+    IReadOnlyList<string> FailedStores) : RunSummary(Text)
+{
+    /// <summary>The set it is a member of: what follows a set (retention, verification) follows the whole set.</summary>
+    public Guid? SetId { get; init; }
+}
 
 /// <summary>Executes one queued backup as a run: waits for its target's turn (never two backups of one target at
 /// once), claims the run, drives the <see cref="BackupPipeline"/> and records the outcome in the catalog together with
@@ -31,7 +35,7 @@ public sealed class BackupRunner(
         BackupRecord record;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            record = await db.Backups.AsNoTracking().Include(b => b.Target).FirstOrDefaultAsync(b => b.Id == backupId, ct)
+            record = await db.Backups.AsNoTracking().Include(b => b.Target).Include(b => b.Set).FirstOrDefaultAsync(b => b.Id == backupId, ct)
                 ?? throw new KeyNotFoundException($"No backup record {backupId}.");
         }
 
@@ -84,7 +88,7 @@ public sealed class BackupRunner(
 
         var rows = result.Counts.Sum(c => c.Rows);
         var summary = new BackupRunSummary($"{record.FileName}: {result.Size.ToString("N0", CultureInfo.InvariantCulture)} bytes, {result.Counts.Count} tables, {rows.ToString("N0", CultureInfo.InvariantCulture)} rows",
-            record.FileName, record.Trigger, result.Status, result.Size, result.Counts.Count, rows, result.FailedStores);
+            record.FileName, record.Trigger, result.Status, result.Size, result.Counts.Count, rows, result.FailedStores) { SetId = record.SetId };
         await lifecycle.FinishAsync(claim, RunEnd.Succeeded(
             result.PartialNote is null ? $"{summary.Text}, sha256 {result.Sha256[..12]}" : $"partially stored: {result.PartialNote}", summary) with
         {
@@ -112,6 +116,7 @@ public sealed class BackupRunner(
         r.ServerVersion = result.ServerVersion;
         r.PgDumpVersion = result.PgDumpVersion;
         r.SchemaVersion = result.SchemaVersion;
+        r.DatabaseName ??= result.Database;
         db.BackupTableCounts.AddRange(result.Counts.Select(c => new BackupTableCount { BackupId = record.Id, Schema = c.Schema, Table = c.Table, Rows = c.Rows }));
         db.Set<BackupLocation>().AddRange(result.Stored.Select(s => new BackupLocation { BackupId = record.Id, Store = s, Key = record.FileName, StoredAt = result.FinishedAt }));
         await db.SaveChangesAsync(ct);
@@ -126,7 +131,7 @@ public sealed class BackupRunner(
         var waiting = false;
         while (true)
         {
-            if (await locks.TryAcquireAsync(ConsoleLocks.ForBackups(record.TargetId), ct) is { } held)
+            if (await locks.TryAcquireAsync(ConsoleLocks.ForBackups(record.TargetId, record.DatabaseName), ct) is { } held)
             {
                 return held;
             }
@@ -136,7 +141,7 @@ public sealed class BackupRunner(
             {
                 var other = await RunningFileAsync(record, ct);
                 var why = record.Trigger == BackupTrigger.Scheduled
-                    ? $"Skipped: the backup {other} of '{record.Target!.Name}' was still running, and two backups of one target never run at once. Nothing was written; the schedule's next run takes the next backup."
+                    ? $"Skipped: the backup {other} of '{record.Target!.Name}' was still running, and two backups of one database never run at once. Nothing was written; the schedule's next run takes the next backup."
                     : $"Skipped: the backup {other} of '{record.Target!.Name}' was still running after {limit}. Nothing was written; back up again once it has finished.";
                 await lifecycle.EndQueuedAsync(record.Id, new RunEnd(RunStatus.Cancelled, why) { AuditDetail = why });
                 logger.LogWarning("Backup {File}: {Reason}", record.FileName, why);
@@ -161,7 +166,7 @@ public sealed class BackupRunner(
     private async Task<string> RunningFileAsync(BackupRecord record, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Backups.Where(b => b.TargetId == record.TargetId && b.Status == BackupStatus.Running && b.Id != record.Id)
+        return await db.Backups.Where(b => b.TargetId == record.TargetId && b.DatabaseName == record.DatabaseName && b.Status == BackupStatus.Running && b.Id != record.Id)
             .Select(b => b.FileName).FirstOrDefaultAsync(ct) ?? "taken by another console instance";
     }
 }

@@ -31,7 +31,7 @@ public sealed class BackupService(
 
         var target = targetId is { } id ? await targets.GetAsync(id, ct) : await targets.GetDefaultAsync(ct)
             ?? throw new InvalidOperationException("No HelloJohn database is configured to back up. Set HELLOJOHN_DATABASE_URL.");
-        var (record, run) = await CreateRecordAsync(target.Id, trigger, actor, ct);
+        var (record, run) = await CreateRecordAsync(target.Id, trigger, actor, target.Selection.Databases.FirstOrDefault(), ct);
         await lifecycle.EnqueueAsync<BackupJob>(record.Id, j => j.RunAsync(record.Id, CancellationToken.None), ct);
         await audit.RecordAsync(actor, AuditActions.BackupRequested, $"{target.Name}: {record.FileName}", AuditOutcome.Succeeded, $"trigger {trigger}", ct);
         lifecycle.Queued(run);
@@ -40,10 +40,10 @@ public sealed class BackupService(
 
     /// <summary>Creates the record and runs the backup in the caller (used for the safety backup before a restore in
     /// place, which must exist before anything else happens). Returns the finished record's id; throws when it failed.</summary>
-    public async Task<Guid> RunNowAsync(Actor actor, Guid targetId, BackupTrigger trigger, CancellationToken ct)
+    public async Task<Guid> RunNowAsync(Actor actor, Guid targetId, BackupTrigger trigger, CancellationToken ct, string? database = null)
     {
         actor = await gate.DemandAsync(actor, ConsolePermission.RunBackup, AuditActions.BackupRequested, targetId.ToString(), ct);
-        var (record, run) = await CreateRecordAsync(targetId, trigger, actor, ct);
+        var (record, run) = await CreateRecordAsync(targetId, trigger, actor, database ?? (await targets.GetAsync(targetId, ct)).Selection.Databases.FirstOrDefault(), ct);
         await audit.RecordAsync(actor, AuditActions.BackupRequested, record.FileName, AuditOutcome.Succeeded, $"trigger {trigger}", ct);
         lifecycle.Queued(run);
         await RunAsync(record.Id, ct);
@@ -53,7 +53,8 @@ public sealed class BackupService(
     /// <summary>Runs a queued backup. Re-entrant: a record that is no longer queued is left alone.</summary>
     public Task RunAsync(Guid backupId, CancellationToken ct) => runner.RunAsync(backupId, ct);
 
-    private async Task<(BackupRecord, RunRecord)> CreateRecordAsync(Guid targetId, BackupTrigger trigger, Actor actor, CancellationToken ct)
+    /// <param name="database">The database to dump; the one the deployment's connection names when null.</param>
+    private async Task<(BackupRecord, RunRecord)> CreateRecordAsync(Guid targetId, BackupTrigger trigger, Actor actor, string? database, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
@@ -75,6 +76,7 @@ public sealed class BackupService(
             {
                 Id = run.Id,
                 TargetId = targetId,
+                DatabaseName = database,
                 FileName = name,
                 Status = BackupStatus.Queued,
                 Trigger = trigger,

@@ -22,7 +22,6 @@ public static class BackupsServiceCollectionExtensions
         services.AddSingleton<BackupDownloadService>();
         services.AddSingleton<IRunKind, BackupRunKind>();
         services.AddTransient<BackupJob>();
-        services.AddTransient<IScheduledBackupJob, BackupJob>();
         return services;
     }
 }

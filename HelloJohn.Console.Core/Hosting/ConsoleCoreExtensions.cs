@@ -3,7 +3,9 @@ using Hangfire.PostgreSql;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Deployments;
 using HelloJohn.Console.Core.Pitr;
+using HelloJohn.Console.Core.Sets;
 using HelloJohn.Console.Core.Metrics;
 using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Postgres;
@@ -59,6 +61,7 @@ public static class ConsoleCoreExtensions
             {
                 values["HELLOJOHN_DATABASE_URL"] = embedded.TargetConnectionString;
                 values["HELLOJOHN_TARGET_NAME"] = config["HELLOJOHN_TARGET_NAME"] ?? "demo";
+                values["HELLOJOHN_DATABASE_PATTERNS"] = config["HELLOJOHN_DATABASE_PATTERNS"] ?? Demo.DemoTenantDatabase.DemoPattern;
                 // The demo server streams its WAL from the first start, so the window and RPO are live at once.
                 values["Pitr:Enabled"] = config["Pitr:Enabled"] ?? "true";
                 values["Pitr:ReplicationUrl"] = config["Pitr:ReplicationUrl"] ?? embedded.ReplicationConnectionString;
@@ -93,6 +96,7 @@ public static class ConsoleCoreExtensions
         services.AddConsoleAudit();
         services.AddConsoleSecurity(embedded: needConsole);
         services.AddTargets();
+        services.AddDeployments();
         services.AddSingleton<Dashboard.DashboardService>();
         services.AddSingleton<History.HistoryService>();
         services.AddBackups();
@@ -108,6 +112,7 @@ public static class ConsoleCoreExtensions
         services.AddNotifications();
         services.AddApiTokens();
         services.AddConsoleMetrics();
+        services.AddSets();
         services.AddTransient<IScheduledJwksCheckJob, JwksCheckJob>();
         services.AddSingleton<IConsoleStartupTask, ScheduleStartupTask>();
         services.AddConsoleJobs(config);

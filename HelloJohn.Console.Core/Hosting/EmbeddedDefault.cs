@@ -6,7 +6,9 @@ using Npgsql;
 namespace HelloJohn.Console.Core.Hosting;
 
 /// <summary>The zero-configuration mode: a private PostgreSQL cluster under the data folder holding the console's own
-/// database and a demo HelloJohn database with synthetic users, sessions and organizations.</summary>
+/// database and a demo HelloJohn deployment: a database with synthetic users, sessions and organizations, and three
+/// tenant databases of different sizes beside it (<see cref="DemoTenantDatabase.DemoTenants"/>), so backups are sets
+/// from the first click.</summary>
 public sealed class EmbeddedDefault(LocalPostgresCluster cluster, string consoleConnection, string targetConnection, bool seeded, string replicationConnection = "")
 {
     public const string ConsoleDatabase = "hellojohn_console";
@@ -48,6 +50,12 @@ public sealed class EmbeddedDefault(LocalPostgresCluster cluster, string console
             await cluster.EnsureDatabaseAsync(DemoDatabase, DemoRole, passwords.Demo, canCreateDatabases: true, ct);
             var demo = cluster.ConnectionFor(DemoDatabase, DemoRole, passwords.Demo);
             seeded = await DemoHelloJohnDatabase.EnsureAsync(demo, DemoUsers, ct);
+            foreach (var (tenant, users) in DemoTenantDatabase.DemoTenants)
+            {
+                await cluster.EnsureDatabaseAsync(tenant, DemoRole, passwords.Demo, canCreateDatabases: true, ct);
+                seeded |= await DemoTenantDatabase.EnsureAsync(demo.WithDatabase(tenant), tenant, users, ct);
+            }
+
             targetConn = demo.ConnectionString;
         }
 

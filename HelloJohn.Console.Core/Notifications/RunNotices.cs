@@ -20,7 +20,8 @@ public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
     public Task BackupFinishedAsync(Guid backupId, IReadOnlyCollection<string>? failedStores = null) => GuardAsync("backup", backupId, async db =>
     {
         var b = await db.Backups.AsNoTracking().Include(x => x.Target).FirstOrDefaultAsync(x => x.Id == backupId);
-        if (b is null || b.Status is BackupStatus.Cancelled or BackupStatus.Queued or BackupStatus.Running)
+        // A set's members are announced together, once for the set (Sets.SetNotices).
+        if (b is null || b.SetId is not null || b.Status is BackupStatus.Cancelled or BackupStatus.Queued or BackupStatus.Running)
         {
             return;
         }

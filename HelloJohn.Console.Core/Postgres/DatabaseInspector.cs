@@ -84,22 +84,48 @@ public static class DatabaseInspector
     public static IReadOnlyList<TableRowCount> Order(IEnumerable<TableRowCount> counts) =>
         [.. counts.OrderBy(c => HelloJohnSchema.DisplayRank(c.Schema, c.Table)).ThenBy(c => c.Schema, StringComparer.Ordinal).ThenBy(c => c.Table, StringComparer.Ordinal)];
 
-    /// <summary>HelloJohn's last applied migration, when a migrations table is found; null otherwise.</summary>
+    /// <summary>HelloJohn's last applied migration: the newest row of its migrations table (<c>schema_migrations</c>,
+    /// or an older layout's), when the database has one; null otherwise. The table's columns differ between versions and
+    /// tools, so they are read from the catalog: the version is the column named like one (else the key's first
+    /// column), and the newest row is the one applied last when a time column exists, else the highest version.</summary>
     public static async Task<string?> SchemaVersionAsync(NpgsqlConnection conn, CancellationToken ct)
     {
-        foreach (var table in new[] { "hj_schema_migrations", "schema_migrations", "goose_db_version" })
+        const string columnsSql = """
+            SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnum,
+                   COALESCE(a.attnum = ANY (i.indkey), false) AS in_key
+            FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+            WHERE c.relkind IN ('r', 'p') AND c.relname = ANY ($1)
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+            ORDER BY array_position($1, c.relname::text), n.nspname = 'public' DESC, n.nspname, a.attnum
+            """;
+        string[] tables = ["schema_migrations", "hj_schema_migrations", "goose_db_version"];
+        var columns = new List<(string Schema, string Table, string Name, string Type, bool InKey)>();
+        await using (var cmd = new NpgsqlCommand(columnsSql, conn) { Parameters = { new() { Value = tables } } })
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
-            await using var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", conn) { Parameters = { new() { Value = table } } };
-            if (!(bool)(await exists.ExecuteScalarAsync(ct))!)
+            while (await reader.ReadAsync(ct))
             {
-                continue;
+                columns.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetBoolean(5)));
             }
+        }
 
-            var column = table == "goose_db_version" ? "version_id" : "version";
-            await using var cmd = new NpgsqlCommand($"SELECT max({column})::text FROM {table}", conn);
-            if (await cmd.ExecuteScalarAsync(ct) is string version)
+        foreach (var table in columns.GroupBy(c => (c.Schema, c.Table)))
+        {
+            var all = table.ToList();
+            var version = all.FirstOrDefault(c => c.Name is "version" or "version_id" or "migration" or "name" or "id")
+                is { Name: not null } named ? named : all.FirstOrDefault(c => c.InKey) is { Name: not null } key ? key : all[0];
+            var applied = all.FirstOrDefault(c => c.Type.StartsWith("timestamp", StringComparison.Ordinal) || c.Type == "date");
+            var v = LocalPostgresCluster.QuoteIdent(version.Name);
+            var order = applied.Name is null ? $"{v} DESC" : $"{LocalPostgresCluster.QuoteIdent(applied.Name)} DESC NULLS LAST, {v} DESC";
+            var where = all.Any(c => c.Name == "is_applied") ? "WHERE is_applied" : "";
+            var qualified = $"{LocalPostgresCluster.QuoteIdent(table.Key.Schema)}.{LocalPostgresCluster.QuoteIdent(table.Key.Table)}";
+            await using var cmd = new NpgsqlCommand($"SELECT {v}::text FROM {qualified} {where} ORDER BY {order} LIMIT 1", conn);
+            if (await cmd.ExecuteScalarAsync(ct) is string found)
             {
-                return $"{table}:{version}";
+                return $"{table.Key.Table}:{found}";
             }
         }
 

@@ -42,6 +42,12 @@ public sealed class DrillScratch(TargetService targets, TimeProvider time)
         await using var conn = new NpgsqlConnection(live.Unpooled().ConnectionString);
         await conn.OpenAsync(ct);
         await ServerDatabases.DropAsync(conn, name, force: true, ct);
+        // A set's other databases were restored beside it, as name_2, name_3…
+        foreach (var (beside, _) in await ServerDatabases.ListAsync(conn, name + "_", ct))
+        {
+            await ServerDatabases.DropAsync(conn, beside, force: true, ct);
+        }
+
         return true;
     }
 

@@ -33,6 +33,9 @@ public class RecoveryRun
     /// <summary>The backup restored, and the time of its snapshot (the newest data it holds).</summary>
     public Guid? BackupId { get; set; }
     public string? BackupFileName { get; set; }
+    /// <summary>When the chosen backup is a set's member: the set, whose every kept database is restored (the chosen
+    /// one into the new database, the others beside it) and verified, so the RTO is the whole deployment's.</summary>
+    public Guid? SetId { get; set; }
     public DateTimeOffset? RecoveryPointAt { get; set; }
     public string? BackupServerVersion { get; set; }
 

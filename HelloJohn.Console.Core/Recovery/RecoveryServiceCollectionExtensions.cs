@@ -24,6 +24,7 @@ public static class RecoveryServiceCollectionExtensions
         services.TryAddSingleton<RecoveryStepRunner>();
         services.TryAddSingleton<RecoveryDrillRunner>();
         services.TryAddSingleton<RecoveryQueries>();
+        services.TryAddSingleton<RecoveryParts>();
         services.TryAddSingleton<RecoveryRestorer>();
         services.TryAddSingleton<DrillScratch>();
         services.TryAddSingleton<RecoveryService>();

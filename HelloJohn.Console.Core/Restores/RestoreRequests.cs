@@ -49,15 +49,15 @@ public sealed class RestoreRequests(
             return new DatabaseNameCheck(problem, false);
         }
 
-        Guid targetId;
+        BackupRecord backup;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            targetId = await db.Backups.Where(b => b.Id == backupId).Select(b => (Guid?)b.TargetId).FirstOrDefaultAsync(ct)
+            backup = await db.Backups.AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId, ct)
                 ?? throw new KeyNotFoundException($"No backup {backupId}.");
         }
 
-        var connection = await targets.GetConnectionAsync(targetId, ct);
-        if (string.Equals(name, connection.Database, StringComparison.Ordinal))
+        var connection = await targets.GetConnectionAsync(backup.TargetId, ct);
+        if (string.Equals(name, LiveDatabase(backup, connection), StringComparison.Ordinal))
         {
             return new DatabaseNameCheck($"'{name}' is the live HelloJohn database. Restoring over it is the in-place mode, for Admins only.", true);
         }
@@ -87,7 +87,7 @@ public sealed class RestoreRequests(
 
         var connection = await targets.GetConnectionAsync(backup.TargetId, ct);
         var name = request.DatabaseName;
-        await CheckNameAsync(request, connection, ct);
+        await CheckNameAsync(request, connection, LiveDatabase(backup, connection), ct);
 
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -119,9 +119,11 @@ public sealed class RestoreRequests(
         }
     }
 
-    private async Task CheckNameAsync(RestoreRequest request, NpgsqlConnectionStringBuilder connection, CancellationToken ct)
+    /// <summary>The live database a backup is of: its own (a set's member), else the one its deployment's connection names.</summary>
+    internal static string LiveDatabase(BackupRecord backup, NpgsqlConnectionStringBuilder connection) => backup.DatabaseName ?? connection.Database!;
+
+    private async Task CheckNameAsync(RestoreRequest request, NpgsqlConnectionStringBuilder connection, string live, CancellationToken ct)
     {
-        var live = connection.Database!;
         var name = request.DatabaseName;
         if (request.Mode == RestoreMode.InPlace)
         {
@@ -169,11 +171,16 @@ public sealed class RestoreRequests(
     {
         foreach (var t in await targets.ListAsync(ct))
         {
-            var c = await targets.GetConnectionAsync(t.Id, ct);
-            if (string.Equals(c.Database, name, StringComparison.Ordinal) && c.Port == server.Port &&
-                string.Equals(c.Host, server.Host, StringComparison.OrdinalIgnoreCase))
+            if (t.Source == TargetConnectionSource.Unset)
             {
-                return $"it is the database of the protected target '{t.Name}'.";
+                continue;
+            }
+
+            var c = await targets.GetConnectionAsync(t.Id, ct);
+            var protects = string.Equals(c.Database, name, StringComparison.Ordinal) || t.Selection.Selects(name);
+            if (protects && c.Port == server.Port && string.Equals(c.Host, server.Host, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"it is a database the deployment '{t.Name}' protects.";
             }
         }
 

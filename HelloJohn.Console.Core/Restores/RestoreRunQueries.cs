@@ -50,14 +50,15 @@ public sealed class RestoreRunQueries(IDbContextFactory<ConsoleDbContext> dbFact
         var rows = await db.Backups.AsNoTracking()
             .Where(b => b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.PartiallyStored)
             .OrderByDescending(b => b.CreatedAt).Take(take)
-            .Select(b => new { b.Id, b.FileName, b.CreatedAt, b.SizeBytes, b.Trigger, b.TargetId, TargetName = b.Target!.Name })
+            .Select(b => new { b.Id, b.FileName, b.CreatedAt, b.SizeBytes, b.Trigger, b.TargetId, b.DatabaseName, TargetName = b.Target!.Name })
             .ToListAsync(ct);
         var liveNames = new Dictionary<Guid, string>();
-        foreach (var targetId in rows.Select(r => r.TargetId).Distinct())
+        foreach (var targetId in rows.Where(r => r.DatabaseName is null).Select(r => r.TargetId).Distinct())
         {
             liveNames[targetId] = (await targets.GetConnectionAsync(targetId, ct)).Database ?? "";
         }
 
-        return [.. rows.Select(r => new RestorableBackup(r.Id, r.FileName, r.CreatedAt, r.SizeBytes, r.Trigger, r.TargetName, liveNames[r.TargetId]))];
+        // A set's member is of its own database; an older backup of the one its deployment's connection names.
+        return [.. rows.Select(r => new RestorableBackup(r.Id, r.FileName, r.CreatedAt, r.SizeBytes, r.Trigger, r.TargetName, r.DatabaseName ?? liveNames[r.TargetId]))];
     }
 }

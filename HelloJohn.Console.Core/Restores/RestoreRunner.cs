@@ -160,7 +160,7 @@ public sealed class RestoreRunner(
         Guid id;
         try
         {
-            id = await backups.RunNowAsync(actor, targetId, BackupTrigger.SafetyBeforeRestore, ct);
+            id = await backups.RunNowAsync(actor, targetId, BackupTrigger.SafetyBeforeRestore, ct, run.DatabaseName);
         }
         catch (BackupFailedException) when (ct.IsCancellationRequested)
         {

@@ -33,6 +33,7 @@ public sealed class RetentionService(
     IOptions<RetentionOptions> options,
     IOptions<ScheduleOptions> scheduleOptions,
     ConsoleLocks locks,
+    Sets.SetRetention setFiles,
     TimeProvider time,
     ILogger<RetentionService> logger,
     IBackupVerificationHistory? verifications = null,
@@ -46,7 +47,7 @@ public sealed class RetentionService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var records = await LoadAsync(db, targetId, ct);
-        return await PlanAsync(targetId, records, ct);
+        return await PlanAsync(targetId, records, await LoadSetsAsync(db, targetId, ct), ct);
     }
 
     /// <summary>Applies the plan of <paramref name="targetId"/>. Returns without changing anything when another console
@@ -67,33 +68,46 @@ public sealed class RetentionService(
         }
 
         var records = await LoadAsync(db, targetId, ct);
-        var plan = await PlanAsync(targetId, records, ct);
-        var byId = records.ToDictionary(r => r.Id);
+        var sets = await LoadSetsAsync(db, targetId, ct);
+        var plan = await PlanAsync(targetId, records, sets, ct);
+        var setsById = sets.ToDictionary(s => s.Id);
+        // A candidate is a backup on its own or a whole set: what is done to a set is done to its members.
+        var membersOf = records.Where(r => r.SetId is not null).ToLookup(r => r.SetId!.Value);
+        IReadOnlyList<BackupRecord> RecordsOf(Guid id, bool keptOnly) => setsById.ContainsKey(id)
+            ? [.. membersOf[id].Where(m => !keptOnly || Sets.SetRetention.IsKept(m))]
+            : [records.Single(r => r.Id == id)];
         var errors = new List<string>();
         var failedCopies = new HashSet<Guid>();
         int copied = 0, pruned = 0, expired = 0;
 
         foreach (var copy in plan.Copies)
         {
-            var record = byId[copy.BackupId];
-            try
+            foreach (var record in RecordsOf(copy.BackupId, keptOnly: true).Where(r => r.Locations.All(l => l.Store != copy.ToStore)))
             {
-                await CopyToTierAsync(record, copy, ct);
-                record.Tier = TierName(plan.For(record.Id).Tier, record.Tier);
-                await db.SaveChangesAsync(ct);
-                copied++;
+                try
+                {
+                    await CopyToTierAsync(record, copy, ct);
+                    record.Tier = TierName(plan.For(copy.BackupId).Tier, record.Tier);
+                    await db.SaveChangesAsync(ct);
+                    copied++;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failedCopies.Add(copy.BackupId);
+                    errors.Add($"Copying {record.FileName} to store '{copy.ToStore}' failed: {e.Message} Its other copies were left as they are.");
+                    logger.LogWarning(e, "Copying backup {BackupId} to store {Store} failed", record.Id, copy.ToStore);
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+
+            if (setsById.TryGetValue(copy.BackupId, out var copiedSet) && !failedCopies.Contains(copy.BackupId))
             {
-                failedCopies.Add(record.Id);
-                errors.Add($"Copying {record.FileName} to store '{copy.ToStore}' failed: {e.Message} Its other copies were left as they are.");
-                logger.LogWarning(e, "Copying backup {BackupId} to store {Store} failed", record.Id, copy.ToStore);
+                await setFiles.CopySetFilesAsync(copiedSet, copy.ToStore, ct);
             }
         }
 
-        foreach (var prune in plan.Prunes.Where(p => !failedCopies.Contains(p.BackupId)))
+        foreach (var (prune, record) in plan.Prunes.Where(p => !failedCopies.Contains(p.BackupId))
+            .SelectMany(p => RecordsOf(p.BackupId, keptOnly: true).Where(r => r.Locations.Any(l => l.Store == p.FromStore)).Select(r => (p, r))))
         {
-            var record = byId[prune.BackupId];
             var location = record.Locations.Single(l => l.Store == prune.FromStore);
             var outcome = await DeleteLocationAsync(record, location, ct);
             if (outcome is null)
@@ -111,9 +125,8 @@ public sealed class RetentionService(
                 outcome ?? $"Removed the copy in store '{prune.FromStore}' ({prune.Explanation}).", ct);
         }
 
-        foreach (var decision in plan.Expired)
+        foreach (var (decision, record) in plan.Expired.SelectMany(d => RecordsOf(d.BackupId, keptOnly: false).Select(r => (d, r))))
         {
-            var record = byId[decision.BackupId];
             var problems = new List<string>();
             foreach (var location in record.Locations.ToList())
             {
@@ -142,6 +155,7 @@ public sealed class RetentionService(
                 problems.Count == 0 ? $"Expired by retention: {decision.Explanation}" : string.Join(" ", problems), ct);
         }
 
+        expired += await ExpireSetsAsync(db, plan, setsById, membersOf, errors, ct);
         var result = new RetentionRunResult(targetId, true, plan, copied, pruned, expired, errors);
         await audit.RecordAsync(actor, AuditActions.RetentionRun, target, errors.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
             (plan.SafetyHold ? "The latest backup run failed, so nothing was expired. " : "") + result.Summary, ct);
@@ -156,14 +170,42 @@ public sealed class RetentionService(
             .AsSplitQuery()
             .ToListAsync(ct);
 
-    private async Task<RetentionPlan> PlanAsync(Guid targetId, List<BackupRecord> records, CancellationToken ct)
+    private static async Task<List<Sets.BackupSet>> LoadSetsAsync(ConsoleDbContext db, Guid targetId, CancellationToken ct) =>
+        await db.Set<Sets.BackupSet>().Where(s => s.TargetId == targetId && s.Status != Sets.BackupSetStatus.Expired).ToListAsync(ct);
+
+    private async Task<RetentionPlan> PlanAsync(Guid targetId, List<BackupRecord> records, List<Sets.BackupSet> sets, CancellationToken ct)
     {
         var passes = verifications is null ? new Dictionary<Guid, DateTimeOffset>() : await verifications.LastPassesAsync(targetId, ct);
-        var candidates = records
-            .Select(r => RetentionCandidate.FromRecord(r, passes.TryGetValue(r.Id, out var at) ? at : null))
-            .OfType<RetentionCandidate>()
-            .ToList();
-        return RetentionPlanner.Plan(candidates, time.GetUtcNow(), options.Value.ToPolicy(stores.Layout), scheduleOptions.Value.Zone());
+        var candidates = Sets.SetRetention.Candidates(records, sets, passes);
+        var plan = RetentionPlanner.Plan(candidates, time.GetUtcNow(), options.Value.ToPolicy(stores.Layout), scheduleOptions.Value.Zone());
+        return Sets.SetRetention.ProtectNewestOfEachDatabase(plan, records);
+    }
+
+    /// <summary>Marks expired the sets whose members were all expired above, once their own files are gone too.</summary>
+    private async Task<int> ExpireSetsAsync(ConsoleDbContext db, RetentionPlan plan, Dictionary<Guid, Sets.BackupSet> setsById,
+        ILookup<Guid, BackupRecord> membersOf, List<string> errors, CancellationToken ct)
+    {
+        var expired = 0;
+        foreach (var decision in plan.Expired.Where(d => setsById.ContainsKey(d.BackupId)))
+        {
+            var set = setsById[decision.BackupId];
+            if (membersOf[set.Id].Any(m => m.Status != BackupStatus.Expired && Sets.SetRetention.IsKept(m)))
+            {
+                continue;
+            }
+
+            var problems = await setFiles.DeleteSetFilesAsync(set, setFiles.AllStores, ct);
+            errors.AddRange(problems);
+            if (problems.Count == 0)
+            {
+                set.Status = Sets.BackupSetStatus.Expired;
+                set.ExpiredAt = time.GetUtcNow();
+                await db.SaveChangesAsync(ct);
+                expired++;
+            }
+        }
+
+        return expired;
     }
 
     private async Task CopyToTierAsync(BackupRecord record, RetentionCopy copy, CancellationToken ct)

@@ -51,7 +51,8 @@ public sealed class ConsoleLocks(IDbContextFactory<ConsoleDbContext> dbFactory)
 
     public static string ForRetention(Guid targetId) => $"retention:{targetId:N}";
 
-    public static string ForBackups(Guid targetId) => $"backups:{targetId:N}";
+    /// <summary>Backups of one database of a target (a set's members run side by side, one per database).</summary>
+    public static string ForBackups(Guid targetId, string? database = null) => database is null ? $"backups:{targetId:N}" : $"backups:{targetId:N}:{database}";
 
     public const string Sweep = "runs:sweep";
 

@@ -52,6 +52,8 @@ public enum RunKind
     Verification,
     Restore,
     Recovery,
+    /// <summary>A set of a deployment: looks at its server, keeps its roles and queues one backup per database.</summary>
+    BackupSet,
 }
 
 public enum RunStatus

@@ -126,6 +126,21 @@ public sealed class ScheduleService(
         return existing.Concat(added).OrderBy(s => s.Kind).Select(s => View(s)).ToList();
     }
 
+    /// <summary>Removes every schedule of a target (a deployment an administrator removed) and its recurring jobs.</summary>
+    public async Task RemoveAllAsync(Actor actor, Guid targetId, CancellationToken ct)
+    {
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageSchedules, AuditActions.ScheduleChanged, $"every schedule of target {targetId}", ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var settings = await db.Set<ScheduleSetting>().Where(s => s.TargetId == targetId).ToListAsync(ct);
+        db.RemoveRange(settings);
+        await db.SaveChangesAsync(ct);
+        foreach (var setting in settings)
+        {
+            recurringJobs.RemoveIfExists(setting.Id);
+            await audit.RecordAsync(actor, AuditActions.ScheduleChanged, setting.Id, AuditOutcome.Succeeded, "Removed with its deployment.", ct);
+        }
+    }
+
     /// <summary>Re-registers every saved schedule with Hangfire (at start), and removes the recurring jobs of paused ones.</summary>
     public async Task SyncAllAsync(CancellationToken ct)
     {

@@ -22,11 +22,15 @@ public sealed record CatalogRebuildReport(
     /// <summary>Backups found in storage that could not be proven; listed as unverifiable, never offered for restore.</summary>
     public IReadOnlyList<UnverifiableBackup> Unverifiable { get; init; } = [];
 
+    /// <summary>Sets re-created from their set manifests.</summary>
+    public IReadOnlyList<Sets.RebuiltSet> Sets { get; init; } = [];
+
     public string Summary =>
         $"Scanned {StoresScanned.Count} store(s) ({string.Join(", ", StoresScanned)}): {BackupsFound} backup(s) found, {Recreated.Count} re-created, "
         + (Reconciled.Count == 0 ? "" : $"{Reconciled.Count} corrected, ")
         + (Unverifiable.Count == 0 ? "" : $"{Unverifiable.Count} unverifiable, ")
         + $"{Skipped.Count} skipped, {Unreadable.Count} unreadable manifest(s)"
+        + (Sets.Count == 0 ? "" : $"; {Sets.Count} backup set(s) re-created")
         + (TargetsCreated.Count == 0 ? "" : $"; target(s) re-created without a connection: {string.Join(", ", TargetsCreated)}")
         + (StoreErrors.Count == 0 ? "." : $"; {StoreErrors.Count} store(s) could not be scanned: {string.Join(" ", StoreErrors)}");
 }

@@ -27,6 +27,7 @@ public sealed class CatalogRebuildService(
     ScheduleService schedules,
     BackupCopyVerifier verifier,
     BackupReconciler reconciler,
+    Sets.SetCatalogRebuild sets,
     IAuditLog audit,
     CallerGate gate,
     TimeProvider time,
@@ -77,6 +78,8 @@ public sealed class CatalogRebuildService(
         {
             Reconciled = [.. scan.Reconciled],
             Unverifiable = [.. scan.Unverifiable],
+            // Sets after their members: a set manifest only lists backups whose own manifests were read above.
+            Sets = await sets.RebuildAsync(ct),
         };
         await audit.RecordAsync(actor, AuditActions.CatalogRebuilt, "catalog",
             report.StoreErrors.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed, report.Summary, CancellationToken.None);
@@ -224,6 +227,7 @@ public sealed class CatalogRebuildService(
     {
         Id = backupId,
         TargetId = targetId,
+        DatabaseName = manifest.DatabaseName,
         FileName = manifest.FileName,
         Status = status,
         Error = error,

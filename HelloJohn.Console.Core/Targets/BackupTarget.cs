@@ -3,7 +3,10 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace HelloJohn.Console.Core.Targets;
 
-/// <summary>A HelloJohn database the console protects (production, staging, …).</summary>
+/// <summary>A HelloJohn deployment the console protects (production, staging, …): one PostgreSQL server connection and
+/// the databases to protect on it, named one by one (<see cref="Databases"/>) and/or by pattern (<see cref="Patterns"/>).
+/// HelloJohn keeps a control-plane database and one database per tenant; older installations one database. Called a
+/// target in code for history's sake: it was one database before deployments had several.</summary>
 public class BackupTarget
 {
     public Guid Id { get; set; }
@@ -19,6 +22,18 @@ public class BackupTarget
     /// <summary>host:port/database, without credentials, for display.</summary>
     public string? DisplayAddress { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Databases protected by name. For HELLOJOHN_DATABASE_URL, the database it names.</summary>
+    public List<string> Databases { get; set; } = [];
+    /// <summary>Name patterns (<c>hellojohn_tenant_*</c>) evaluated again at every run.</summary>
+    public List<string> Patterns { get; set; } = [];
+    /// <summary>The server's own identity (its system identifier, else host:port), so two deployments of one server are
+    /// recognised whatever address each was given.</summary>
+    public string? ServerIdentity { get; set; }
+    /// <summary>When an administrator removed it while backups or history still referred to it: it is no longer backed
+    /// up nor offered, its connection is forgotten, and its backups stay in the catalog.</summary>
+    public DateTimeOffset? RetiredAt { get; set; }
+
+    public Deployments.DatabaseSelection Selection => new(Databases, Patterns);
 }
 
 public enum TargetConnectionSource
@@ -50,5 +65,7 @@ internal sealed class BackupTargetConfiguration : IEntityTypeConfiguration<Backu
         e.Property(x => x.Provider).HasConversion<string>().HasMaxLength(32);
         e.Property(x => x.BaseUrl).HasMaxLength(512);
         e.Property(x => x.DisplayAddress).HasMaxLength(512);
+        e.Property(x => x.ServerIdentity).HasMaxLength(128);
+        e.Ignore(x => x.Selection);
     }
 }

@@ -9,6 +9,10 @@ public sealed class TargetOptions
     [Required(ErrorMessage = "HELLOJOHN_DATABASE_URL is not set: give the HelloJohn database to protect (postgres://user:password@host:5432/hellojohn), or unset ConnectionStrings__Console too to run on the embedded default.")]
     public string? DatabaseUrl { get; set; }
 
+    /// <summary>HELLOJOHN_DATABASE_PATTERNS: more databases of the same server to protect, by name pattern, comma-separated
+    /// (<c>hellojohn_tenant_*</c>). Evaluated again at every backup, so a new tenant is protected from its first night.</summary>
+    public string? DatabasePatterns { get; set; }
+
     /// <summary>HELLOJOHN_BASE_URL: HelloJohn's public URL, for /health and JWKS checks. Optional.</summary>
     public string? BaseUrl { get; set; }
 

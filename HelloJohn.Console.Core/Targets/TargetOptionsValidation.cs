@@ -21,6 +21,12 @@ internal sealed class TargetOptionsValidation : IValidateOptions<TargetOptions>
             }
         }
 
+        var patterns = Deployments.DatabaseSelection.SplitList(options.DatabasePatterns);
+        foreach (var problem in new Deployments.DatabaseSelection([], patterns).Problems())
+        {
+            errors.Add($"HELLOJOHN_DATABASE_PATTERNS: {problem}");
+        }
+
         if (!string.IsNullOrWhiteSpace(options.BaseUrl) &&
             (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {

@@ -1,5 +1,6 @@
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Deployments;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Security;
 using Microsoft.AspNetCore.DataProtection;
@@ -10,7 +11,14 @@ using Npgsql;
 
 namespace HelloJohn.Console.Core.Targets;
 
-public sealed record TargetSummary(Guid Id, string Name, string? DisplayAddress, string? BaseUrl, TargetProvider Provider, TargetConnectionSource Source);
+public sealed record TargetSummary(Guid Id, string Name, string? DisplayAddress, string? BaseUrl, TargetProvider Provider, TargetConnectionSource Source)
+{
+    /// <summary>The databases it protects, by name and by pattern.</summary>
+    public DatabaseSelection Selection { get; init; } = DatabaseSelection.Empty;
+
+    internal static TargetSummary Of(BackupTarget t) =>
+        new(t.Id, t.Name, t.DisplayAddress, t.BaseUrl, t.Provider, t.ConnectionSource) { Selection = t.Selection };
+}
 
 /// <summary>Knows the HelloJohn databases under protection and how to reach them. Connection strings with passwords
 /// are stored encrypted; the one from HELLOJOHN_DATABASE_URL is read from configuration at each use.</summary>
@@ -20,12 +28,14 @@ public sealed class TargetService(
     IDataProtectionProvider protection,
     IAuditLog audit,
     CallerGate gate,
+    ConsoleDatabaseGuard consoleDatabase,
     TimeProvider time,
     ILogger<TargetService> logger)
 {
     private readonly IDataProtector _protector = protection.CreateProtector("HelloJohn.Console.Targets.ConnectionString");
 
-    /// <summary>Creates or refreshes the target that HELLOJOHN_DATABASE_URL names. Called at start.</summary>
+    /// <summary>Creates or refreshes the deployment that HELLOJOHN_DATABASE_URL names: its database, and the patterns of
+    /// HELLOJOHN_DATABASE_PATTERNS. Called at start.</summary>
     /// <remarks>Its name is its identity (every manifest carries it; a catalog rebuild matches on it), so it is taken from
     /// HELLOJOHN_TARGET_NAME once, when the target is created. After that the console database's name wins: instances
     /// sharing one console database never rename it back and forth from their own environments, and one whose variable
@@ -34,6 +44,13 @@ public sealed class TargetService(
     {
         var o = options.CurrentValue;
         var connection = PgConnection.Parse(o.DatabaseUrl!);
+        var selection = new DatabaseSelection([connection.Database!], DatabaseSelection.SplitList(o.DatabasePatterns));
+        if (selection.Selects(consoleDatabase.DatabaseName) && ServerIdentity.Address(connection) == ServerIdentity.Address(consoleDatabase.Connection))
+        {
+            throw new InvalidOperationException(
+                $"HELLOJOHN_DATABASE_URL and HELLOJOHN_DATABASE_PATTERNS select {consoleDatabase.DatabaseName}, the console's own database (ConnectionStrings__Console). Narrow the patterns (hellojohn_tenant_*) so they leave it out; nothing was backed up.");
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // Two instances starting at once must not both create it.
@@ -54,6 +71,9 @@ public sealed class TargetService(
         target.BaseUrl = string.IsNullOrWhiteSpace(o.BaseUrl) ? null : o.BaseUrl.TrimEnd('/');
         target.Provider = o.Provider;
         target.DisplayAddress = connection.Describe();
+        target.Databases = [.. selection.Databases];
+        target.Patterns = [.. selection.Patterns];
+        target.RetiredAt = null;
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return target.Id;
@@ -62,17 +82,15 @@ public sealed class TargetService(
     public async Task<IReadOnlyList<TargetSummary>> ListAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Targets.AsNoTracking().OrderBy(t => t.Name)
-            .Select(t => new TargetSummary(t.Id, t.Name, t.DisplayAddress, t.BaseUrl, t.Provider, t.ConnectionSource))
-            .ToListAsync(ct);
+        var all = await db.Targets.AsNoTracking().Where(t => t.RetiredAt == null).OrderBy(t => t.Name).ToListAsync(ct);
+        return [.. all.Select(TargetSummary.Of)];
     }
 
     public async Task<TargetSummary> GetAsync(Guid id, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Targets.AsNoTracking().Where(t => t.Id == id)
-            .Select(t => new TargetSummary(t.Id, t.Name, t.DisplayAddress, t.BaseUrl, t.Provider, t.ConnectionSource))
-            .FirstOrDefaultAsync(ct) ?? throw new KeyNotFoundException($"No target with id {id}.");
+        var target = await db.Targets.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, ct) ?? throw new KeyNotFoundException($"No target with id {id}.");
+        return TargetSummary.Of(target);
     }
 
     /// <summary>The default target: the one from the environment, else the first by name.</summary>
@@ -82,7 +100,16 @@ public sealed class TargetService(
         return all.FirstOrDefault(t => t.Source == TargetConnectionSource.Environment) ?? all.FirstOrDefault();
     }
 
-    /// <summary>How to connect to the target. The result holds a password: never log or display it.</summary>
+    /// <summary>How to connect to one database of the deployment (<paramref name="database"/>; the connection's own when
+    /// null). The result holds a password: never log or display it.</summary>
+    public async Task<NpgsqlConnectionStringBuilder> GetConnectionAsync(Guid id, string? database, CancellationToken ct)
+    {
+        var connection = await GetConnectionAsync(id, ct);
+        return database is null ? connection : connection.WithDatabase(database);
+    }
+
+    /// <summary>How to connect to the deployment's server, through the database its connection names. The result holds
+    /// a password: never log or display it.</summary>
     public async Task<NpgsqlConnectionStringBuilder> GetConnectionAsync(Guid id, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -125,7 +152,7 @@ public sealed class TargetService(
             throw new InvalidOperationException($"{e.Message} Nothing was changed.", e);
         }
 
-        if (await ReachProblemAsync(connection, ct) is { } problem)
+        if (await Deployments.DeploymentScanner.ReachProblemAsync(connection, ct) is { } problem)
         {
             await audit.RecordAsync(actor, AuditActions.TargetConnectionSet, target.Name, AuditOutcome.Failed, $"{connection.Describe()} could not be reached: {problem}", ct);
             throw new InvalidOperationException($"The console could not reach {connection.Describe()}: {problem} Nothing was changed.");
@@ -133,35 +160,21 @@ public sealed class TargetService(
 
         var was = target.ConnectionSource;
         target.ConnectionSource = TargetConnectionSource.Stored;
-        target.ProtectedConnectionString = _protector.Protect(connection.ConnectionString);
+        target.ProtectedConnectionString = Protect(connection);
         target.DisplayAddress = connection.Describe();
+        if (target.Databases.Count == 0 && target.Patterns.Count == 0)
+        {
+            target.Databases = [connection.Database!];
+        }
+
         await db.SaveChangesAsync(ct);
         await audit.RecordAsync(actor, AuditActions.TargetConnectionSet, target.Name, AuditOutcome.Succeeded,
             $"{(was == TargetConnectionSource.Unset ? "Connection given" : "Connection replaced")}: {target.DisplayAddress} (stored encrypted).", ct);
-        return new TargetSummary(target.Id, target.Name, target.DisplayAddress, target.BaseUrl, target.Provider, target.ConnectionSource);
+        return TargetSummary.Of(target);
     }
 
-    /// <summary>Why the database cannot be reached with <paramref name="connection"/>, in words without credentials; null when it can.</summary>
-    private static async Task<string?> ReachProblemAsync(NpgsqlConnectionStringBuilder connection, CancellationToken ct)
-    {
-        var probe = new NpgsqlConnectionStringBuilder(connection.ConnectionString) { Timeout = 10, Pooling = false };
-        try
-        {
-            await using var conn = new NpgsqlConnection(probe.ConnectionString);
-            await conn.OpenAsync(ct);
-            await using var cmd = new NpgsqlCommand("SELECT 1", conn);
-            await cmd.ExecuteScalarAsync(ct);
-            return null;
-        }
-        catch (PostgresException e)
-        {
-            return $"PostgreSQL said: {e.MessageText} ({e.SqlState}).";
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
-        {
-            return "no PostgreSQL answered there (check host, port and network).";
-        }
-    }
+    /// <summary>The connection string encrypted for storage in the console database.</summary>
+    internal string Protect(NpgsqlConnectionStringBuilder connection) => _protector.Protect(connection.ConnectionString);
 
     /// <summary>Adds a target whose connection is stored (encrypted) in the console database, e.g. staging.</summary>
     public async Task<Guid> AddStoredAsync(string name, string connectionString, string? baseUrl, TargetProvider provider, CancellationToken ct)
@@ -178,6 +191,7 @@ public sealed class TargetService(
             Provider = provider,
             DisplayAddress = connection.Describe(),
             CreatedAt = time.GetUtcNow(),
+            Databases = [connection.Database!],
         };
         db.Targets.Add(target);
         await db.SaveChangesAsync(ct);

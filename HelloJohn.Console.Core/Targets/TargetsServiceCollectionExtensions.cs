@@ -7,7 +7,7 @@ namespace HelloJohn.Console.Core.Targets;
 public static class TargetsServiceCollectionExtensions
 {
     /// <summary>The HelloJohn deployments the console protects: the one of HELLOJOHN_DATABASE_URL (with
-    /// HELLOJOHN_BASE_URL, HELLOJOHN_TARGET_NAME, HELLOJOHN_PROVIDER; validated at start) and those added in Settings.</summary>
+    /// HELLOJOHN_DATABASE_PATTERNS, HELLOJOHN_BASE_URL, HELLOJOHN_TARGET_NAME, HELLOJOHN_PROVIDER; validated at start) and those added in Settings.</summary>
     public static IServiceCollection AddTargets(this IServiceCollection services)
     {
         services.AddOptions<TargetOptions>()
@@ -15,6 +15,7 @@ public static class TargetsServiceCollectionExtensions
             {
                 o.DatabaseUrl = c["HELLOJOHN_DATABASE_URL"];
                 o.BaseUrl = c["HELLOJOHN_BASE_URL"];
+                o.DatabasePatterns = c["HELLOJOHN_DATABASE_PATTERNS"];
                 o.Name = string.IsNullOrWhiteSpace(c["HELLOJOHN_TARGET_NAME"]) ? o.Name : c["HELLOJOHN_TARGET_NAME"]!;
                 if (Enum.TryParse<TargetProvider>(c["HELLOJOHN_PROVIDER"], ignoreCase: true, out var provider))
                 {

@@ -67,7 +67,9 @@ public sealed class VerificationService(
         await RunAsync(runId, ct);
     }
 
-    private async Task<Guid> AcceptAsync(Actor actor, Guid backupId, VerificationTrigger trigger, CancellationToken ct)
+    /// <summary>Checks the caller and the backup and records the queued run, without queueing its job (a set's
+    /// verification queues its members' on the members' queue).</summary>
+    internal async Task<Guid> AcceptAsync(Actor actor, Guid backupId, VerificationTrigger trigger, CancellationToken ct)
     {
         actor = await gate.DemandAsync(actor, ConsolePermission.VerifyBackup, AuditActions.VerificationRequested, backupId.ToString(), ct);
 

@@ -51,6 +51,19 @@ public sealed class ApiAuthorizationMatrixTests(ApiAuthorizationMatrixTests.App 
         new("POST", "/api/v1/restores/", ConsolePermission.RestoreToNewDatabase, new { backupId = Missing, mode = "NewDatabase", databaseName = "api_matrix" }),
         new("POST", "/api/v1/restores/", ConsolePermission.RestoreInPlace, new { backupId = Missing, mode = "InPlace", databaseName = "hellojohn", confirmation = "hellojohn" }),
         new("POST", "/api/v1/restores/{id:guid}/cancel", ConsolePermission.RestoreToNewDatabase),
+        new("GET", "/api/v1/deployments/", null),
+        new("GET", "/api/v1/deployments/{id:guid}", null),
+        new("POST", "/api/v1/deployments/", ConsolePermission.ManageSettings, new { name = "api-matrix", connection = "postgres://x:y@127.0.0.1:1/postgres" }),
+        new("PUT", "/api/v1/deployments/{id:guid}", ConsolePermission.ManageSettings, new { name = "api-matrix", databases = new[] { "x" } }),
+        new("DELETE", "/api/v1/deployments/{id:guid}", ConsolePermission.ManageSettings),
+        new("GET", "/api/v1/sets/", null),
+        new("GET", "/api/v1/sets/{id:guid}", null),
+        new("POST", "/api/v1/sets/", ConsolePermission.RunBackup, new { deploymentId = Missing }),
+        new("POST", "/api/v1/sets/{id:guid}/retry", ConsolePermission.RunBackup),
+        new("POST", "/api/v1/sets/{id:guid}/cancel", ConsolePermission.CancelBackup),
+        new("POST", "/api/v1/sets/{id:guid}/verifications", ConsolePermission.VerifyBackup),
+        new("POST", "/api/v1/sets/{id:guid}/restores", ConsolePermission.RestoreToNewDatabase, new { prefix = "api_matrix_" }),
+        new("GET", "/api/v1/sets/{id:guid}/roles", ConsolePermission.DownloadBackup),
     ];
 
     [Fact]

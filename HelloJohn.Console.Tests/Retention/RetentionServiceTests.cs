@@ -228,6 +228,7 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
             Options.Create(new RetentionOptions { Daily = 3, Weekly = 2, Monthly = 1, MinimumKept = 1 }),
             Options.Create(new ScheduleOptions { TimeZone = "Etc/UTC" }),
             new ConsoleLocks(catalog.Factory),
+            new HelloJohn.Console.Core.Sets.SetRetention(registry, NullLogger<HelloJohn.Console.Core.Sets.SetRetention>.Instance),
             time,
             NullLogger<RetentionService>.Instance);
         return (service, stores, targetId);

@@ -2,6 +2,8 @@ using System.Reflection;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Deployments;
+using HelloJohn.Console.Core.Sets;
 using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Recovery;
 using HelloJohn.Console.Core.Restores;
@@ -79,6 +81,21 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         new("RestoreService.RestoreAsync", ConsolePermission.RestoreInPlace, (x, actor) => x.Service<RestoreService>().RestoreAsync(actor, new RestoreRequest(Guid.NewGuid(), RestoreMode.InPlace, "hellojohn", Confirmation: "hellojohn"), CancellationToken.None)),
         new("VerificationService.CancelAsync", ConsolePermission.VerifyBackup, (x, actor) => x.Service<VerificationService>().CancelAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("RestoreService.CancelAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<RestoreService>().CancelAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("DeploymentService.PreviewAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<DeploymentService>().PreviewAsync(actor, null, new DeploymentDraft("crafted", "postgres://crafted:crafted@127.0.0.1:1/crafted", "crafted", null, null, TargetProvider.SelfManaged), CancellationToken.None)),
+        new("DeploymentService.AddAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<DeploymentService>().AddAsync(actor, new DeploymentDraft("crafted", "postgres://crafted:crafted@127.0.0.1:1/crafted", "crafted", null, null, TargetProvider.SelfManaged), CancellationToken.None)),
+        new("DeploymentService.UpdateAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<DeploymentService>().UpdateAsync(actor, x.TargetId, new DeploymentDraft("crafted", null, "crafted", null, null, TargetProvider.SelfManaged), CancellationToken.None)),
+        new("DeploymentService.RemoveAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<DeploymentService>().RemoveAsync(actor, x.TargetId, "test", CancellationToken.None)),
+        new("DeploymentService.AcknowledgeGoneAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<DeploymentService>().AcknowledgeGoneAsync(actor, x.TargetId, "crafted", CancellationToken.None)),
+        new("SetService.RequestAsync", ConsolePermission.RunBackup, (x, actor) => x.Service<SetService>().RequestAsync(actor, x.TargetId, BackupTrigger.Manual, CancellationToken.None)),
+        new("SetService.RetryFailedAsync", ConsolePermission.RunBackup, (x, actor) => x.Service<SetService>().RetryFailedAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("SetService.CancelAsync", ConsolePermission.CancelBackup, (x, actor) => x.Service<SetService>().CancelAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("SetService.PinAsync", ConsolePermission.PinBackup, (x, actor) => x.Service<SetService>().PinAsync(actor, Guid.NewGuid(), true, CancellationToken.None)),
+        new("SetVerificationService.RequestAsync", ConsolePermission.VerifyBackup, (x, actor) => x.Service<SetVerificationService>().RequestAsync(actor, Guid.NewGuid(), VerificationTrigger.Manual, CancellationToken.None)),
+        new("SetRestoreService.RestoreAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<SetRestoreService>().RestoreAsync(actor, Guid.NewGuid(), "crafted_", null, CancellationToken.None)),
+        new("SetRolesService.DownloadAsync", ConsolePermission.DownloadBackup, (x, actor) => x.Service<SetRolesService>().DownloadAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("SetRolesService.PlanAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<SetRolesService>().PlanAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("SetRolesService.ApplyAsync", ConsolePermission.RestoreInPlace, (x, actor) => x.Service<SetRolesService>().ApplyAsync(actor, Guid.NewGuid(), ["crafted"], "test", CancellationToken.None)),
+        new("ScheduleService.RemoveAllAsync", ConsolePermission.ManageSchedules, (x, actor) => x.Service<ScheduleService>().RemoveAllAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("TargetService.SetConnectionAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<TargetService>().SetConnectionAsync(actor, x.TargetId, "postgres://crafted:crafted@127.0.0.1:1/crafted", CancellationToken.None)),
         new("CatalogRebuildService.RebuildAsync", ConsolePermission.ManageStorage, (x, actor) => x.Service<CatalogRebuildService>().RebuildAsync(actor, CancellationToken.None)),
         new("RecoveryService.StartAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().StartAsync(actor, new RecoveryStartRequest(RecoveryScenario.DatabaseHostFailure, x.TargetId), CancellationToken.None)),

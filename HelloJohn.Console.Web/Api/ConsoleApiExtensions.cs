@@ -61,6 +61,8 @@ public static class ConsoleApiExtensions
             .ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapBackupsApi();
         api.MapRunsApi();
+        api.MapDeploymentsApi();
+        api.MapSetsApi();
 
         // The document and its reference page are for people signed in to the console (any role, the fallback policy).
         app.MapOpenApi("/api/{documentName}/openapi.json");

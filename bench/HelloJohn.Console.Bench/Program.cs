@@ -8,6 +8,11 @@ internal static class Program
     {
         try
         {
+            if (args is ["sets", .. var rest])
+            {
+                return await Sets.SetsBench.RunAsync(rest, System.Console.Out, System.Console.Error);
+            }
+
             if (args.Length > 0 && args[0] == "pitr")
             {
                 return await Cases.PitrBench.RunAsync(args[1..], System.Console.Out, System.Console.Error);
@@ -17,7 +22,7 @@ internal static class Program
         }
         catch (BenchUsageException e)
         {
-            await System.Console.Error.WriteLineAsync($"{e.Message} Nothing was run.\n\n{BenchCommand.Usage}");
+            await System.Console.Error.WriteLineAsync($"{e.Message} Nothing was run.\n\n{BenchCommand.Usage}\n{Sets.SetsBenchCommand.Usage}");
             return 2;
         }
     }

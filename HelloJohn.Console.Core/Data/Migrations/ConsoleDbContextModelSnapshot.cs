@@ -113,6 +113,10 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("DatabaseName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
@@ -147,6 +151,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
 
                     b.Property<string>("ServerVersion")
                         .HasColumnType("text");
+
+                    b.Property<Guid?>("SetId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("Sha256")
                         .HasMaxLength(64)
@@ -183,9 +190,15 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.HasIndex("FileName")
                         .IsUnique();
 
+                    b.HasIndex("SetId");
+
                     b.HasIndex("Status");
 
                     b.HasIndex("TargetId", "CreatedAt");
+
+                    b.HasIndex("TargetId", "DatabaseName", "Status");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("TargetId", "DatabaseName", "Status"), new[] { "StartedAt" });
 
                     b.HasIndex("TargetId", "Status", "StartedAt");
 
@@ -292,6 +305,41 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Deployments.DeploymentDatabase", b =>
+                {
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("GoneSince")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SelectedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long?>("SizeBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("TargetId", "Name");
+
+                    b.ToTable("deployment_databases", (string)null);
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Notifications.NotificationAttempt", b =>
@@ -876,6 +924,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<string>("ScratchDatabase")
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
+
+                    b.Property<Guid?>("SetId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("SigningKeyFingerprint")
                         .HasMaxLength(64)
@@ -1497,6 +1548,161 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.ToTable("api_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("HelloJohn.Console.Core.Sets.BackupSet", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("CancelledBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("CurrentRunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<DateTimeOffset?>("ExpiredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.PrimitiveCollection<List<string>>("GoneDatabases")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<int>("MemberCount")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MembersSucceeded")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<bool>("Pinned")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<bool>("RolesFailed")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("RolesFileName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RolesNote")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("RolesSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long?>("RolesSizeBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("RolesWithPasswords")
+                        .HasColumnType("boolean");
+
+                    b.Property<long?>("SizeBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CurrentRunId")
+                        .IsUnique();
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("TargetId", "CreatedAt");
+
+                    b.HasIndex("TargetId", "Status", "StartedAt");
+
+                    b.ToTable("backup_sets", (string)null);
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Sets.BackupSetVerification", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<int>("Failed")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Passed")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.PrimitiveCollection<List<Guid>>("RunIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
+                    b.Property<Guid>("SetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("TargetId");
+
+                    b.HasIndex("SetId", "CreatedAt");
+
+                    b.ToTable("backup_set_verifications", (string)null);
+                });
+
             modelBuilder.Entity("HelloJohn.Console.Core.Settings.ConsoleSetting", b =>
                 {
                     b.Property<string>("Key")
@@ -1538,6 +1744,10 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.PrimitiveCollection<List<string>>("Databases")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
                     b.Property<string>("DisplayAddress")
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
@@ -1547,6 +1757,10 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
+                    b.PrimitiveCollection<List<string>>("Patterns")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
                     b.Property<string>("ProtectedConnectionString")
                         .HasColumnType("text");
 
@@ -1554,6 +1768,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("RetiredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ServerIdentity")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
 
                     b.HasKey("Id");
 
@@ -1810,11 +2031,18 @@ namespace HelloJohn.Console.Core.Data.Migrations
 
             modelBuilder.Entity("HelloJohn.Console.Core.Backups.BackupRecord", b =>
                 {
+                    b.HasOne("HelloJohn.Console.Core.Sets.BackupSet", "Set")
+                        .WithMany()
+                        .HasForeignKey("SetId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
                         .WithMany()
                         .HasForeignKey("TargetId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+
+                    b.Navigation("Set");
 
                     b.Navigation("Target");
                 });
@@ -1824,6 +2052,15 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.HasOne("HelloJohn.Console.Core.Backups.BackupRecord", null)
                         .WithMany("TableCounts")
                         .HasForeignKey("BackupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Deployments.DeploymentDatabase", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", null)
+                        .WithMany()
+                        .HasForeignKey("TargetId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1967,6 +2204,32 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Sets.BackupSet", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", "Target")
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Target");
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Sets.BackupSetVerification", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Sets.BackupSet", null)
+                        .WithMany()
+                        .HasForeignKey("SetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("HelloJohn.Console.Core.Targets.BackupTarget", null)
+                        .WithMany()
+                        .HasForeignKey("TargetId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

@@ -16,7 +16,7 @@ internal sealed class ChooseBackupStep(RecoveryBackups backups, RecoveryMeasure 
 
         var backup = await backups.FindAsync(id, ctx.Target.Id, ct)
             ?? throw new RecoveryInputException($"There is no backup {id} of '{ctx.Target.Name}'. Nothing was restored. Choose one from the list.");
-        await UseBackupAsync(ctx, backup);
+        await UseBackupAsync(ctx, backup, backups, ct);
     }
 
     public async Task ActAsync(RecoveryStepContext ctx, CancellationToken ct)
@@ -24,13 +24,13 @@ internal sealed class ChooseBackupStep(RecoveryBackups backups, RecoveryMeasure 
         var candidates = await backups.CandidatesAsync(ctx.Run, ct);
         var pick = candidates.FirstOrDefault(c => c.IsDefault)
             ?? throw new RecoveryStepFailedException($"'{ctx.Target.Name}' has no finished backup to restore. Take a backup first (Backups → Back up now).");
-        await UseBackupAsync(ctx, (await backups.FindAsync(pick.Id, null, ct))!);
+        await UseBackupAsync(ctx, (await backups.FindAsync(pick.Id, null, ct))!, backups, ct);
         await ctx.LogAsync(pick.VerifiedAt is { } v
             ? $"Picked {pick.FileName}, verified {v:u}."
             : $"Picked {pick.FileName}: no backup of this target has passed a verification yet, so the newest finished one is used.", pick.VerifiedAt is null ? RecoveryLogLevel.Warning : RecoveryLogLevel.Info);
     }
 
-    private static async Task UseBackupAsync(RecoveryStepContext ctx, BackupRecord backup)
+    private static async Task UseBackupAsync(RecoveryStepContext ctx, BackupRecord backup, RecoveryBackups backups, CancellationToken ct)
     {
         if (backup.Status is not (BackupStatus.Succeeded or BackupStatus.PartiallyStored) || backup.StartedAt is null)
         {
@@ -39,10 +39,17 @@ internal sealed class ChooseBackupStep(RecoveryBackups backups, RecoveryMeasure 
 
         ctx.Run.BackupId = backup.Id;
         ctx.Run.BackupFileName = backup.FileName;
-        // pg_dump reads the snapshot exported when the backup started: that is the newest data it holds.
-        ctx.Run.RecoveryPointAt = backup.StartedAt;
+        ctx.Run.SetId = backup.SetId;
+        // pg_dump reads the snapshot exported when the backup started: that is the newest data it holds. A set's
+        // databases were dumped one after another; the oldest snapshot is the point the whole deployment returns to.
+        var members = backup.SetId is { } setId ? await backups.KeptMembersAsync(setId, ct) : [];
+        ctx.Run.RecoveryPointAt = members.Count > 0 ? members.Min(m => m.StartedAt) : backup.StartedAt;
         ctx.Run.BackupServerVersion = backup.ServerVersion;
         await ctx.LogAsync($"Backup {backup.FileName}: snapshot {backup.StartedAt:u}, PostgreSQL {backup.ServerVersion ?? "unknown"}.");
+        if (members.Count > 1)
+        {
+            await ctx.LogAsync($"It is one of a set of {members.Count} databases ({string.Join(", ", members.Select(m => m.DatabaseName))}): all of them are restored and verified, and the RTO is measured over the set.");
+        }
     }
 
     public async Task<CheckOutcome> CheckAsync(RecoveryStepContext ctx, CancellationToken ct)

@@ -4,18 +4,30 @@ namespace HelloJohn.Console.Core.Recovery.Steps;
 
 /// <summary>"Restore into the new server" (or the drill's scratch database): the <see cref="RecoveryRestorer"/>
 /// restores the chosen backup, and the check finds every table of the backup in the database.</summary>
-internal sealed class RestoreStep(RecoveryRestorer restorer, RecoveryBackups backups) : IRecoveryStep
+internal sealed class RestoreStep(RecoveryRestorer restorer, RecoveryBackups backups, RecoveryParts parts) : IRecoveryStep
 {
     public Task ActAsync(RecoveryStepContext ctx, CancellationToken ct) => restorer.RestoreAsync(ctx, ct);
 
     public async Task<CheckOutcome> CheckAsync(RecoveryStepContext ctx, CancellationToken ct)
     {
-        var expected = await backups.ExpectedCountsAsync(ctx.Run, ct);
-        var present = await TablesAsync(ctx.NewConnection(), ct);
-        var missing = expected.Where(e => !present.Contains($"{e.Schema}.{e.Table}")).Select(e => e.QualifiedName).ToList();
-        return missing.Count == 0
-            ? CheckOutcome.Pass($"{ctx.Run.BackupFileName} is restored into {ctx.Run.NewDatabaseDisplay}: all {expected.Count} tables of the backup are there.")
-            : CheckOutcome.Fail($"The restore did not create {missing.Count} table(s) of the backup ({string.Join(", ", missing.Take(5))}). Run the restore again.");
+        var all = await parts.OfAsync(ctx, ct);
+        var tables = 0;
+        foreach (var part in all)
+        {
+            var expected = await backups.ExpectedCountsAsync(part.BackupId, part.FileName, ct);
+            var present = await TablesAsync(part.Into, ct);
+            var missing = expected.Where(e => !present.Contains($"{e.Schema}.{e.Table}")).Select(e => e.QualifiedName).ToList();
+            if (missing.Count > 0)
+            {
+                return CheckOutcome.Fail($"The restore did not create {missing.Count} table(s) of {part.FileName} in {part.Into.Database} ({string.Join(", ", missing.Take(5))}). Run the restore again.");
+            }
+
+            tables += expected.Count;
+        }
+
+        return all.Count == 1
+            ? CheckOutcome.Pass($"{ctx.Run.BackupFileName} is restored into {ctx.Run.NewDatabaseDisplay}: all {tables} tables of the backup are there.")
+            : CheckOutcome.Pass($"The set's {all.Count} databases are restored ({string.Join(", ", all.Select(p => p.Into.Database))}): all {tables} tables of their backups are there.");
     }
 
     /// <summary>Every table of the database, as schema.name.</summary>

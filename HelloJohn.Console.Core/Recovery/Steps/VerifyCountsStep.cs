@@ -7,12 +7,39 @@ namespace HelloJohn.Console.Core.Recovery.Steps;
 /// <summary>"Verify row counts against the manifest": counts every table of the restored database and compares with
 /// the counts taken in the backup's snapshot, as every restore does (provider schemas, and tables that were there
 /// before a confirmed restore, left out).</summary>
-internal sealed class VerifyCountsStep(RecoveryBackups backups) : IRecoveryStep
+internal sealed class VerifyCountsStep(RecoveryBackups backups, RecoveryParts parts) : IRecoveryStep
 {
     public async Task<CheckOutcome> CheckAsync(RecoveryStepContext ctx, CancellationToken ct)
     {
-        var expected = await backups.ExpectedCountsAsync(ctx.Run, ct);
-        var actual = await RestoreEngine.CountAsync(ctx.NewConnection(), Math.Max(2, Environment.ProcessorCount), ct);
+        var all = await parts.OfAsync(ctx, ct);
+        var tables = 0;
+        long rows = 0;
+        foreach (var part in all)
+        {
+            var expected = await backups.ExpectedCountsAsync(part.BackupId, part.FileName, ct);
+            if (all.Count > 1)
+            {
+                await ctx.LogAsync($"{part.Into.Database} ({part.Database}):");
+            }
+
+            if (await CompareAsync(ctx, part.Into, expected, ct) is { } mismatch)
+            {
+                return CheckOutcome.Fail($"The restored database {part.Into.Database} differs from the manifest of {part.FileName}: {mismatch}. Do not point HelloJohn at it; restore again or choose another backup.");
+            }
+
+            tables += expected.Count;
+            rows += expected.Sum(e => e.Rows);
+        }
+
+        return CheckOutcome.Pass(all.Count == 1
+            ? $"All {tables} tables match the manifest ({rows.ToString("N0", CultureInfo.InvariantCulture)} rows)."
+            : $"All {all.Count} databases of the set match their manifests: {tables} tables, {rows.ToString("N0", CultureInfo.InvariantCulture)} rows.");
+    }
+
+    /// <summary>Counts every table of <paramref name="into"/> and compares with the manifest's; the mismatch in words, or null.</summary>
+    private static async Task<string?> CompareAsync(RecoveryStepContext ctx, Npgsql.NpgsqlConnectionStringBuilder into, IReadOnlyList<Postgres.TableRowCount> expected, CancellationToken ct)
+    {
+        var actual = await RestoreEngine.CountAsync(into, Math.Max(2, Environment.ProcessorCount), ct);
 
         // The provider's own schemas are not HelloJohn's; tables that were there before a confirmed restore are not the backup's.
         var providerSchemas = NewServerProbe.ProviderSchemas(ctx.Run.Provider);
@@ -32,9 +59,6 @@ internal sealed class VerifyCountsStep(RecoveryBackups backups) : IRecoveryStep
             await ctx.LogAsync((r.Matches ? "✓ " : "✗ ") + line, r.Matches ? RecoveryLogLevel.Info : RecoveryLogLevel.Error);
         }
 
-        var total = expected.Sum(e => e.Rows);
-        return TableCountComparison.DescribeMismatches(results) is { } mismatch
-            ? CheckOutcome.Fail($"The restored database differs from the manifest: {mismatch}. Do not point HelloJohn at it; restore again or choose another backup.")
-            : CheckOutcome.Pass($"All {expected.Count} tables match the manifest ({total.ToString("N0", CultureInfo.InvariantCulture)} rows).");
+        return TableCountComparison.DescribeMismatches(results);
     }
 }

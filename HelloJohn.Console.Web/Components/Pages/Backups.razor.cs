@@ -1,6 +1,8 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Sets;
+using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Core.Verification;
 using HelloJohn.Console.Web.Components.Controls;
 using HelloJohn.Console.Web.Security;
@@ -9,28 +11,46 @@ using MudBlazor;
 
 namespace HelloJohn.Console.Web.Components.Pages;
 
+/// <summary>Backups: sets of each deployment, expandable to their members, with Back up now, cancel, retry of failed
+/// members, pin, verify and restore; and every backup file on its own.</summary>
 public partial class Backups
 {
     private BackupsGrid? _grid;
+    private SetsGrid? _sets;
+    private int _tab;
     private bool _canBackUp;
     private bool _canCancel;
+    private bool _canPin;
+    private bool _canVerify;
+    private bool _canRestore;
     private bool _requesting;
     private string? _error;
     private Actor _actor = Actor.System;
     private RunWatch? _watch;
+    private IReadOnlyList<TargetSummary> _deployments = [];
+    private Guid _deploymentId;
+    private IReadOnlyDictionary<Guid, SetVerificationItem> _verifications = new Dictionary<Guid, SetVerificationItem>();
+    private BackupSetListItem? _restoring;
 
     [Inject] private BackupService BackupsService { get; set; } = default!;
+    [Inject] private SetService Sets { get; set; } = default!;
+    [Inject] private SetVerificationService SetVerifications { get; set; } = default!;
+    [Inject] private TargetService Targets { get; set; } = default!;
     [Inject] private RunProgressNotifier Notifier { get; set; } = default!;
     [Inject] private VerificationService Verifications { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
-
 
     protected override async Task OnInitializedAsync()
     {
         _actor = await CurrentActor.GetAsync();
         _canBackUp = _actor.Has(ConsolePermission.RunBackup);
         _canCancel = _actor.Has(ConsolePermission.CancelBackup);
+        _canPin = _actor.Has(ConsolePermission.PinBackup);
+        _canVerify = _actor.Has(ConsolePermission.VerifyBackup);
+        _canRestore = _actor.Has(ConsolePermission.RestoreToNewDatabase);
+        _deployments = [.. (await Targets.ListAsync(CancellationToken.None)).Where(t => t.Source != TargetConnectionSource.Unset)];
+        _deploymentId = (await Targets.GetDefaultAsync(CancellationToken.None))?.Id ?? _deployments.FirstOrDefault()?.Id ?? Guid.Empty;
     }
 
     protected override void OnAfterRender(bool firstRender)
@@ -40,17 +60,38 @@ public partial class Backups
             return;
         }
 
-        _watch = new RunWatch(Notifier, p => p.Kind == RunKind.Backup, InvokeAsync, ReloadGridAsync);
+        _watch = new RunWatch(Notifier, p => p.Kind is RunKind.Backup or RunKind.BackupSet or RunKind.Verification, InvokeAsync, ReloadGridAsync);
     }
 
     private async Task ReloadGridAsync()
     {
+        if (_sets is not null)
+        {
+            await _sets.ReloadAsync();
+        }
+
         if (_grid is not null)
         {
             await _grid.ReloadAsync();
-            StateHasChanged();
         }
+
+        StateHasChanged();
     }
+
+    private async Task<BackupSetDetails?> LoadSetAsync(Guid id)
+    {
+        var details = await Sets.GetAsync(id, CancellationToken.None);
+        _verifications = await SetVerifications.LatestForSetsAsync([id, .. _verifications.Keys], CancellationToken.None);
+        return details;
+    }
+
+    private string VerifyText(BackupSetListItem set) => _verifications.GetValueOrDefault(set.Id) switch
+    {
+        { Status: BackupSetVerificationStatus.Running } => "Verifying…",
+        { Status: BackupSetVerificationStatus.Passed } => "Verified ✓ (again)",
+        { Status: BackupSetVerificationStatus.Failed } v => $"Verification failed ({v.Failed}) · verify again",
+        _ => "Verify set",
+    };
 
     private Task<BackupDetails?> LoadDetailsAsync(Guid id) => BackupsService.GetAsync(id, CancellationToken.None);
 
@@ -60,12 +101,13 @@ public partial class Backups
         _error = null;
         try
         {
-            var id = await BackupsService.RequestAsync(_actor, null, BackupTrigger.Manual, CancellationToken.None);
-            var queued = await BackupsService.GetAsync(id, CancellationToken.None);
-            Snackbar.Add($"Backup {queued?.Backup.FileName} queued.", Severity.Info);
+            var id = await Sets.RequestAsync(_actor, _deploymentId == Guid.Empty ? null : _deploymentId, BackupTrigger.Manual, CancellationToken.None);
+            var queued = await Sets.GetAsync(id, CancellationToken.None);
+            Snackbar.Add($"Set {queued?.Set.Name} queued.", Severity.Info);
+            _tab = 0;
             await ReloadGridAsync();
         }
-        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException)
+        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException or KeyNotFoundException)
         {
             _error = e.Message;
         }
@@ -73,6 +115,47 @@ public partial class Backups
         {
             _requesting = false;
         }
+    }
+
+    private async Task CancelSetAsync(BackupSetListItem set)
+    {
+        _error = await RunCancel.CancelAsync(() => Sets.CancelAsync(_actor, set.Id, CancellationToken.None),
+            async () => (await Sets.GetAsync(set.Id, CancellationToken.None))?.Set.IsActive == true, Snackbar, set.Name);
+        await ReloadGridAsync();
+    }
+
+    private Task RetrySetAsync(BackupSetListItem set) => AttemptAsync(async () =>
+    {
+        await Sets.RetryFailedAsync(_actor, set.Id, CancellationToken.None);
+        Snackbar.Add($"{set.Name}: the failed members run again.", Severity.Info);
+    });
+
+    private Task PinSetAsync(BackupSetListItem set) => AttemptAsync(async () =>
+    {
+        await Sets.PinAsync(_actor, set.Id, !set.Pinned, CancellationToken.None);
+        Snackbar.Add(set.Pinned ? $"{set.Name} unpinned." : $"{set.Name} pinned: retention keeps it.", Severity.Success);
+    });
+
+    private Task VerifySetAsync(BackupSetListItem set) => AttemptAsync(async () =>
+    {
+        await SetVerifications.RequestAsync(_actor, set.Id, VerificationTrigger.Manual, CancellationToken.None);
+        _verifications = await SetVerifications.LatestForSetsAsync([set.Id, .. _verifications.Keys], CancellationToken.None);
+        Snackbar.Add($"{set.Name}: every database is being restored into a throw-away database and counted.", Severity.Info);
+    });
+
+    private async Task AttemptAsync(Func<Task> action)
+    {
+        _error = null;
+        try
+        {
+            await action();
+        }
+        catch (Exception e) when (e is PermissionDeniedException or InvalidOperationException or KeyNotFoundException)
+        {
+            _error = e.Message;
+        }
+
+        await ReloadGridAsync();
     }
 
     private async Task CancelAsync(BackupListItem item)

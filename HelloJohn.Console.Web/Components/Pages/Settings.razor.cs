@@ -1,4 +1,5 @@
 using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Deployments;
 using HelloJohn.Console.Core.Retention;
 using HelloJohn.Console.Core.Schedules;
 using HelloJohn.Console.Core.Secrets;
@@ -12,8 +13,8 @@ using Microsoft.Extensions.Options;
 
 namespace HelloJohn.Console.Web.Components.Pages;
 
-/// <summary>A read-only view of what the console runs with (targets, stores and tiers, secret store, compression), and
-/// the catalog rebuild.</summary>
+/// <summary>What the console runs with: deployments (added, changed and removed here by administrators), and read-only
+/// stores and tiers, secret store and compression; the catalog rebuild.</summary>
 public partial class Settings
 {
     private Actor _actor = Actor.System;
@@ -34,8 +35,15 @@ public partial class Settings
     private bool _saving;
     private string? _connectionError;
     private string? _connectionSaved;
+    private DeploymentEditing? _editingDeployment;
+    private Guid? _removing;
+    private string? _removeConfirmation;
+
+    /// <summary>The editor is open: for a new deployment (null) or for this one.</summary>
+    private sealed record DeploymentEditing(TargetSummary? Existing);
 
     [Inject] private TargetService Targets { get; set; } = default!;
+    [Inject] private DeploymentService Deployments { get; set; } = default!;
     [Inject] private IBackupStoreRegistry Stores { get; set; } = default!;
     [Inject] private ISecretStore SecretStore { get; set; } = default!;
     [Inject] private CatalogRebuildService Catalog { get; set; } = default!;
@@ -56,6 +64,47 @@ public partial class Settings
         _timeZone = ScheduleOptions.Value.Zone().Id;
         _secretStoreKind = SecretStore.Kind == SecretStoreKind.AwsSecretsManager ? "AWS Secrets Manager" : "Local encrypted store";
         _secretStoreLocation = SecretStore.Location;
+    }
+
+    private void EditDeployment(TargetSummary? existing)
+    {
+        _editingDeployment = new DeploymentEditing(existing);
+        _connectionError = null;
+        _connectionSaved = null;
+    }
+
+    private async Task DeploymentSavedAsync(string message)
+    {
+        _editingDeployment = null;
+        _connectionSaved = message;
+        _targets = await Targets.ListAsync(CancellationToken.None);
+    }
+
+    private void StartRemoving(Guid targetId)
+    {
+        _removing = targetId;
+        _removeConfirmation = null;
+        _connectionError = null;
+        _connectionSaved = null;
+    }
+
+    private async Task RemoveAsync(TargetSummary target)
+    {
+        _saving = true;
+        try
+        {
+            _connectionSaved = await Deployments.RemoveAsync(_actor, target.Id, _removeConfirmation, CancellationToken.None);
+            _removing = null;
+            _targets = await Targets.ListAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is DeploymentRejectedException or PermissionDeniedException or KeyNotFoundException)
+        {
+            _connectionError = e.Message;
+        }
+        finally
+        {
+            _saving = false;
+        }
     }
 
     private void StartEditing(Guid targetId)

@@ -16,7 +16,7 @@ public sealed class BackUpNowTests(ConsoleServerFixture server)
         await app.OpenAsync("Backups");
 
         var fileName = await app.BackUpNowAndWaitAsync();
-        var firstRow = app.BackupRows.First;
+        var firstRow = app.BackupRow(fileName);
         await Assertions.Expect(firstRow).ToContainTextAsync(fileName);
         await Assertions.Expect(firstRow).ToContainTextAsync("manual");
 

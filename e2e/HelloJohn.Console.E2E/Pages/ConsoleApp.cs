@@ -58,12 +58,23 @@ public sealed partial class ConsoleApp(IPage page)
     public ILocator NavigationLink(string label) =>
         page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = label, Exact = true });
 
-    /// <summary>Presses Back up now on the Backups page until the console says it queued a backup (a click that lands
-    /// while the page is still attaching is lost), then waits for that backup's row to say succeeded.</summary>
-    /// <returns>The new backup's file name, as the console announced it.</returns>
-    public async Task<string> BackUpNowAndWaitAsync(float timeoutMs = 120_000)
+    /// <summary>Presses Back up now on the Backups page until the console says it queued a set (a click that lands while
+    /// the page is still attaching is lost), waits for that set to say succeeded, and opens the tab of every file.</summary>
+    /// <returns>The file name of the deployment's own database (HELLOJOHN_DATABASE_URL's) in the new set.</returns>
+    public async Task<string> BackUpNowAndWaitAsync(float timeoutMs = 180_000)
     {
-        var announced = page.GetByText(QueuedMessage());
+        var setName = await BackUpSetAndWaitAsync(timeoutMs);
+        await ExpandSetAsync(setName);
+        var fileName = (await MemberRow("hellojohn").Locator("code").First.TextContentAsync())!.Trim();
+        await page.GetByRole(AriaRole.Tab, new() { Name = "All backup files" }).ClickAsync();
+        await Assertions.Expect(BackupRow(fileName).GetByTestId("status")).ToHaveTextAsync("succeeded");
+        return fileName;
+    }
+
+    /// <summary>Presses Back up now until a set is queued and waits for it to succeed; returns the set's name.</summary>
+    public async Task<string> BackUpSetAndWaitAsync(float timeoutMs = 180_000)
+    {
+        var announced = page.GetByText(SetQueuedMessage());
         while (true)
         {
             await BackupNowButton.ClickAsync();
@@ -78,16 +89,30 @@ public sealed partial class ConsoleApp(IPage page)
             }
         }
 
-        var fileName = QueuedMessage().Match((await announced.First.TextContentAsync())!).Groups[1].Value;
-        await Assertions.Expect(BackupRow(fileName).GetByTestId("status")).ToHaveTextAsync("succeeded", new() { Timeout = timeoutMs });
-        return fileName;
+        var setName = SetQueuedMessage().Match((await announced.First.TextContentAsync())!).Groups[1].Value;
+        await Assertions.Expect(SetRow(setName).GetByTestId("set-status")).ToHaveTextAsync("succeeded", new() { Timeout = timeoutMs });
+        return setName;
     }
+
+    /// <summary>Opens a set's row to show its members.</summary>
+    public async Task ExpandSetAsync(string setName)
+    {
+        await SetRow(setName).GetByRole(AriaRole.Button).First.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("set-members")).ToBeVisibleAsync();
+    }
+
+    /// <summary>The Sets grid row of one set.</summary>
+    public ILocator SetRow(string setName) => page.GetByTestId("sets-grid").Locator("tbody tr").Filter(new() { HasText = setName });
+
+    /// <summary>The row of one database in an expanded set.</summary>
+    public ILocator MemberRow(string database) =>
+        page.GetByTestId("set-member").Filter(new() { Has = page.GetByTestId("member-database").GetByText(database, new() { Exact = true }) });
 
     /// <summary>The Backups grid row of one backup.</summary>
     public ILocator BackupRow(string fileName) => BackupRows.Filter(new() { HasText = fileName });
 
-    [GeneratedRegex(@"Backup (hellojohn_\S+) queued\.")]
-    private static partial Regex QueuedMessage();
+    [GeneratedRegex(@"Set (hellojohn_set_\S+) queued\.")]
+    private static partial Regex SetQueuedMessage();
 
     public ILocator BackupNowButton => page.GetByRole(AriaRole.Button, new() { Name = "Back up now" });
 
