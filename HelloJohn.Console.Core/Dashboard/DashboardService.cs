@@ -59,7 +59,7 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
         var lastVerification = target is null ? null : await db.Set<VerificationRun>().AsNoTracking()
             .Where(r => r.Run!.TargetId == target.Id)
             .OrderByDescending(r => r.Run!.CreatedAt)
-            .Select(r => new { Status = (VerificationStatus)r.Run!.Status, r.BackupFileName, r.Run.CreatedAt, r.Run.StartedAt, r.Run.FinishedAt })
+            .Select(r => new { r.Run!.Status, r.BackupFileName, r.Run.CreatedAt, r.Run.StartedAt, r.Run.FinishedAt })
             .FirstOrDefaultAsync(ct);
         var any = lastSuccess is not null || lastFailure is not null || active > 0 || await backups.AnyAsync(ct);
 
@@ -80,7 +80,7 @@ public sealed class DashboardService(IDbContextFactory<ConsoleDbContext> dbFacto
             succeeded,
             used,
             active,
-            lastVerification is null ? null : new DashboardVerification(lastVerification.Status, lastVerification.BackupFileName,
+            lastVerification is null ? null : new DashboardVerification((VerificationStatus)lastVerification.Status, lastVerification.BackupFileName,
                 lastVerification.FinishedAt ?? lastVerification.CreatedAt,
                 lastVerification is { StartedAt: { } vs, FinishedAt: { } vf } ? vf - vs : null),
             any);

@@ -44,9 +44,11 @@ public sealed class OverviewPagesTests(ConsolePageFixture app) : ConsolePageTest
             var verificationId = Guid.NewGuid();
             db.Add(RunFixtures.Ended(RunKind.Verification, App.TargetId, verificationId, RunStatus.Succeeded, now.AddDays(-1), now.AddDays(-1), now.AddDays(-1).AddSeconds(40)));
             db.Set<VerificationRun>().Add(new VerificationRun { Id = verificationId, BackupFileName = "hellojohn_x.dump.zst" });
+            var drillId = Guid.NewGuid();
+            db.Add(RunFixtures.Ended(RunKind.Recovery, App.TargetId, drillId, RunStatus.Succeeded, now.AddDays(-2).AddMinutes(-3), now.AddDays(-2).AddMinutes(-3), now.AddDays(-2)));
             db.Set<RecoveryRun>().Add(new RecoveryRun
             {
-                Id = Guid.NewGuid(), TargetId = App.TargetId, Scenario = RecoveryScenario.Drill, Status = RecoveryRunStatus.Completed, StartedBy = "system",
+                Id = drillId, TargetId = App.TargetId, Scenario = RecoveryScenario.Drill, Status = RecoveryRunStatus.Completed, StartedBy = "system",
                 StartedAt = now.AddDays(-2).AddMinutes(-3), EndedAt = now.AddDays(-2), Rto = TimeSpan.FromMinutes(3),
             });
             await db.SaveChangesAsync();

@@ -62,11 +62,20 @@ public sealed class HistoryServiceTests(PostgresClusterFixture postgres) : IAsyn
             Verification("hellojohn_history_03.dump.zst", RunStatus.Succeeded, now.AddDays(-5), TimeSpan.FromSeconds(40));
             Verification("hellojohn_history_05.dump.zst", RunStatus.Failed, now.AddDays(-3), TimeSpan.FromSeconds(5), "hj_user: 5000 in the manifest, 4999 restored");
             Verification("hellojohn_history_07.dump.zst", RunStatus.Running, now, null);
-            db.Set<RecoveryRun>().AddRange(
+            var recoveries = new[]
+            {
                 new RecoveryRun { Id = Guid.NewGuid(), TargetId = target, Scenario = RecoveryScenario.Drill, Status = RecoveryRunStatus.Completed, StartedBy = "system",
                     StartedAt = now.AddDays(-2).AddMinutes(-3), EndedAt = now.AddDays(-2), Rto = TimeSpan.FromMinutes(3), BackupFileName = "hellojohn_history_03.dump.zst" },
                 new RecoveryRun { Id = Guid.NewGuid(), TargetId = target, Scenario = RecoveryScenario.DatabaseHostFailure, Status = RecoveryRunStatus.Completed, StartedBy = "ops",
-                    StartedAt = now.AddDays(-1).AddMinutes(-9), EndedAt = now.AddDays(-1), Rto = TimeSpan.FromMinutes(9) });
+                    StartedAt = now.AddDays(-1).AddMinutes(-9), EndedAt = now.AddDays(-1), Rto = TimeSpan.FromMinutes(9) },
+            };
+            foreach (var r in recoveries)
+            {
+                // Every wizard run is a run of the lifecycle too; its record comes first.
+                db.Add(RunFixtures.Ended(RunKind.Recovery, target, r.Id, RunStatus.Succeeded, r.StartedAt, r.StartedAt, r.EndedAt, requestedBy: r.StartedBy));
+            }
+
+            db.Set<RecoveryRun>().AddRange(recoveries);
             await db.SaveChangesAsync();
         }
 
