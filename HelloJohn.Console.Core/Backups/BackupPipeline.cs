@@ -44,6 +44,7 @@ public sealed record BackupPipelineResult(
 public sealed class BackupPipeline(
     TargetService targets,
     IBackupStoreRegistry stores,
+    BackupSpaceCheck spaceCheck,
     IPgToolRunner pgTools,
     IOptionsMonitor<BackupOptions> options,
     TimeProvider time,
@@ -63,7 +64,7 @@ public sealed class BackupPipeline(
         {
             await phase(BackupPhase.Connecting);
             connection = await targets.GetConnectionAsync(record.TargetId, record.DatabaseName, ct);
-            var beginFailures = await BeginUploadsAsync(record.FileName, uploads, ct);
+            var beginFailures = await BeginUploadsAsync(record, uploads, ct);
 
             await using var snapshotConn = new NpgsqlConnection(connection.ConnectionString);
             await snapshotConn.OpenAsync(ct);
@@ -172,9 +173,11 @@ public sealed class BackupPipeline(
         }
     }
 
-    private async Task<List<string>> BeginUploadsAsync(string fileName, List<(IBackupStore, IBackupUpload)> uploads, CancellationToken ct)
+    private async Task<List<string>> BeginUploadsAsync(BackupRecord record, List<(IBackupStore, IBackupUpload)> uploads, CancellationToken ct)
     {
-        var destinations = stores.StoresOf(BackupTier.Daily);
+        var fileName = record.FileName;
+        // A local store with clearly too little room is not written to; it says why when asked for an upload.
+        var destinations = await spaceCheck.WithRoomAsync(record, stores.StoresOf(BackupTier.Daily), ct);
         if (destinations.Count == 0)
         {
             throw new InvalidOperationException("No backup store is configured.");

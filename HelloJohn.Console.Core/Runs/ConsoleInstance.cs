@@ -27,6 +27,7 @@ public sealed class ConsoleInstance(
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource<Lease> _lease = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _watch;
+    private int _disposed;
     private CancellationTokenSource? _lost;
     private string? _connectionString;
 
@@ -180,6 +181,12 @@ public sealed class ConsoleInstance(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            // The host's container was disposed first (a test host disposed twice): the lease went with it.
+            return;
+        }
+
         await _stopping.CancelAsync();
         if (_watch is not null)
         {
@@ -208,6 +215,11 @@ public sealed class ConsoleInstance(
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (!_stopping.IsCancellationRequested)
         {
             await _stopping.CancelAsync();

@@ -32,6 +32,7 @@ public sealed class AccountInviteService(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     UserAdministrationService accounts,
     IAuditLog audit,
+    CallerGate gate,
     TimeProvider time,
     IOptions<ConsoleSecurityOptions> options)
 {
@@ -48,11 +49,7 @@ public sealed class AccountInviteService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, ct);
         var target = user?.Email ?? userId;
-        if (!actor.Has(ConsolePermission.ManageUsers))
-        {
-            await audit.RecordAsync(actor, AuditActions.UserInvited, target, AuditOutcome.Denied, "needs the Admin role", ct);
-            actor.Demand(ConsolePermission.ManageUsers);
-        }
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageUsers, AuditActions.UserInvited, target, ct);
 
         if (user is null || user.IsDisabled)
         {

@@ -9,7 +9,7 @@ namespace HelloJohn.Console.Core.Security;
 
 /// <summary>What administrators decide about second factors: whether Admins must sign in with one, and taking it off an
 /// account whose phone is lost. Both need <see cref="ConsolePermission.ManageUsers"/> and are audited.</summary>
-public sealed class TwoFactorAdministration(IServiceScopeFactory scopes, IDbContextFactory<ConsoleDbContext> dbFactory, IAuditLog audit, TimeProvider time)
+public sealed class TwoFactorAdministration(IServiceScopeFactory scopes, IDbContextFactory<ConsoleDbContext> dbFactory, IAuditLog audit, CallerGate gate, TimeProvider time)
 {
     public const string RequiredForAdminsKey = "security.two_factor_required_for_admins";
 
@@ -25,11 +25,7 @@ public sealed class TwoFactorAdministration(IServiceScopeFactory scopes, IDbCont
     public async Task SetRequiredForAdminsAsync(Actor actor, bool required, CancellationToken ct)
     {
         const string target = "two-factor sign-in for administrators";
-        if (!actor.Has(ConsolePermission.ManageUsers))
-        {
-            await audit.RecordAsync(actor, AuditActions.SettingsChanged, target, AuditOutcome.Denied, "needs the Admin role", ct);
-            actor.Demand(ConsolePermission.ManageUsers);
-        }
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageUsers, AuditActions.SettingsChanged, target, ct);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (required && !await db.Users.AnyAsync(u => u.Id == actor.UserId && u.TwoFactorEnabled, ct))
@@ -63,11 +59,7 @@ public sealed class TwoFactorAdministration(IServiceScopeFactory scopes, IDbCont
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ConsoleUser>>();
         var user = await users.FindByIdAsync(userId);
         var target = user?.Email ?? userId;
-        if (!actor.Has(ConsolePermission.ManageUsers))
-        {
-            await audit.RecordAsync(actor, AuditActions.UserTwoFactorReset, target, AuditOutcome.Denied, "needs the Admin role", ct);
-            actor.Demand(ConsolePermission.ManageUsers);
-        }
+        actor = await gate.DemandAsync(actor, ConsolePermission.ManageUsers, AuditActions.UserTwoFactorReset, target, ct);
 
         var why = user switch
         {

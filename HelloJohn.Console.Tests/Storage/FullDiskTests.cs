@@ -16,8 +16,8 @@ namespace HelloJohn.Console.Tests.Storage;
 [Collection(PostgresCollection.Name)]
 public sealed class FullDiskTests(PostgresClusterFixture postgres) : IAsyncLifetime
 {
-    private static readonly Actor Operator = new("op-1", "operator@example.test", [ConsoleRoles.Operator]);
-    private readonly ConsoleAppFactory _app = new(postgres);
+    private Actor Operator { get; set; } = Actor.System;
+    private readonly Security.SecurityAppFactory _app = new(postgres);
     private SmallDisk? _disk;
 
     private SmallDisk Disk => _disk!;
@@ -27,6 +27,7 @@ public sealed class FullDiskTests(PostgresClusterFixture postgres) : IAsyncLifet
         _disk = SmallDisk.Mount(megabytes: 24);
         _app.Settings["Storage:Local:Directory"] = _disk.Path;
         await _app.InitializeAsync();
+        Operator = (await _app.CreateAccountAsync(ConsoleRoles.Operator)).Actor;
     }
 
     public async Task DisposeAsync()
@@ -114,7 +115,8 @@ public sealed class FullDiskTests(PostgresClusterFixture postgres) : IAsyncLifet
 
     private async Task<(HttpStatusCode Code, (string Status, string Description) Storage)> HealthAsync()
     {
-        using var client = _app.CreateClient();
+        // The checks' details are for signed-in users; anonymous callers learn healthy or not.
+        using var client = await _app.SignedInClientAsync(await _app.AdminAsync());
         using var response = await client.GetAsync("/health");
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var storage = json.RootElement.GetProperty("checks").GetProperty("storage");
