@@ -19,7 +19,7 @@ RUN apt-get update \
  && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt noble-pgdg main" \
     > /etc/apt/sources.list.d/pgdg.list \
  && apt-get update \
- && apt-get install -y --no-install-recommends postgresql-${PG_CLIENT_MAJOR} zstd \
+ && apt-get install -y --no-install-recommends postgresql-client-${PG_CLIENT_MAJOR} postgresql-${PG_CLIENT_MAJOR} zstd \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
