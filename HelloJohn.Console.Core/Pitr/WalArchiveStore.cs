@@ -13,6 +13,9 @@ public static class PitrKeys
 
     public static string WalPrefix(Guid server) => $"wal/{server:N}/";
 
+    /// <summary>Whether a store key is one of PITR's (WAL or a base backup), which backups' tidying leaves alone.</summary>
+    public static bool IsPitrKey(string key) => key.StartsWith("wal/", StringComparison.Ordinal) || key.StartsWith("base/", StringComparison.Ordinal);
+
     public static string Wal(Guid server, WalFileName file) =>
         $"{WalPrefix(server)}{file.Timeline:X8}/{(file.Kind == WalFileKind.Partial ? file.FileName + ".partial" : file.FileName)}{Compressed}";
 
