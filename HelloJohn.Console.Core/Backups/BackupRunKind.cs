@@ -78,7 +78,8 @@ internal sealed class BackupRunKind(
         return new AbandonedRunCleanup($"{done}{left} No file was kept; take a new backup.");
     }
 
-    /// <summary>Partial files no queued or running backup owns (left by a crash, or by a console before this one).</summary>
+    /// <summary>Partial files of backups that no queued or running backup owns (left by a crash, or by a console before
+    /// this one).</summary>
     public async Task TidyAsync(CancellationToken ct)
     {
         HashSet<string> active;
@@ -89,7 +90,8 @@ internal sealed class BackupRunKind(
 
         foreach (var local in stores.All.OfType<LocalDiskBackupStore>())
         {
-            foreach (var removed in local.RemovePartialFiles(active.Contains))
+            // PITR's files (WAL, base backups being stored) are written with no backup run behind them: not ours.
+            foreach (var removed in local.RemovePartialFiles(key => active.Contains(key) || Pitr.PitrKeys.IsPitrKey(key)))
             {
                 logger.LogWarning("Removed the partial file of {File}, left by a backup that did not finish", removed);
             }
