@@ -33,6 +33,7 @@ public sealed class BackupCatalogQueries(IDbContextFactory<ConsoleDbContext> dbF
                 b.StartedAt, b.FinishedAt, b.Status == BackupStatus.Running && r != null ? r.ProgressDone : b.BytesWritten, b.SizeBytes, b.Sha256, b.Error, b.Pinned, b.Tier)
             {
                 Phase = r == null ? null : r.Phase,
+                ExpectedBytes = r == null ? null : r.ProgressTotal,
             }).ToListAsync(ct);
         return new BackupPage(items, total);
     }

@@ -5,6 +5,7 @@ using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace HelloJohn.Console.Core.Settings;
 
@@ -15,7 +16,13 @@ public sealed class SettingsRejectedException(string message) : InvalidOperation
 /// <c>console_settings</c> so every instance sharing the console database agrees. An environment variable (or the
 /// configuration) still wins: such a setting is shown with its variable and refused here. Retention reads its numbers
 /// through <see cref="RetentionAsync"/>; the deployment of HELLOJOHN_DATABASE_URL is changed at once and again at start.</summary>
-public sealed class ConsoleSettingsService(IDbContextFactory<ConsoleDbContext> dbFactory, IConfiguration configuration, IAuditLog audit, CallerGate gate, TimeProvider time)
+public sealed class ConsoleSettingsService(
+    IDbContextFactory<ConsoleDbContext> dbFactory,
+    IConfiguration configuration,
+    IOptions<RetentionOptions> retention,
+    IAuditLog audit,
+    CallerGate gate,
+    TimeProvider time)
 {
     /// <summary>Whether the environment (or the configuration) sets <paramref name="setting"/>.</summary>
     public bool FromEnvironment(EditableSetting setting) => !string.IsNullOrWhiteSpace(configuration[setting.ConfigurationKey]);
@@ -38,6 +45,9 @@ public sealed class ConsoleSettingsService(IDbContextFactory<ConsoleDbContext> d
         })];
     }
 
+    /// <summary>The retention numbers in force: the configuration's with the console's.</summary>
+    public Task<RetentionOptions> RetentionAsync(CancellationToken ct) => RetentionAsync(retention.Value, ct);
+
     /// <summary>The retention numbers in force: <paramref name="configured"/> (the configuration's, defaults included)
     /// with the console's values for each number no variable sets.</summary>
     public async Task<RetentionOptions> RetentionAsync(RetentionOptions configured, CancellationToken ct)
@@ -49,7 +59,7 @@ public sealed class ConsoleSettingsService(IDbContextFactory<ConsoleDbContext> d
     /// <summary>Changes settings: each key to its new text, an empty text back to the default. All or nothing: a value
     /// that is not valid, or a setting an environment variable sets, refuses the whole change. Every change is audited
     /// with its old and new value. Returns what changed, in words.</summary>
-    public async Task<IReadOnlyList<string>> SaveAsync(Actor actor, IReadOnlyDictionary<string, string?> values, RetentionOptions configuredRetention, CancellationToken ct)
+    public async Task<IReadOnlyList<string>> SaveAsync(Actor actor, IReadOnlyDictionary<string, string?> values, CancellationToken ct)
     {
         actor = await gate.DemandAsync(actor, ConsolePermission.ManageSettings, AuditActions.SettingsChanged, string.Join(", ", values.Keys), ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -130,7 +140,7 @@ public sealed class ConsoleSettingsService(IDbContextFactory<ConsoleDbContext> d
 
         try
         {
-            Overlay(configuredRetention, ValuesOf(rows)).ToPolicy(new Dictionary<Storage.BackupTier, IReadOnlyList<string>>()).EnsureValid();
+            Overlay(retention.Value, ValuesOf(rows)).ToPolicy(new Dictionary<Storage.BackupTier, IReadOnlyList<string>>()).EnsureValid();
         }
         catch (ArgumentException e)
         {
