@@ -26,6 +26,7 @@ public sealed class BackupDeletionService(
     ILogger<BackupDeletionService> logger,
     IBackupVerificationHistory? verifications = null)
 {
+    private static readonly TimeSpan RetentionWait = TimeSpan.FromSeconds(30);
     private readonly BackupObjects _objects = new(stores, logger);
 
     /// <param name="confirmation">The file name as the administrator typed it.</param>
@@ -38,12 +39,12 @@ public sealed class BackupDeletionService(
             ?? throw new KeyNotFoundException($"There is no backup with id {backupId}; it may have been removed already. Nothing was deleted.");
 
         // Retention must not work on the same backups meanwhile; what the record says is read once it holds them.
-        await using var held = await locks.TryAcquireAsync(ConsoleLocks.ForRetention(targetId), ct);
+        await using var held = await WaitForRetentionAsync(targetId, ct);
         var record = await db.Backups.Include(b => b.Locations).Include(b => b.Target).AsSplitQuery().FirstAsync(b => b.Id == backupId, ct);
         var subject = $"{record.Target!.Name}/{record.FileName}";
         if (held is null)
         {
-            return await RefuseAsync(actor, subject, $"Retention is running for {record.Target.Name} right now; try again in a minute. Nothing was deleted.");
+            return await RefuseAsync(actor, subject, $"Retention has been running for {record.Target.Name} for over {RetentionWait.TotalSeconds:0} seconds; try again when it has finished. Nothing was deleted.");
         }
 
         if (await RefusalAsync(db, record, confirmation, ct) is { } refusal)
@@ -86,6 +87,27 @@ public sealed class BackupDeletionService(
         }
 
         return new BackupDeleteResult(record.FileName, removed, message);
+    }
+
+    /// <summary>Retention of the target, which runs after every backup, holds its lock for a moment: a delete asked for
+    /// then waits for it, up to <see cref="RetentionWait"/>. Null when it is still held after that.</summary>
+    private async Task<ConsoleLock?> WaitForRetentionAsync(Guid targetId, CancellationToken ct)
+    {
+        var until = time.GetUtcNow() + RetentionWait;
+        while (true)
+        {
+            if (await locks.TryAcquireAsync(ConsoleLocks.ForRetention(targetId), ct) is { } held)
+            {
+                return held;
+            }
+
+            if (time.GetUtcNow() >= until)
+            {
+                return null;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), time, ct);
+        }
     }
 
     /// <summary>Why <paramref name="record"/> must not be deleted now; null when it may.</summary>

@@ -56,10 +56,18 @@ public sealed record EditableSetting(string Key, string ConfigurationKey, string
         ? value
         : throw new ArgumentException("The deployment name must be 1 to 128 characters, without line breaks.");
 
-    private static string NormalizeUrl(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.UserInfo)
+    private static string NormalizeUrl(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException($"'{value}' is not an absolute http:// or https:// URL, such as https://auth.example.com.");
+        }
+
+        // The text is not repeated: what stands before the @ may be a password.
+        return string.IsNullOrEmpty(uri.UserInfo)
             ? value.TrimEnd('/')
-            : throw new ArgumentException($"'{value}' is not an absolute http:// or https:// URL (such as https://auth.example.com) without a user name or password in it.");
+            : throw new ArgumentException("The URL must be given without a user name or password in it, such as https://auth.example.com.");
+    }
 
     private static string NormalizeProvider(string value) =>
         Enum.TryParse<TargetProvider>(value, ignoreCase: true, out var p) && Enum.IsDefined(p) && !int.TryParse(value, out _)

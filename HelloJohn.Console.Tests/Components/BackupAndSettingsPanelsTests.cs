@@ -96,7 +96,7 @@ public sealed class BackupAndSettingsPanelsTests(ConsolePageFixture app) : Conso
         page.Find("[data-testid=save-settings]").Click();
 
         page.WaitForAssertion(() => Assert.Contains("Daily backups kept: 7 → 10", page.Find("[data-testid=settings-saved]").TextContent));
-        Assert.Contains("every backup of the last 10 days", page.Find("[data-testid=settings-retention-policy]").TextContent);
+        page.WaitForAssertion(() => Assert.Contains("every backup of the last 10 days", page.Find("[data-testid=settings-retention-policy]").TextContent));
         Assert.Contains("console · ", page.Find("[data-testid='setting-retention.daily'] [data-testid=setting-source]").TextContent);
         Assert.Equal(10, (await Service<ConsoleSettingsService>().RetentionAsync(CancellationToken.None)).Daily);
         await using var db = await App.DbAsync();

@@ -119,9 +119,9 @@ public sealed class ConsoleSettingsServiceTests(ConsoleSettingsServiceTests.App 
 
         var e = await Assert.ThrowsAsync<SettingsRejectedException>(() => Service.SaveAsync(Admin, new Dictionary<string, string?>
         {
-            [key] = value,
             // A valid change beside it is not saved either: all or nothing.
-            [EditableSetting.RetentionMonthly] = "5",
+            [key == EditableSetting.RetentionMonthly ? EditableSetting.RetentionDaily : EditableSetting.RetentionMonthly] = "5",
+            [key] = value,
         }, CancellationToken.None));
 
         Assert.Contains(expected, e.Message);
