@@ -146,6 +146,28 @@ public sealed class BackupDeletionTests(BackupDeletionTests.App app) : IClassFix
     }
 
     [Fact]
+    public async Task Delete_MemberOfASet_IsRefused()
+    {
+        var record = await BackUpAsync();
+        var setId = Guid.NewGuid();
+        await using (var db = await Factory().CreateDbContextAsync())
+        {
+            db.Add(new HelloJohn.Console.Core.Sets.BackupSet
+            {
+                Id = setId, TargetId = record.TargetId, Name = $"hellojohn_set_{setId:N}", Status = HelloJohn.Console.Core.Sets.BackupSetStatus.Succeeded,
+                CreatedAt = DateTimeOffset.UtcNow, CurrentRunId = Guid.NewGuid(),
+            });
+            await db.SaveChangesAsync();
+            await db.Backups.Where(b => b.Id == record.Id).ExecuteUpdateAsync(u => u.SetProperty(b => b.SetId, setId));
+        }
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Deletions.DeleteAsync(Admin, record.Id, record.FileName, CancellationToken.None));
+
+        Assert.Contains("member of a backup set", e.Message);
+        await AssertUntouchedAsync(record);
+    }
+
+    [Fact]
     public async Task Delete_ByAnOperator_IsDeniedAndNothingIsDeleted()
     {
         var record = await BackUpAsync();

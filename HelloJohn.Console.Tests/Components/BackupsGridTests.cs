@@ -210,6 +210,15 @@ public sealed class BackupsGridTests : ConsoleComponentTest
     }
 
     [Fact]
+    public void Admin_MemberOfASet_IsNotOfferedForDeletingAlone()
+    {
+        var cut = RenderActions(Item("hellojohn_20261125_020000.dump", BackupStatus.Succeeded, size: 1000) with { SetId = Guid.NewGuid() }, admin: true);
+
+        Assert.Single(cut.FindAll("[data-testid=download-backup]"));
+        Assert.Empty(cut.FindAll("[data-testid=delete-backup]"));
+    }
+
+    [Fact]
     public void PinnedBackup_SaysSoAndItsPinUnpins()
     {
         var item = Item("hellojohn_20261125_020000.dump", BackupStatus.Succeeded, size: 1000) with { Pinned = true };
