@@ -36,6 +36,12 @@ public static class BackupFileEndpoints
             return Results.Text(e.Message, "text/plain; charset=utf-8", statusCode: StatusCodes.Status403Forbidden);
         }
 
+        return Stream(http, download);
+    }
+
+    /// <summary>The response that streams an opened backup file, its SHA-256 in <c>X-HelloJohn-Sha256</c>.</summary>
+    internal static IResult Stream(HttpContext http, BackupDownload download)
+    {
         http.Response.RegisterForDisposeAsync(download);
         http.Response.Headers.CacheControl = "no-store";
         if (download.Sha256 is not null)
