@@ -59,6 +59,12 @@ public sealed class BackupFileActionsTests(ConsoleServerFixture server)
 
         await app.NavigationLink("Audit").ClickAsync();
         await Assertions.Expect(page.GetByText(standalone).First).ToBeVisibleAsync();
+
+        // Settings the administrator may change, beside those the environment sets.
+        await app.OpenAsync("Settings");
+        await Assertions.Expect(page.GetByTestId("console-settings")).ToContainTextAsync("Daily backups kept");
+        await page.GetByTestId("console-settings").ScrollIntoViewIfNeededAsync();
+        await page.GetByTestId("console-settings").ScreenshotAsync(new() { Path = Path.Combine(server.ScreenshotDirectory, "settings-console-settings.png") });
     }
 
     private static async Task DeleteAsync(ConsoleApp app, string fileName)
