@@ -51,6 +51,7 @@ public static class AuditActions
     public const string SetVerificationRequested = "set.verification_requested";
     public const string SetVerificationFinished = "set.verification_finished";
     public const string SetRestoreRequested = "set.restore_requested";
+    public const string SetDeleted = "set.deleted";
     public const string DeploymentAdded = "deployment.added";
     public const string DeploymentChanged = "deployment.changed";
     public const string DeploymentRemoved = "deployment.removed";

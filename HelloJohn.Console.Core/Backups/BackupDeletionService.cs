@@ -26,7 +26,8 @@ public sealed class BackupDeletionService(
     ILogger<BackupDeletionService> logger,
     IBackupVerificationHistory? verifications = null)
 {
-    private static readonly TimeSpan RetentionWait = TimeSpan.FromSeconds(30);
+    /// <summary>How long a delete waits for retention of the target, which runs after every backup, to finish.</summary>
+    public static readonly TimeSpan RetentionWait = TimeSpan.FromSeconds(30);
     private readonly BackupObjects _objects = new(stores, logger);
 
     /// <param name="confirmation">The file name as the administrator typed it.</param>
@@ -39,7 +40,7 @@ public sealed class BackupDeletionService(
             ?? throw new KeyNotFoundException($"There is no backup with id {backupId}; it may have been removed already. Nothing was deleted.");
 
         // Retention must not work on the same backups meanwhile; what the record says is read once it holds them.
-        await using var held = await WaitForRetentionAsync(targetId, ct);
+        await using var held = await locks.WaitAsync(ConsoleLocks.ForRetention(targetId), RetentionWait, time, ct);
         var record = await db.Backups.Include(b => b.Locations).Include(b => b.Target).AsSplitQuery().FirstAsync(b => b.Id == backupId, ct);
         var subject = $"{record.Target!.Name}/{record.FileName}";
         if (held is null)
@@ -87,27 +88,6 @@ public sealed class BackupDeletionService(
         }
 
         return new BackupDeleteResult(record.FileName, removed, message);
-    }
-
-    /// <summary>Retention of the target, which runs after every backup, holds its lock for a moment: a delete asked for
-    /// then waits for it, up to <see cref="RetentionWait"/>. Null when it is still held after that.</summary>
-    private async Task<ConsoleLock?> WaitForRetentionAsync(Guid targetId, CancellationToken ct)
-    {
-        var until = time.GetUtcNow() + RetentionWait;
-        while (true)
-        {
-            if (await locks.TryAcquireAsync(ConsoleLocks.ForRetention(targetId), ct) is { } held)
-            {
-                return held;
-            }
-
-            if (time.GetUtcNow() >= until)
-            {
-                return null;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(250), time, ct);
-        }
     }
 
     /// <summary>Why <paramref name="record"/> must not be deleted now; null when it may.</summary>

@@ -36,6 +36,27 @@ public sealed class ConsoleLocks(IDbContextFactory<ConsoleDbContext> dbFactory)
         return null;
     }
 
+    /// <summary>Takes the lock named <paramref name="scope"/>, waiting up to <paramref name="wait"/> for its holder to
+    /// let go (retention holds a target's for a moment after every backup); null when it is still held after that.</summary>
+    public async Task<ConsoleLock?> WaitAsync(string scope, TimeSpan wait, TimeProvider time, CancellationToken ct)
+    {
+        var until = time.GetUtcNow() + wait;
+        while (true)
+        {
+            if (await TryAcquireAsync(scope, ct) is { } held)
+            {
+                return held;
+            }
+
+            if (time.GetUtcNow() >= until)
+            {
+                return null;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), time, ct);
+        }
+    }
+
     /// <summary>Whether some session holds the lock named <paramref name="scope"/> right now.</summary>
     public async Task<bool> IsHeldAsync(string scope, CancellationToken ct)
     {

@@ -31,6 +31,7 @@ public static class SetsServiceCollectionExtensions
         services.AddSingleton<SetRestoreService>();
         services.AddSingleton<SetCatalogRebuild>();
         services.AddSingleton<SetRetention>();
+        services.AddSingleton<SetDeletionService>();
         services.AddSingleton<IRunKind, SetRunKind>();
         services.AddTransient<SetJobs>();
         services.AddTransient<Schedules.IScheduledBackupJob, SetScheduledJob>();

@@ -40,6 +40,14 @@ public partial class SetsGrid
     [Parameter]
     public EventCallback<BackupSetListItem> OnPin { get; set; }
 
+    /// <summary>Whether the signed-in user may delete sets (administrators).</summary>
+    [Parameter]
+    public bool CanDelete { get; set; }
+
+    /// <summary>Asks to delete a set; the page shows the typed confirmation.</summary>
+    [Parameter]
+    public EventCallback<BackupSetListItem> OnDelete { get; set; }
+
     /// <summary>More buttons for a set's row (verify, restore), from the page.</summary>
     [Parameter]
     public RenderFragment<BackupSetListItem>? Actions { get; set; }

@@ -12,7 +12,7 @@ using MudBlazor;
 namespace HelloJohn.Console.Web.Components.Pages;
 
 /// <summary>Backups: sets of each deployment, expandable to their members, with Back up now, cancel, retry of failed
-/// members, pin, verify and restore; and every backup file on its own, with download, pin and delete (typed confirmation).</summary>
+/// members, pin, verify, restore and delete (typed confirmation); and every backup file on its own, with download, pin and delete (typed confirmation).</summary>
 public partial class Backups
 {
     private BackupsGrid? _grid;
@@ -26,6 +26,7 @@ public partial class Backups
     private bool _canDownload;
     private bool _canDelete;
     private BackupListItem? _deleting;
+    private BackupSetListItem? _deletingSet;
     private bool _requesting;
     private string? _error;
     private Actor _actor = Actor.System;
@@ -178,7 +179,7 @@ public partial class Backups
 
     private async Task DeletedAsync(string message)
     {
-        _deleting = null;
+        (_deleting, _deletingSet) = (null, null);
         Snackbar.Add(message, Severity.Success);
         await ReloadGridAsync();
     }
