@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace HelloJohn.Console.Core.Sets;
 
 /// <summary>What deleting a set did: how many member files went, and from which stores.</summary>
-public sealed record SetDeleteResult(string Name, int Members, IReadOnlyList<string> Stores, string Message);
+public sealed record SetDeleteResult(string Name, int Dumps, IReadOnlyList<string> Stores, string Message);
 
 /// <summary>Deletes a whole backup set at an administrator's request, as retention expires one: every member's dump and
 /// manifest and the set's roles file and manifest, from every store; the catalog keeps the set and its members as
@@ -62,6 +62,7 @@ public sealed class SetDeletionService(
         var members = records.Where(r => r.SetId == set.Id).ToList();
         var removedFrom = new SortedSet<string>(StringComparer.Ordinal);
         var problems = new List<string>();
+        var dumps = members.Count(SetRetention.IsKept);
         var deleted = 0;
         foreach (var member in members)
         {
@@ -81,7 +82,7 @@ public sealed class SetDeletionService(
 
             if (own.Count == 0)
             {
-                deleted += member.Status == BackupStatus.Expired ? 0 : 1;
+                deleted += SetRetention.IsKept(member) ? 1 : 0;
                 member.Status = BackupStatus.Expired;
                 member.ExpiredAt = time.GetUtcNow();
             }
@@ -108,7 +109,7 @@ public sealed class SetDeletionService(
         var where = removedFrom.Count == 0 ? "no store" : string.Join(", ", removedFrom.Select(s => $"'{s}'"));
         var message = problems.Count == 0
             ? $"{set.Name} was deleted: {deleted} database dump(s) with their manifests, the roles file and the set manifest, from {where}. The catalog keeps it as expired, for history."
-            : $"{set.Name} was only partly deleted ({deleted} of {members.Count} member(s) removed); the set stays listed until the rest is gone: {string.Join(" ", problems)}";
+            : $"{set.Name} was only partly deleted ({deleted} of its {dumps} database dump(s) removed); the set stays listed until the rest is gone: {string.Join(" ", problems)}";
         await audit.RecordAsync(actor, AuditActions.SetDeleted, subject, problems.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
             $"Deleted by {actor.Name}: {message}", CancellationToken.None);
         logger.LogInformation("Set {Set} deleted by {Actor}: {Members} member(s) from {Stores}; {Problems} problem(s)", set.Name, actor.Name, deleted, where, problems.Count);

@@ -2,6 +2,7 @@ using Bunit;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Sets;
 using HelloJohn.Console.Core.Settings;
 using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Tests.Infrastructure;
@@ -12,7 +13,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HelloJohn.Console.Tests.Components;
 
-/// <summary>The delete confirmation and the settings editor on the real services: the typed file name, a refusal shown
+/// <summary>The delete confirmations (a backup file, a whole set) and the settings editor on the real services: the typed file name, a refusal shown
 /// with its reason, a setting from the environment shown with its variable and not editable, a change saved and used.</summary>
 [Trait("Capability", "Backups")]
 [Collection(PostgresCollection.Name)]
@@ -79,6 +80,78 @@ public sealed class BackupAndSettingsPanelsTests(ConsolePageFixture app) : Conso
         cut.WaitForAssertion(() => Assert.Contains("is pinned", cut.Find("[data-testid=delete-error]").TextContent));
         Assert.Null(said);
         Assert.True(File.Exists(Path.Combine(App.BackupDirectory, backup.FileName)));
+    }
+
+    /// <summary>A finished set of one database: its dump, manifests and roles file on the local disk (made here).</summary>
+    private async Task<BackupSetListItem> LocalSetAsync(bool pinned = false)
+    {
+        var at = DateTimeOffset.UtcNow;
+        var name = $"{SetNaming.SetName(at)}_{Guid.NewGuid():N}"[..40];
+        var store = Service<IBackupStoreRegistry>().Get("local");
+        var set = new BackupSet
+        {
+            Id = Guid.NewGuid(), TargetId = App.TargetId, Name = name, Status = BackupSetStatus.Succeeded, CreatedAt = at, StartedAt = at, FinishedAt = at,
+            RolesFileName = name + SetNaming.RolesSuffix, Pinned = pinned, MemberCount = 1, MembersSucceeded = 1,
+        };
+        set.CurrentRunId = set.Id;
+        var member = $"{name}_panel.dump";
+        await store.PutSmallAsync(member, new byte[] { 1, 2, 3 }, CancellationToken.None);
+        await store.PutSmallAsync(BackupManifest.KeyFor(member), "{}"u8.ToArray(), CancellationToken.None);
+        await store.PutSmallAsync(set.RolesFileName, "CREATE ROLE x;"u8.ToArray(), CancellationToken.None);
+        await store.PutSmallAsync(SetNaming.ManifestKey(name), "{}"u8.ToArray(), CancellationToken.None);
+        var id = Guid.NewGuid();
+        await using (var db = await App.DbAsync())
+        {
+            db.Add(set);
+            db.Backups.Add(new BackupRecord
+            {
+                Id = id, TargetId = App.TargetId, SetId = set.Id, DatabaseName = "panel_" + name[^6..], FileName = member, Status = BackupStatus.Succeeded, CreatedAt = at, SizeBytes = 3,
+                Locations = [new BackupLocation { BackupId = id, Store = "local", Key = member, StoredAt = at }],
+            });
+            await db.SaveChangesAsync();
+        }
+
+        return (await Service<SetService>().GetAsync(set.Id, CancellationToken.None))!.Set;
+    }
+
+    private IRenderedComponent<SetDeletePanel> RenderSetDelete(BackupSetListItem set, Action<string> deleted) =>
+        Render<SetDeletePanel>(ps => ps.Add(p => p.Set, set).Add(p => p.Actor, Admin).Add(p => p.OnDeleted, deleted));
+
+    [Fact]
+    public async Task SetDeletePanel_EnablesDeleteOnlyForTheExactSetNameThenDeletesTheWholeSet()
+    {
+        var set = await LocalSetAsync();
+        string? said = null;
+        var cut = RenderSetDelete(set, m => said = m);
+        var confirm = () => cut.Find("[data-testid=delete-set-confirm]");
+        Assert.Contains($"Delete {set.Name}?", cut.Find("[data-testid=delete-set-panel]").TextContent);
+        Assert.True(confirm().HasAttribute("disabled"));
+
+        cut.Find("input[data-testid=delete-confirmation-input]").Input(set.Name + "x");
+        Assert.True(confirm().HasAttribute("disabled"));
+        cut.Find("input[data-testid=delete-confirmation-input]").Input(set.Name);
+        cut.WaitForAssertion(() => Assert.False(confirm().HasAttribute("disabled")));
+        confirm().Click();
+
+        cut.WaitForAssertion(() => Assert.Contains($"{set.Name} was deleted: 1 database dump(s)", said));
+        Assert.Empty(Directory.GetFiles(App.BackupDirectory, set.Name + "*"));
+        Assert.Equal(BackupSetStatus.Expired, (await Service<SetService>().GetAsync(set.Id, CancellationToken.None))!.Set.Status);
+    }
+
+    [Fact]
+    public async Task SetDeletePanel_PinnedSet_ShowsTheRefusalAndKeepsItsFiles()
+    {
+        var set = await LocalSetAsync(pinned: true);
+        string? said = null;
+        var cut = RenderSetDelete(set, m => said = m);
+
+        cut.Find("input[data-testid=delete-confirmation-input]").Input(set.Name);
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=delete-set-confirm]").HasAttribute("disabled")));
+        cut.Find("[data-testid=delete-set-confirm]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("is pinned", cut.Find("[data-testid=delete-error]").TextContent));
+        Assert.Null(said);
+        Assert.Equal(4, Directory.GetFiles(App.BackupDirectory, set.Name + "*").Length);
     }
 
     [Fact]

@@ -95,6 +95,7 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         new("SetRolesService.DownloadAsync", ConsolePermission.DownloadBackup, (x, actor) => x.Service<SetRolesService>().DownloadAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("SetRolesService.PlanAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<SetRolesService>().PlanAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("SetRolesService.ApplyAsync", ConsolePermission.RestoreInPlace, (x, actor) => x.Service<SetRolesService>().ApplyAsync(actor, Guid.NewGuid(), ["crafted"], "test", CancellationToken.None)),
+        new("SetDeletionService.DeleteAsync", ConsolePermission.DeleteBackup, (x, actor) => x.Service<SetDeletionService>().DeleteAsync(actor, Guid.NewGuid(), "hellojohn_set_crafted", CancellationToken.None)),
         new("ScheduleService.RemoveAllAsync", ConsolePermission.ManageSchedules, (x, actor) => x.Service<ScheduleService>().RemoveAllAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("TargetService.SetConnectionAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<TargetService>().SetConnectionAsync(actor, x.TargetId, "postgres://crafted:crafted@127.0.0.1:1/crafted", CancellationToken.None)),
         new("CatalogRebuildService.RebuildAsync", ConsolePermission.ManageStorage, (x, actor) => x.Service<CatalogRebuildService>().RebuildAsync(actor, CancellationToken.None)),
