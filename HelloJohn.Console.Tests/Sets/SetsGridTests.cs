@@ -31,8 +31,10 @@ public sealed class SetsGridTests : ConsoleComponentTest
             status == BackupStatus.Succeeded ? 3_000_000 : null, status == BackupStatus.Succeeded ? new string('c', 64) : null,
             "schema_migrations:0004_rbac_schema_fix", error, retried, null);
 
-    private IRenderedComponent<SetsGrid> RenderGrid(BackupSetListItem set, BackupSetDetails? details, bool canRun, List<string> clicks) =>
+    private IRenderedComponent<SetsGrid> RenderGrid(BackupSetListItem set, BackupSetDetails? details, bool canRun, List<string> clicks, bool canDelete = false) =>
         Render<SetsGrid>(ps => ps
+            .Add(p => p.CanDelete, canDelete)
+            .Add(p => p.OnDelete, (BackupSetListItem s) => clicks.Add("delete " + s.Name))
             .Add(p => p.Load, (_, _) => Task.FromResult(new BackupSetPage([set], 1)))
             .Add(p => p.LoadDetails, _ => Task.FromResult(details))
             .Add(p => p.CanRun, canRun)
@@ -91,5 +93,18 @@ public sealed class SetsGridTests : ConsoleComponentTest
 
         Assert.Equal("1 of 4 databases done", cut.Find("[data-testid=set-progress]").TextContent.Trim());
         Assert.Equal("running", cut.Find("[data-testid=set-status]").TextContent.Trim());
+    }
+
+    [Fact]
+    public void Delete_IsOfferedToAdministratorsOnFinishedSetsOnly()
+    {
+        var clicks = new List<string>();
+        var cut = RenderGrid(Set(BackupSetStatus.Succeeded, 2, 2, 0), null, canRun: true, clicks, canDelete: true);
+        cut.Find("[data-testid=delete-set]").Click();
+        Assert.Equal(["delete hellojohn_set_20261125_020000"], clicks);
+
+        Assert.Empty(RenderGrid(Set(BackupSetStatus.Succeeded, 2, 2, 0), null, canRun: true, [], canDelete: false).FindAll("[data-testid=delete-set]"));
+        Assert.Empty(RenderGrid(Set(BackupSetStatus.Running, 2, 1, 0), null, canRun: true, [], canDelete: true).FindAll("[data-testid=delete-set]"));
+        Assert.Empty(RenderGrid(Set(BackupSetStatus.Expired, 2, 2, 0), null, canRun: true, [], canDelete: true).FindAll("[data-testid=delete-set]"));
     }
 }
