@@ -20,6 +20,8 @@ public class PitrFixture : IAsyncLifetime
 
     private readonly List<string> _restoredDirectories = [];
 
+    public const string ConsoleUrl = "https://pitr.example.test";
+
     public PostgresClusterFixture Postgres { get; } = new();
     public ConsoleAppFactory App { get; private set; } = default!;
     public Guid Server { get; private set; }
@@ -35,6 +37,8 @@ public class PitrFixture : IAsyncLifetime
         App.Settings["Pitr:PartialCopyInterval"] = "00:00:01";
         App.Settings["Pitr:RestartDelay"] = "00:00:00.500";
         App.Settings["Pitr:BaseBackupCron"] = "";
+        App.Settings["Pitr:StreamingAlarmAfter"] = "00:00:02";
+        App.Settings["HELLOJOHN_CONSOLE_URL"] = ConsoleUrl;
         App.Settings["Pitr:SlotAlarmBytes"] = (64L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture);
         await App.InitializeAsync();
         _ = App.Server;
