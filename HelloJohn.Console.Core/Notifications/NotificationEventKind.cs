@@ -35,8 +35,7 @@ public enum NotificationSeverity
 
 /// <summary>One kind of event as people and receivers see it.</summary>
 /// <param name="Code">Stable name in subscriptions, webhook bodies and the X-HelloJohn-Event header.</param>
-/// <param name="ArrivesWith">Null when the console raises it today; otherwise the feature that will raise it.</param>
-public sealed record NotificationEventInfo(NotificationEventKind Kind, string Code, string Label, string? ArrivesWith = null);
+public sealed record NotificationEventInfo(NotificationEventKind Kind, string Code, string Label);
 
 public static class NotificationEvents
 {
