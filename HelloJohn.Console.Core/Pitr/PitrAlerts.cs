@@ -29,13 +29,19 @@ public sealed class PitrAlerts(
 
     public async Task CheckAsync(CancellationToken ct)
     {
+        var servers = await connections.ProtectedAsync(ct);
+        if (servers.Count == 0)
+        {
+            return;
+        }
+
         await using var held = await locks.TryAcquireAsync(LockName, ct);
         if (held is null)
         {
             return;
         }
 
-        foreach (var server in await connections.ProtectedAsync(ct))
+        foreach (var server in servers)
         {
             try
             {
