@@ -1,4 +1,6 @@
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Notifications;
+using HelloJohn.Console.Tests.Notifications;
 using HelloJohn.Console.Core.Pitr;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Security;
@@ -59,6 +61,17 @@ public class PitrFixture : IAsyncLifetime
             throw new TimeoutException($"{e.Message} Receiver: {o.State?.State} {o.State?.Reason}; base backups: {string.Join(", ", o.BaseBackups.Select(b => $"{b.Status} {b.Error}"))}\n{string.Join('\n', lines)}", e);
         }
     }
+
+    /// <summary>A webhook channel of its own for <paramref name="kinds"/>; returns the path its messages arrive at.</summary>
+    public async Task<string> HookAsync(WebhookReceiver receiver, params NotificationEventKind[] kinds)
+    {
+        var path = $"/pitr/{Guid.NewGuid():N}";
+        await App.Service<NotificationChannelService>().CreateAsync(DeliveryWait.Admin,
+            new ChannelDraft($"pitr-{Guid.NewGuid():N}"[..20], NotificationChannelKind.Webhook, true, kinds) { Url = receiver.Url(path) }, CancellationToken.None);
+        return path;
+    }
+
+    public static List<string> Titles(WebhookReceiver receiver, string path) => [.. receiver.Bodies(path).Select(b => b.GetProperty("title").GetString()!)];
 
     public Task<PitrOverview> OverviewAsync() => App.Service<PitrService>().GetOverviewAsync(Server, CancellationToken.None);
 

@@ -31,17 +31,6 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
         }
     }
 
-    /// <summary>A webhook channel of its own for <paramref name="kinds"/>; returns the path its messages arrive at.</summary>
-    private async Task<string> HookAsync(WebhookReceiver receiver, params NotificationEventKind[] kinds)
-    {
-        var path = $"/pitr/{Guid.NewGuid():N}";
-        await pitr.App.Service<NotificationChannelService>().CreateAsync(DeliveryWait.Admin,
-            new ChannelDraft($"pitr-{Guid.NewGuid():N}"[..20], NotificationChannelKind.Webhook, true, kinds) { Url = receiver.Url(path) }, CancellationToken.None);
-        return path;
-    }
-
-    private static List<string> Titles(WebhookReceiver receiver, string path) => [.. receiver.Bodies(path).Select(b => b.GetProperty("title").GetString()!)];
-
     private async Task PauseAsync(bool paused)
     {
         await Service.SetPausedAsync(PitrFixture.Admin, pitr.Server, paused, CancellationToken.None);
@@ -53,7 +42,7 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
     public async Task SlotOverTheThreshold_RaisesTheAlarm_AndNotifiesOnceUntilItClears()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        var path = await HookAsync(receiver, NotificationEventKind.SlotAtRisk, NotificationEventKind.WalStreamingStopped);
+        var path = await pitr.HookAsync(receiver, NotificationEventKind.SlotAtRisk, NotificationEventKind.WalStreamingStopped);
         const string AtRisk = "Replication slot of pitr at risk";
         await PauseAsync(true);
         try
@@ -66,7 +55,7 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
             Assert.StartsWith("ALARM:", slot.Message);
             Assert.Contains("pg_drop_replication_slot", string.Join('\n', slot.Fix));
             Assert.Contains("PITR alarm", pitr.App.Logs.AllText);
-            await DeliveryWait.UntilAsync(() => Titles(receiver, path).Contains(AtRisk), "the slot alarm to be delivered");
+            await DeliveryWait.UntilAsync(() => PitrFixture.Titles(receiver, path).Contains(AtRisk), "the slot alarm to be delivered");
             // The supervisor keeps seeing the slot over the alarm; people are told once. Two more segments later (each
             // seen by further passes) it is still one message.
             await WriteSegmentsAsync(2);
@@ -78,8 +67,8 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
         }
 
         await PitrFixture.WaitForAsync("the alarm to clear", async () => !(await Service.CheckReadinessAsync(pitr.Server, CancellationToken.None)).SlotAlarm);
-        await DeliveryWait.UntilAsync(() => Titles(receiver, path).LastOrDefault() == "Replication slot of pitr is safe again", "the all-clear");
-        var titles = Titles(receiver, path);
+        await DeliveryWait.UntilAsync(() => PitrFixture.Titles(receiver, path).LastOrDefault() == "Replication slot of pitr is safe again", "the all-clear");
+        var titles = PitrFixture.Titles(receiver, path);
         Assert.Single(titles, t => t == AtRisk);
         // Paused on purpose by an administrator: not "streaming stopped".
         Assert.DoesNotContain(titles, t => t.Contains("streaming", StringComparison.OrdinalIgnoreCase));
@@ -90,50 +79,10 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
     }
 
     [Fact]
-    public async Task StreamingThatCannotResume_IsToldOnceWhileItLasts_AndItsResumptionOnce()
-    {
-        await using var receiver = await WebhookReceiver.StartAsync();
-        var path = await HookAsync(receiver, NotificationEventKind.WalStreamingStopped);
-        var targets = pitr.App.Service<TargetService>();
-        var source = await pitr.SourceAsync();
-        // The server stays up; the console is given a role that may log in but not replicate (as after a password or
-        // role change on the server), and its running stream is cut.
-        var noReplication = new NpgsqlConnectionStringBuilder(source.ConnectionString) { Username = PostgresClusterFixture.DemoRole, Password = PostgresClusterFixture.DemoPassword };
-        await targets.SetConnectionAsync(PitrFixture.Admin, pitr.Server, noReplication.ConnectionString, CancellationToken.None);
-        try
-        {
-            await using (var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(source.ConnectionString) { Pooling = false }.ConnectionString))
-            {
-                await conn.OpenAsync();
-                await using var cut = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_replication", conn);
-                await cut.ExecuteScalarAsync();
-            }
-
-            await DeliveryWait.UntilAsync(() => Titles(receiver, path).Contains("WAL streaming of pitr stopped"), "the streaming-stopped notice");
-            // Restarts keep failing (their delay doubles each time), each seen by further supervisor passes: still told once.
-            await PitrFixture.WaitForAsync("several more failed restarts", async () =>
-                System.Text.RegularExpressions.Regex.Match((await pitr.OverviewAsync()).State!.Reason ?? "", @"Restarting in (\d+)") is { Success: true } m && int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) >= 4);
-        }
-        finally
-        {
-            await targets.SetConnectionAsync(PitrFixture.Admin, pitr.Server, source.ConnectionString, CancellationToken.None);
-        }
-
-        await PitrFixture.WaitForAsync("streaming again", async () => (await pitr.OverviewAsync()).State!.State == ReceiverState.Streaming);
-        await DeliveryWait.UntilAsync(() => Titles(receiver, path).LastOrDefault() == "WAL streaming of pitr resumed", "the all-clear");
-        var bodies = receiver.Bodies(path);
-        var stopped = Assert.Single(bodies, b => b.GetProperty("title").GetString() == "WAL streaming of pitr stopped");
-        Assert.Equal("wal.streaming_stopped", stopped.GetProperty("event").GetString());
-        Assert.Contains("Restarting", stopped.GetProperty("text").GetString());
-        Assert.Equal($"{PitrFixture.ConsoleUrl}/pitr/{pitr.Server}", stopped.GetProperty("url").GetString());
-        Assert.Single(bodies, b => b.GetProperty("title").GetString() == "WAL streaming of pitr resumed");
-    }
-
-    [Fact]
     public async Task LostSlot_LeadsToANewBaseBackup_AndTheWindowStartsThere()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        var path = await HookAsync(receiver, NotificationEventKind.SlotAtRisk);
+        var path = await pitr.HookAsync(receiver, NotificationEventKind.SlotAtRisk);
         var before = (await pitr.OverviewAsync()).BaseBackups.Select(b => b.Id).ToHashSet();
         await PauseAsync(true);
         try
@@ -164,8 +113,8 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
         Assert.Contains("lost", overview.State!.WindowRestartReason);
         Assert.Equal(fresh.ConsistentAt, overview.Window.Current!.From);
         Assert.NotEmpty(overview.Window.Latest!.Gaps);
-        await DeliveryWait.UntilAsync(() => Titles(receiver, path).Contains("Replication slot of pitr lost; the point-in-time window restarts"), "the lost-slot notice");
-        Assert.Single(Titles(receiver, path), t => t.Contains("lost", StringComparison.Ordinal));
+        await DeliveryWait.UntilAsync(() => PitrFixture.Titles(receiver, path).Contains("Replication slot of pitr lost; the point-in-time window restarts"), "the lost-slot notice");
+        Assert.Single(PitrFixture.Titles(receiver, path), t => t.Contains("lost", StringComparison.Ordinal));
     }
 
     [Fact]
