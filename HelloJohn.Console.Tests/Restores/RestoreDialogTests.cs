@@ -32,7 +32,7 @@ public sealed class RestoreDialogTests : IAsyncLifetime
     public Task DisposeAsync() => _ctx.DisposeAsync().AsTask();
 
     /// <summary>Stands in for the server: "taken" exists, everything else is free.</summary>
-    private Task<DatabaseNameCheck> CheckNameAsync(Guid backupId, string name, CancellationToken ct)
+    private Task<DatabaseNameCheck> CheckNameAsync(Guid backupId, string name, string? server, CancellationToken ct)
     {
         _checkedNames.Add(name);
         return Task.FromResult(new DatabaseNameCheck(null, name == "taken"));
