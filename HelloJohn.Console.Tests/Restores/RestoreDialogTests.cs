@@ -147,8 +147,11 @@ public sealed class RestoreDialogTests : IAsyncLifetime
 
         p.WaitForAssertion(() => Assert.False(IsDisabled(Submit(p))));
         Assert.Equal(typed, _checkedServers[^1]);
-        Assert.Contains("Restores onto restorer@db.example.test:5433/postgres", p.Markup);
-        Assert.DoesNotContain("S3cret-Pw-4", p.Markup);
+        // Masked in its field, and nowhere in the dialog's text.
+        var text = p.Find(".mud-dialog").TextContent;
+        Assert.Contains("Restores onto restorer@db.example.test:5433/postgres", text);
+        Assert.DoesNotContain("S3cret-Pw-4", text);
+        Assert.Equal("password", InputOf(p, "restore-server").GetAttribute("type"));
         Submit(p).Click();
         var request = Assert.IsType<RestoreRequest>((await dialog.Result)!.Data);
         Assert.Equal((RestoreMode.NewDatabase, "hellojohn_restore", typed), (request.Mode, request.DatabaseName, request.ServerConnectionString));

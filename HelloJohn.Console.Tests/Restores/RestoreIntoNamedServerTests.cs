@@ -15,7 +15,8 @@ namespace HelloJohn.Console.Tests.Restores;
 [Collection(PostgresCollection.Name)]
 public sealed class RestoreIntoNamedServerTests(PostgresClusterFixture postgres) : IAsyncLifetime
 {
-    private readonly ConsoleAppFactory _app = new(postgres) { Settings = { ["Runs:SweepInterval"] = "00:10:00" } };
+    // Verifications where the console puts them by default: its own scratch cluster, which needs no target connection.
+    private readonly ConsoleAppFactory _app = new(postgres) { Settings = { ["Runs:SweepInterval"] = "00:10:00", ["Verification:RestoreInto"] = "PrivateCluster" } };
 
     public Task InitializeAsync() => _app.InitializeAsync();
 
