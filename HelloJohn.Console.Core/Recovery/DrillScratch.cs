@@ -39,13 +39,21 @@ public sealed class DrillScratch(TargetService targets, TimeProvider time)
 
         var live = await targets.GetConnectionAsync(targetId, ct);
         NpgsqlConnection.ClearAllPools();
-        await using var conn = new NpgsqlConnection(live.Unpooled().ConnectionString);
-        await conn.OpenAsync(ct);
-        await ServerDatabases.DropAsync(conn, name, force: true, ct);
-        // A set's other databases were restored beside it, as name_2, name_3…
-        foreach (var (beside, _) in await ServerDatabases.ListAsync(conn, name + "_", ct))
+        List<string> all = [name];
+        await using (var conn = new NpgsqlConnection(live.Unpooled().ConnectionString))
         {
-            await ServerDatabases.DropAsync(conn, beside, force: true, ct);
+            await conn.OpenAsync(ct);
+            // A set's other databases were restored beside it, as name_2, name_3…
+            all.AddRange((await ServerDatabases.ListAsync(conn, name + "_", ct)).Select(d => d.Item1));
+        }
+
+        foreach (var database in all)
+        {
+            // Autovacuum visits a freshly restored database; dropping retries until it has gone.
+            if (await ServerDatabases.DropOwnAsync(live, database, time, ct) is { } reason)
+            {
+                throw new InvalidOperationException($"{database} could not be dropped: {reason}");
+            }
         }
 
         return true;

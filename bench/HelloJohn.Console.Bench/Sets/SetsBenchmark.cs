@@ -94,7 +94,8 @@ public sealed class SetsBenchmark(SetsBenchCommand command, LocalPostgresCluster
                 await conn.OpenAsync(CancellationToken.None);
                 foreach (var name in Enumerable.Reverse(created))
                 {
-                    await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {LocalPostgresCluster.QuoteIdent(name)} WITH (FORCE)", conn);
+                    // No time limit: a loaded machine's checkpoint can make a drop take longer than the default 30 s.
+                    await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {LocalPostgresCluster.QuoteIdent(name)} WITH (FORCE)", conn) { CommandTimeout = 0 };
                     await drop.ExecuteNonQueryAsync(CancellationToken.None);
                 }
             }
