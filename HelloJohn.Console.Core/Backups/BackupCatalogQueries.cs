@@ -38,6 +38,8 @@ public sealed class BackupCatalogQueries(IDbContextFactory<ConsoleDbContext> dbF
                 b.StartedAt, b.FinishedAt, b.Status == BackupStatus.Running && r != null ? r.ProgressDone : b.BytesWritten, b.SizeBytes, b.Sha256, b.Error, b.Pinned, b.Tier)
             {
                 Phase = r == null ? null : r.Phase,
+                ExpectedBytes = r == null ? null : r.ProgressTotal,
+                SetId = b.SetId,
             }).ToListAsync(ct);
         return new BackupPage(items, total);
     }
@@ -53,7 +55,7 @@ public sealed class BackupCatalogQueries(IDbContextFactory<ConsoleDbContext> dbF
         }
 
         var item = new BackupListItem(b.Id, b.TargetId, b.Target!.Name, b.FileName, b.Status, b.Trigger, b.RequestedBy, b.CreatedAt,
-            b.StartedAt, b.FinishedAt, b.BytesWritten, b.SizeBytes, b.Sha256, b.Error, b.Pinned, b.Tier);
+            b.StartedAt, b.FinishedAt, b.BytesWritten, b.SizeBytes, b.Sha256, b.Error, b.Pinned, b.Tier) { SetId = b.SetId };
         var tables = DatabaseInspector.Order(b.TableCounts.Select(c => new TableRowCount(c.Schema, c.Table, c.Rows)))
             .Select(c => new ManifestTableCount(c.Schema, c.Table, c.Rows)).ToList();
         return new BackupDetails(item, tables, [.. b.Locations.Select(l => new BackupLocationInfo(l.Store, l.Key, l.StorageClass, l.StoredAt))],

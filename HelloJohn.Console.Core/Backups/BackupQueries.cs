@@ -24,6 +24,12 @@ public sealed record BackupListItem(
 
     /// <summary>Where its run is (<see cref="BackupPhase"/>), while it runs.</summary>
     public string? Phase { get; init; }
+
+    /// <summary>The set it is a member of; null for a backup on its own.</summary>
+    public Guid? SetId { get; init; }
+
+    /// <summary>While it runs: the size of the previous backup of the same database, what its progress is measured against.</summary>
+    public long? ExpectedBytes { get; init; }
 }
 
 public sealed record BackupDetails(BackupListItem Backup, IReadOnlyList<ManifestTableCount> Tables, IReadOnlyList<BackupLocationInfo> Locations,

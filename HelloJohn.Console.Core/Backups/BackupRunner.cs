@@ -61,8 +61,23 @@ public sealed class BackupRunner(
         await using (claim)
         {
             record.StartedAt = claim.Run.StartedAt;
+            // The dump's size is not known up front; the previous backup of the same database is the best guess.
+            lifecycle.ReportProgress(claim, 0, await PreviousSizeAsync(record, claim.Token));
             await RunClaimedAsync(claim, record);
         }
+    }
+
+    /// <summary>The size of the newest earlier backup of the same database that was stored; null when there is none.</summary>
+    private async Task<long?> PreviousSizeAsync(BackupRecord record, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Backups.AsNoTracking()
+            .Where(b => b.TargetId == record.TargetId && b.DatabaseName == record.DatabaseName && b.Id != record.Id && b.CreatedAt <= record.CreatedAt
+                && b.SizeBytes != null && b.SizeBytes > 0
+                && (b.Status == BackupStatus.Succeeded || b.Status == BackupStatus.PartiallyStored || b.Status == BackupStatus.Expired))
+            .OrderByDescending(b => b.CreatedAt)
+            .Select(b => b.SizeBytes)
+            .FirstOrDefaultAsync(ct);
     }
 
     private async Task RunClaimedAsync(RunClaim claim, BackupRecord record)

@@ -20,6 +20,7 @@ public static class BackupsServiceCollectionExtensions
         services.AddSingleton<BackupCatalogQueries>();
         services.AddSingleton<BackupService>();
         services.AddSingleton<BackupDownloadService>();
+        services.AddSingleton<BackupDeletionService>();
         services.AddSingleton<IRunKind, BackupRunKind>();
         services.AddTransient<BackupJob>();
         return services;

@@ -2,9 +2,9 @@ using HelloJohn.Console.Core.Backups;
 
 namespace HelloJohn.Console.Core.History;
 
-/// <summary>What the History page asks for: one target (or every target) over a window ending now. A backup set's
-/// databases will narrow this further with a database name once sets exist.</summary>
-public sealed record HistoryQuery(Guid? TargetId, TimeSpan Window);
+/// <summary>What the History page asks for: one target (or every target) over a window ending now, and within a
+/// deployment one of its databases (the control plane, a tenant), or all of them when null.</summary>
+public sealed record HistoryQuery(Guid? TargetId, TimeSpan Window, string? Database = null);
 
 /// <summary>How a finished backup run ended, as history counts it. A backup that retention later expired did succeed.</summary>
 public enum HistoryOutcome

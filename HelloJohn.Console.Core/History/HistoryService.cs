@@ -33,6 +33,11 @@ public sealed class HistoryService(IDbContextFactory<ConsoleDbContext> dbFactory
             backups = backups.Where(b => b.TargetId == target);
         }
 
+        if (query.Database is { } database)
+        {
+            backups = backups.Where(b => b.DatabaseName == database);
+        }
+
         var rows = await backups.OrderByDescending(b => b.CreatedAt).Take(MaxRuns + 1)
             .Select(b => new BackupRunRow(b.CreatedAt, b.StartedAt, b.FinishedAt, b.FileName, b.Status, b.SizeBytes, b.ExpiredAt, b.Error))
             .ToListAsync(ct);
@@ -52,14 +57,14 @@ public sealed class HistoryService(IDbContextFactory<ConsoleDbContext> dbFactory
             points,
             HistoryRules.Count(points),
             HistoryRules.Weekly(points, protectedSince > from ? protectedSince : from, to),
-            await VerificationsAsync(db, query.TargetId, from, ct),
+            await VerificationsAsync(db, query.TargetId, query.Database, from, ct),
             await DrillsAsync(db, query.TargetId, from, ct),
             HistoryRules.MedianDurationSeconds(points),
             points.LastOrDefault(p => p.Succeeded && p.SizeBytes is not null)?.SizeBytes,
             truncated);
     }
 
-    private static async Task<IReadOnlyList<VerificationPoint>> VerificationsAsync(ConsoleDbContext db, Guid? targetId, DateTimeOffset from, CancellationToken ct)
+    private static async Task<IReadOnlyList<VerificationPoint>> VerificationsAsync(ConsoleDbContext db, Guid? targetId, string? database, DateTimeOffset from, CancellationToken ct)
     {
         var runs = db.Set<VerificationRun>().AsNoTracking()
             .Where(v => v.Run!.FinishedAt != null && v.Run.FinishedAt >= from && (v.Run.Status == RunStatus.Succeeded || v.Run.Status == RunStatus.Failed));
@@ -68,11 +73,27 @@ public sealed class HistoryService(IDbContextFactory<ConsoleDbContext> dbFactory
             runs = runs.Where(v => v.Run!.TargetId == t);
         }
 
+        if (database is not null)
+        {
+            runs = runs.Where(v => db.Backups.Any(b => b.Id == v.BackupId && b.DatabaseName == database));
+        }
+
         var rows = await runs.OrderBy(v => v.Run!.FinishedAt).Take(MaxRuns)
             .Select(v => new { v.Run!.FinishedAt, v.Run.StartedAt, v.BackupFileName, v.Run.Status, v.Run.Error })
             .ToListAsync(ct);
         return [.. rows.Select(v => new VerificationPoint(v.FinishedAt!.Value, v.BackupFileName, v.Status == RunStatus.Succeeded,
             v.StartedAt is { } s ? (v.FinishedAt!.Value - s).TotalSeconds : null, v.Error))];
+    }
+
+    /// <summary>The databases of a deployment with backups in the last <paramref name="window"/>, the one of
+    /// HELLOJOHN_DATABASE_URL (the control plane) first, then by name.</summary>
+    public async Task<IReadOnlyList<string>> DatabasesAsync(Guid targetId, string? primary, TimeSpan window, CancellationToken ct)
+    {
+        var from = time.GetUtcNow() - window;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var names = await db.Backups.AsNoTracking().Where(b => b.TargetId == targetId && b.CreatedAt >= from && b.DatabaseName != null)
+            .Select(b => b.DatabaseName!).Distinct().ToListAsync(ct);
+        return [.. names.OrderBy(n => n == primary ? 0 : 1).ThenBy(n => n, StringComparer.Ordinal)];
     }
 
     private static async Task<IReadOnlyList<DrillPoint>> DrillsAsync(ConsoleDbContext db, Guid? targetId, DateTimeOffset from, CancellationToken ct)

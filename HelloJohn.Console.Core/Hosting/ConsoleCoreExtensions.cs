@@ -126,22 +126,31 @@ public static class ConsoleCoreExtensions
 
     private static IServiceCollection AddConsoleJobs(this IServiceCollection services, IConfiguration config)
     {
+        // Hangfire's own registration hands out its process-wide JobStorage.Current and JobActivator.Current, which the
+        // last host to start in a process overwrites: this host's storage and activator are its own services, so its
+        // jobs are queued in its console database and run with its services, whatever else shares the process.
+        services.AddSingleton<JobStorage>(sp =>
+        {
+            var storageOptions = new PostgreSqlStorageOptions
+            {
+                SchemaName = "hangfire",
+                PrepareSchemaIfNecessary = true,
+                // A person pressed a button and watches: workers wake on a notification the moment a job is
+                // queued (LISTEN/NOTIFY), and poll every second besides, not the default 15.
+                QueuePollInterval = TimeSpan.FromSeconds(1),
+                EnableLongPolling = true,
+                DistributedLockTimeout = TimeSpan.FromMinutes(1),
+            };
+            var connectionString = sp.GetRequiredService<IConfiguration>().GetConnectionString(ConsoleConnectionName);
+            return new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions);
+        });
+        services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(
-                o => o.UseNpgsqlConnection(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConsoleConnectionName)),
-                new PostgreSqlStorageOptions
-                {
-                    SchemaName = "hangfire",
-                    PrepareSchemaIfNecessary = true,
-                    // A person pressed a button and watches: workers wake on a notification the moment a job is
-                    // queued (LISTEN/NOTIFY), and poll every second besides, not the default 15.
-                    QueuePollInterval = TimeSpan.FromSeconds(1),
-                    EnableLongPolling = true,
-                    DistributedLockTimeout = TimeSpan.FromMinutes(1),
-                }));
+            .UseActivator(sp.GetRequiredService<JobActivator>())
+            .UseStorage(sp.GetRequiredService<JobStorage>()));
         // An instance with Console__JobWorkers=0 serves pages and sweeps, and leaves the jobs to the other instances.
         var workers = config.GetSection(ConsoleOptions.Section).Get<ConsoleOptions>()?.EffectiveJobWorkers ?? ConsoleOptions.DefaultJobWorkers;
         if (workers > 0)

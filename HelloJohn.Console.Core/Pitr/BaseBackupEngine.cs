@@ -35,16 +35,20 @@ public sealed class BaseBackupEngine(
         BaseBackupRecord record;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            record = await db.Set<BaseBackupRecord>().FirstOrDefaultAsync(b => b.Id == backupId, ct)
+            // Hangfire delivers a job at least once: a server it took for dead (a heartbeat missed on a busy machine)
+            // has its job run again elsewhere. Only the delivery that moves the record out of Queued takes the backup;
+            // two at once would write the same files and leave a catalogued checksum that matches neither.
+            var claimed = await db.Set<BaseBackupRecord>().Where(b => b.Id == backupId && b.Status == BaseBackupStatus.Queued)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(b => b.Status, BaseBackupStatus.Running)
+                    .SetProperty(b => b.StartedAt, time.GetUtcNow()), ct);
+            record = await db.Set<BaseBackupRecord>().AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId, ct)
                 ?? throw new KeyNotFoundException($"There is no base backup {backupId}.");
-            if (record.Status is not (BaseBackupStatus.Queued or BaseBackupStatus.Running))
+            if (claimed == 0)
             {
+                logger.LogInformation("Base backup {Backup} is {Status} already; this delivery of its job does nothing", backupId, record.Status);
                 return;
             }
-
-            record.Status = BaseBackupStatus.Running;
-            record.StartedAt = time.GetUtcNow();
-            await db.SaveChangesAsync(ct);
         }
 
         notifier.Publish(record.TargetId);

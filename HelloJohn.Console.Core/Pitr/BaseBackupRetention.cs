@@ -108,7 +108,23 @@ internal sealed class BaseBackupRequester(
             KeyPrefix = PitrKeys.BasePrefix(server, id, now),
         });
         await db.SaveChangesAsync(ct);
-        jobs.Enqueue<BaseBackupJob>(j => j.RunAsync(id, CancellationToken.None));
+        try
+        {
+            jobs.Enqueue<BaseBackupJob>(j => j.RunAsync(id, CancellationToken.None));
+        }
+        catch (Exception e)
+        {
+            // A record left queued with no job behind it would stand for a base backup nobody takes, and every later
+            // request would wait on it: it ends as failed, so the next request queues a new one.
+            await db.Set<BaseBackupRecord>().Where(b => b.Id == id && b.Status == BaseBackupStatus.Queued)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(b => b.Status, BaseBackupStatus.Failed)
+                    .SetProperty(b => b.FinishedAt, time.GetUtcNow())
+                    .SetProperty(b => b.Error, $"The base backup could not be queued: {e.Message} Nothing was taken; it is asked for again when streaming restarts or from the page."), CancellationToken.None);
+            notifier.Publish(server);
+            throw;
+        }
+
         notifier.Publish(server);
         return id;
     }

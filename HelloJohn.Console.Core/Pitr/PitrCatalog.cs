@@ -30,7 +30,9 @@ public sealed class PitrCatalog(IDbContextFactory<ConsoleDbContext> dbFactory, P
         var state = await db.Set<PitrServerState>().AsNoTracking().FirstOrDefaultAsync(s => s.TargetId == server, ct);
         var now = time.GetUtcNow();
         IReadOnlyList<(WalFileName File, string Key, long Size)> present;
-        if (!fresh && _listings.TryGetValue(server, out var cached) && now - cached.At < ListingReuse)
+        // A listing older than a file the catalog holds would hide that file (no window before the first segment
+        // shows up in it): it is only reused while it names every catalogued file.
+        if (!fresh && _listings.TryGetValue(server, out var cached) && now - cached.At < ListingReuse && NamesAll(cached.Files, catalogued.Keys))
         {
             present = cached.Files;
         }
@@ -52,5 +54,11 @@ public sealed class PitrCatalog(IDbContextFactory<ConsoleDbContext> dbFactory, P
         (int, DateTimeOffset)? live = state is { NewestCommitAt: { } at, Timeline: > 0 } ? (state.Timeline, at) : null;
         var window = RecoverableWindow.Compute(files, histories, usable, live);
         return new Snapshot(window, catalogued, backups, histories, state);
+    }
+
+    private static bool NamesAll(IReadOnlyList<(WalFileName File, string Key, long Size)> listing, IEnumerable<WalFileName> catalogued)
+    {
+        var listed = listing.Select(p => p.File).ToHashSet();
+        return catalogued.All(listed.Contains);
     }
 }

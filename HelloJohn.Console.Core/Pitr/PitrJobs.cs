@@ -23,15 +23,15 @@ public sealed class PitrRestoreExecution(
         PitrRestoreRecord record;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            record = await db.Set<PitrRestoreRecord>().FirstOrDefaultAsync(r => r.Id == restoreId, ct)
+            // Only the delivery of the job that moves the record out of Queued restores (Hangfire may deliver twice).
+            var claimed = await db.Set<PitrRestoreRecord>().Where(r => r.Id == restoreId && r.Status == PitrRestoreStatus.Queued)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, PitrRestoreStatus.Running), ct);
+            record = await db.Set<PitrRestoreRecord>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == restoreId, ct)
                 ?? throw new KeyNotFoundException($"There is no point-in-time restore {restoreId}.");
-            if (record.Status != PitrRestoreStatus.Queued)
+            if (claimed == 0)
             {
                 return;
             }
-
-            record.Status = PitrRestoreStatus.Running;
-            await db.SaveChangesAsync(ct);
         }
 
         var actor = new Actor(null, record.RequestedBy, []);

@@ -13,6 +13,9 @@ public static class PitrKeys
 
     public static string WalPrefix(Guid server) => $"wal/{server:N}/";
 
+    /// <summary>Whether a store key is one of PITR's (WAL or a base backup), which backups' tidying leaves alone.</summary>
+    public static bool IsPitrKey(string key) => key.StartsWith("wal/", StringComparison.Ordinal) || key.StartsWith("base/", StringComparison.Ordinal);
+
     public static string Wal(Guid server, WalFileName file) =>
         $"{WalPrefix(server)}{file.Timeline:X8}/{(file.Kind == WalFileKind.Partial ? file.FileName + ".partial" : file.FileName)}{Compressed}";
 
@@ -85,12 +88,16 @@ public sealed class PitrArchiveStores(IBackupStoreRegistry stores)
                 uploads.Add(await store.BeginUploadAsync(key, ct));
             }
 
-            var fan = new FanOutStream(uploads.Select(u => u.Stream).ToList());
+            await using var fan = new FanOutStream(uploads.Select(u => u.Stream).ToList());
             await using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
             await using (var zstd = new CompressionStream(fan, level, leaveOpen: true))
             {
                 await input.CopyToAsync(zstd, 1 << 20, ct);
             }
+
+            // Each store writes from its own queue: completing an upload before its queue is drained would store a
+            // truncated file under the checksum of the whole one (seen as a damaged base backup at restore).
+            await fan.FlushAsync(ct);
 
             for (var i = 0; i < uploads.Count; i++)
             {

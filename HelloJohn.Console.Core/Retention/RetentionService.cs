@@ -37,10 +37,18 @@ public sealed class RetentionService(
     TimeProvider time,
     ILogger<RetentionService> logger,
     IBackupVerificationHistory? verifications = null,
-    Notifications.ConditionNotices? notices = null)
+    Notifications.ConditionNotices? notices = null,
+    Settings.ConsoleSettingsService? settings = null)
 {
+    private readonly BackupObjects objects = new(stores, logger);
+
     /// <summary>Companions above this size (never a manifest) are streamed rather than read into memory.</summary>
     private const int SmallObjectLimit = 16 * 1024 * 1024;
+    private const string RetryNote = "retention tries again on its next run.";
+
+    /// <summary>The retention numbers in force: the configuration's, with those an administrator set in Settings.</summary>
+    public Task<RetentionOptions> PolicyOptionsAsync(CancellationToken ct) =>
+        settings is null ? Task.FromResult(options.Value) : settings.RetentionAsync(options.Value, ct);
 
     /// <summary>The plan as it would run now. Changes nothing.</summary>
     public async Task<RetentionPlan> PreviewAsync(Guid targetId, CancellationToken ct)
@@ -109,7 +117,7 @@ public sealed class RetentionService(
             .SelectMany(p => RecordsOf(p.BackupId, keptOnly: true).Where(r => r.Locations.Any(l => l.Store == p.FromStore)).Select(r => (p, r))))
         {
             var location = record.Locations.Single(l => l.Store == prune.FromStore);
-            var outcome = await DeleteLocationAsync(record, location, ct);
+            var outcome = await objects.DeleteAsync(record, location, RetryNote, ct);
             if (outcome is null)
             {
                 record.Locations.Remove(location);
@@ -130,7 +138,7 @@ public sealed class RetentionService(
             var problems = new List<string>();
             foreach (var location in record.Locations.ToList())
             {
-                if (await DeleteLocationAsync(record, location, ct) is { } problem)
+                if (await objects.DeleteAsync(record, location, RetryNote, ct) is { } problem)
                 {
                     problems.Add(problem);
                 }
@@ -177,7 +185,7 @@ public sealed class RetentionService(
     {
         var passes = verifications is null ? new Dictionary<Guid, DateTimeOffset>() : await verifications.LastPassesAsync(targetId, ct);
         var candidates = Sets.SetRetention.Candidates(records, sets, passes);
-        var plan = RetentionPlanner.Plan(candidates, time.GetUtcNow(), options.Value.ToPolicy(stores.Layout), scheduleOptions.Value.Zone());
+        var plan = RetentionPlanner.Plan(candidates, time.GetUtcNow(), (await PolicyOptionsAsync(ct)).ToPolicy(stores.Layout), scheduleOptions.Value.Zone());
         return Sets.SetRetention.ProtectNewestOfEachDatabase(plan, records);
     }
 
@@ -228,7 +236,7 @@ public sealed class RetentionService(
             ?? sources.FirstOrDefault(l => stores.Get(l.Store) is not S3BackupStore)
             ?? sources[0];
         var from = stores.Get(source.Store);
-        var keys = await ObjectsOfAsync(from, source.Key, ct);
+        var keys = await BackupObjects.ListAsync(from, source.Key, ct);
 
         // The dump first, its manifest after: a manifest is only ever beside a complete file.
         foreach (var key in keys)
@@ -262,48 +270,6 @@ public sealed class RetentionService(
             StoredAt = time.GetUtcNow(),
         });
         logger.LogInformation("Copied backup {File} from store {From} to {Tier} store {To}", record.FileName, from.Name, copy.Tier.Name(), destination.Name);
-    }
-
-    /// <summary>Deletes the dump and its companions (manifest) from one store. Returns a message for people on failure.</summary>
-    private async Task<string?> DeleteLocationAsync(BackupRecord record, BackupLocation location, CancellationToken ct)
-    {
-        if (!stores.TryGet(location.Store, out var store))
-        {
-            return $"{record.FileName} has a copy in store '{location.Store}', which is not configured any more; that copy was left in place. Configure the store again or delete it by hand.";
-        }
-
-        try
-        {
-            // Manifests last: while anything of the backup remains, its manifest still describes it.
-            foreach (var key in Enumerable.Reverse(await ObjectsOfAsync(store, location.Key, ct)))
-            {
-                await store.DeleteAsync(key.Key, ct);
-            }
-
-            return null;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning(e, "Deleting backup {BackupId} from store {Store} failed", record.Id, location.Store);
-            return $"Deleting {record.FileName} from store '{location.Store}' failed: {e.Message} The catalog still lists that copy; retention tries again on its next run.";
-        }
-    }
-
-    /// <summary>The dump at <paramref name="key"/> followed by its manifest, where the store has one.</summary>
-    private static async Task<List<StoredObject>> ObjectsOfAsync(IBackupStore store, string key, CancellationToken ct)
-    {
-        var manifestKey = BackupManifest.KeyFor(key);
-        var found = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
-        await foreach (var o in store.ListAsync(key, ct))
-        {
-            if (o.Key == key || o.Key == manifestKey)
-            {
-                found[o.Key] = o;
-            }
-        }
-
-        var dump = found.GetValueOrDefault(key) ?? new StoredObject(key, 0, default, null);
-        return found.TryGetValue(manifestKey, out var manifest) ? [dump, manifest] : [dump];
     }
 
     private static string TierName(BackupTier? tier, string current) =>

@@ -115,6 +115,12 @@ public sealed class LocalDiskBackupStore(string name, string directory, TimeSpan
             }
 
             var info = new FileInfo(file);
+            if (!info.Exists)
+            {
+                // Removed while the folder was listed (a superseded partial WAL copy, a backup retention removed).
+                continue;
+            }
+
             yield return new StoredObject(key, info.Length, info.LastWriteTimeUtc, null);
             await Task.Yield();
         }

@@ -21,4 +21,10 @@ public sealed class TargetOptions
 
     /// <summary>HELLOJOHN_PROVIDER: SelfManaged, DockerCompose, Neon, Supabase or AmazonRds.</summary>
     public TargetProvider Provider { get; set; } = TargetProvider.SelfManaged;
+
+    /// <summary>Whether HELLOJOHN_TARGET_NAME is set; otherwise the name an administrator gave in Settings is used.</summary>
+    public bool NameSet { get; set; }
+
+    /// <summary>Whether HELLOJOHN_PROVIDER is set; otherwise the provider an administrator chose in Settings is used.</summary>
+    public bool ProviderSet { get; set; }
 }

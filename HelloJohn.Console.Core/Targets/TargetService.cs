@@ -37,9 +37,10 @@ public sealed class TargetService(
     /// <summary>Creates or refreshes the deployment that HELLOJOHN_DATABASE_URL names: its database, and the patterns of
     /// HELLOJOHN_DATABASE_PATTERNS. Called at start.</summary>
     /// <remarks>Its name is its identity (every manifest carries it; a catalog rebuild matches on it), so it is taken from
-    /// HELLOJOHN_TARGET_NAME once, when the target is created. After that the console database's name wins: instances
+    /// HELLOJOHN_TARGET_NAME (else the name given in Settings) once, when the target is created. After that the console database's name wins: instances
     /// sharing one console database never rename it back and forth from their own environments, and one whose variable
-    /// differs says so in its log. How to reach HelloJohn (address, base URL, provider) follows the environment.</remarks>
+    /// differs says so in its log. How to reach HelloJohn (address, base URL, provider) follows the environment; base URL and provider follow
+    /// Settings where no variable sets them.</remarks>
     public async Task<Guid> EnsureEnvironmentTargetAsync(CancellationToken ct)
     {
         var o = options.CurrentValue;
@@ -56,20 +57,25 @@ public sealed class TargetService(
         // Two instances starting at once must not both create it.
         await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(hashtext('hellojohn-console:environment-target'))", ct);
         var target = await db.Targets.FirstOrDefaultAsync(t => t.ConnectionSource == TargetConnectionSource.Environment, ct);
+        // What an administrator set in Settings, for whatever no variable sets.
+        var stored = await db.Set<Settings.ConsoleSetting>().AsNoTracking().Where(s => s.Key.StartsWith("target."))
+            .ToDictionaryAsync(s => s.Key, s => s.Value, ct);
         if (target is null)
         {
-            target = new BackupTarget { Id = Guid.NewGuid(), Name = o.Name, CreatedAt = time.GetUtcNow(), ConnectionSource = TargetConnectionSource.Environment };
+            var name = o.NameSet ? o.Name : stored.GetValueOrDefault(Settings.EditableSetting.TargetName) ?? o.Name;
+            target = new BackupTarget { Id = Guid.NewGuid(), Name = name, CreatedAt = time.GetUtcNow(), ConnectionSource = TargetConnectionSource.Environment };
             db.Targets.Add(target);
         }
-        else if (!string.Equals(target.Name, o.Name, StringComparison.Ordinal))
+        else if (o.NameSet && !string.Equals(target.Name, o.Name, StringComparison.Ordinal))
         {
             logger.LogWarning(
                 "HELLOJOHN_TARGET_NAME is '{Configured}' here, but the target is named '{Stored}' in the console database, which wins: the name is set once, when the target is created, so instances sharing the database never rename it",
                 o.Name, target.Name);
         }
 
-        target.BaseUrl = string.IsNullOrWhiteSpace(o.BaseUrl) ? null : o.BaseUrl.TrimEnd('/');
-        target.Provider = o.Provider;
+        target.BaseUrl = string.IsNullOrWhiteSpace(o.BaseUrl) ? stored.GetValueOrDefault(Settings.EditableSetting.TargetBaseUrl) : o.BaseUrl.Trim().TrimEnd('/');
+        target.Provider = o.ProviderSet ? o.Provider
+            : Enum.TryParse<TargetProvider>(stored.GetValueOrDefault(Settings.EditableSetting.TargetProvider), out var provider) ? provider : o.Provider;
         target.DisplayAddress = connection.Describe();
         target.Databases = [.. selection.Databases];
         target.Patterns = [.. selection.Patterns];

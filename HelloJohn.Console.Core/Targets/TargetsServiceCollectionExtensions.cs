@@ -16,16 +16,19 @@ public static class TargetsServiceCollectionExtensions
                 o.DatabaseUrl = c["HELLOJOHN_DATABASE_URL"];
                 o.BaseUrl = c["HELLOJOHN_BASE_URL"];
                 o.DatabasePatterns = c["HELLOJOHN_DATABASE_PATTERNS"];
-                o.Name = string.IsNullOrWhiteSpace(c["HELLOJOHN_TARGET_NAME"]) ? o.Name : c["HELLOJOHN_TARGET_NAME"]!;
+                o.NameSet = !string.IsNullOrWhiteSpace(c["HELLOJOHN_TARGET_NAME"]);
+                o.Name = o.NameSet ? c["HELLOJOHN_TARGET_NAME"]!.Trim() : o.Name;
                 if (Enum.TryParse<TargetProvider>(c["HELLOJOHN_PROVIDER"], ignoreCase: true, out var provider))
                 {
                     o.Provider = provider;
+                    o.ProviderSet = true;
                 }
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TargetOptions>, TargetOptionsValidation>();
         services.AddSingleton<TargetService>();
+        services.AddSingleton<Settings.ConsoleSettingsService>();
         return services;
     }
 }

@@ -160,4 +160,99 @@ public sealed class BackupsGridTests : ConsoleComponentTest
         cut.WaitForAssertion(() => Assert.Equal("succeeded", cut.Find("[data-testid=status]").TextContent.Trim()));
         Assert.Single(cut.FindAll("[data-testid=backup-details]"));
     }
+
+    private IRenderedComponent<BackupsGrid> RenderActions(BackupListItem item, bool admin, Action<BackupListItem>? onPin = null, Action<BackupListItem>? onDelete = null) =>
+        Render<BackupsGrid>(ps => ps
+            .Add(p => p.Load, (_, _) => Task.FromResult(new BackupPage([item], 1)))
+            .Add(p => p.LoadDetails, _ => Task.FromResult<BackupDetails?>(null))
+            .Add(p => p.CanDownload, admin)
+            .Add(p => p.CanDelete, admin)
+            .Add(p => p.CanPin, admin)
+            .Add(p => p.OnPin, (BackupListItem i) => onPin?.Invoke(i))
+            .Add(p => p.OnDelete, (BackupListItem i) => onDelete?.Invoke(i)));
+
+    [Fact]
+    public void Admin_SucceededBackup_OffersDownloadLinkPinAndDelete()
+    {
+        var item = Item("hellojohn_20261125_020000.dump.zst", BackupStatus.Succeeded, size: 1000, sha: new string('c', 64));
+        BackupListItem? pinned = null, deleted = null;
+        var cut = RenderActions(item, admin: true, i => pinned = i, i => deleted = i);
+
+        var link = cut.Find("[data-testid=download-backup]");
+        Assert.Equal($"/backups/{item.Id}/download", link.GetAttribute("href"));
+        Assert.Equal(item.FileName, link.GetAttribute("download"));
+        cut.Find("[data-testid=pin-backup]").Click();
+        Assert.Equal(item.Id, pinned?.Id);
+        cut.Find("[data-testid=delete-backup]").Click();
+        Assert.Equal(item.Id, deleted?.Id);
+    }
+
+    [Fact]
+    public void Viewer_SucceededBackup_OffersNoDownloadPinOrDelete()
+    {
+        var cut = RenderActions(Item("hellojohn_20261125_020000.dump", BackupStatus.Succeeded, size: 1000), admin: false);
+
+        Assert.Empty(cut.FindAll("[data-testid=download-backup]"));
+        Assert.Empty(cut.FindAll("[data-testid=pin-backup]"));
+        Assert.Empty(cut.FindAll("[data-testid=delete-backup]"));
+    }
+
+    [Theory]
+    [InlineData(BackupStatus.Running)]
+    [InlineData(BackupStatus.Failed)]
+    [InlineData(BackupStatus.Expired)]
+    public void Admin_BackupWithoutAFile_OffersNoFileActions(BackupStatus status)
+    {
+        var cut = RenderActions(Item("hellojohn_20261125_020000.dump", status), admin: true);
+
+        Assert.Empty(cut.FindAll("[data-testid=download-backup]"));
+        Assert.Empty(cut.FindAll("[data-testid=delete-backup]"));
+    }
+
+    [Fact]
+    public void Admin_MemberOfASet_IsNotOfferedForDeletingAlone()
+    {
+        var cut = RenderActions(Item("hellojohn_20261125_020000.dump", BackupStatus.Succeeded, size: 1000) with { SetId = Guid.NewGuid() }, admin: true);
+
+        Assert.Single(cut.FindAll("[data-testid=download-backup]"));
+        Assert.Empty(cut.FindAll("[data-testid=delete-backup]"));
+    }
+
+    [Fact]
+    public void PinnedBackup_SaysSoAndItsPinUnpins()
+    {
+        var item = Item("hellojohn_20261125_020000.dump", BackupStatus.Succeeded, size: 1000) with { Pinned = true };
+        var cut = RenderActions(item, admin: true);
+
+        Assert.Equal("pinned", cut.Find("[data-testid=pinned]").TextContent.Trim());
+        Assert.StartsWith("Unpin", cut.Find("[data-testid=pin-backup]").GetAttribute("aria-label"));
+    }
+
+    [Fact]
+    public void RunningBackup_WithAPreviousSize_ShowsBytesAgainstItAndAPercentage()
+    {
+        var item = Item("hellojohn_20261125_020000.dump", BackupStatus.Running, written: 3 * 1024 * 1024) with { ExpectedBytes = 12 * 1024 * 1024 };
+        var cut = RenderGrid([item]);
+
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("[data-testid=progress]"), e => e.TextContent.Trim() == "3 MB of ~12 MB (25 %)"));
+        Assert.NotEmpty(cut.FindAll(".mud-progress-linear"));
+    }
+
+    [Theory]
+    [InlineData(50, 100, 20, "about 20 s left")]
+    [InlineData(25, 100, 30, "about 2 min left")]
+    [InlineData(50, 100, 600, "about 10 min left")]
+    [InlineData(10, 100, 3600, "about 9 h left")]
+    [InlineData(99, 100, 2, null)]
+    [InlineData(0, 100, 60, null)]
+    [InlineData(120, 100, 60, null)]
+    public void TimeLeft_AtThePaceSoFar(long done, long total, int elapsedSeconds, string? expected) =>
+        Assert.Equal(expected, RunTexts.TimeLeft(done, total, TimeSpan.FromSeconds(elapsedSeconds)));
+
+    [Fact]
+    public void BytesAgainstPrevious_PastThePreviousSize_SaysSo()
+    {
+        Assert.Equal("15 MB written, more than the previous backup's 12 MB", RunTexts.BytesAgainstPrevious(15 * 1024 * 1024, 12 * 1024 * 1024));
+        Assert.Equal("3 MB written", RunTexts.BytesAgainstPrevious(3 * 1024 * 1024, null));
+    }
 }

@@ -99,6 +99,38 @@ public sealed class HistoryServiceTests(PostgresClusterFixture postgres) : IAsyn
     }
 
     [Fact]
+    public async Task Get_OneDatabaseOfADeployment_DrawsOnlyItsBackupsAndListsTheControlPlaneFirst()
+    {
+        var target = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        await using (var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
+        {
+            db.Targets.Add(new BackupTarget { Id = target, Name = $"sets-{target:N}"[..20], CreatedAt = now.AddDays(-10) });
+            var n = 0;
+            foreach (var (database, size) in new[] { ("zz_control", 5_000L), ("tenant_a", 100L), ("tenant_b", 200L), ("zz_control", 5_100L) })
+            {
+                var at = now.AddHours(-(10 - n));
+                db.Backups.Add(new BackupRecord
+                {
+                    Id = Guid.NewGuid(), TargetId = target, DatabaseName = database, FileName = $"{database}_history_{n++:00}_{target:N}.dump.zst",
+                    Status = BackupStatus.Succeeded, CreatedAt = at, StartedAt = at, FinishedAt = at.AddSeconds(3), SizeBytes = size,
+                });
+            }
+
+            await db.SaveChangesAsync();
+        }
+
+        var history = _app.Service<HistoryService>();
+        var control = await history.GetAsync(new HistoryQuery(target, TimeSpan.FromDays(7), "zz_control"), CancellationToken.None);
+        var every = await history.GetAsync(new HistoryQuery(target, TimeSpan.FromDays(7)), CancellationToken.None);
+
+        Assert.Equal([5_000L, 5_100L], control.Backups.Select(b => b.SizeBytes!.Value));
+        Assert.Equal(4, every.Backups.Count);
+        // The one named by HELLOJOHN_DATABASE_URL first, though another sorts before it.
+        Assert.Equal(["zz_control", "tenant_a", "tenant_b"], await history.DatabasesAsync(target, "zz_control", TimeSpan.FromDays(7), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Get_ZeroWindow_IsRefused() =>
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
             _app.Service<HistoryService>().GetAsync(new HistoryQuery(null, TimeSpan.Zero), CancellationToken.None));

@@ -74,6 +74,10 @@ public class ConsoleAppFactory(PostgresClusterFixture postgres) : WebApplication
 
     public new async Task DisposeAsync()
     {
+        // Hangfire's log provider is process-wide and may be this host's logger factory, which is disposed with it:
+        // hosts of other tests still running would then fail to create a job (or a worker to log). A silent one
+        // takes its place first; the next host to start sets its own.
+        SilentHangfireLogProvider.Install();
         await base.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
         try

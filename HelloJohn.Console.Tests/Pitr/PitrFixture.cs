@@ -48,10 +48,11 @@ public class PitrFixture : IAsyncLifetime
         Server = await App.Service<TargetService>().AddStoredAsync("pitr", source.ConnectionString, null, TargetProvider.SelfManaged, CancellationToken.None);
         try
         {
-            await WaitForAsync("a first base backup and streaming", async () =>
+            // Every test starts from a window a restore can reach: streaming, a stored base backup and WAL after it.
+            await WaitForAsync("a first base backup, streaming and a recoverable window", async () =>
             {
                 var o = await OverviewAsync();
-                return o.State?.State == ReceiverState.Streaming && o.BaseBackups.Any(b => b.Status == BaseBackupStatus.Succeeded);
+                return o.State?.State == ReceiverState.Streaming && o.BaseBackups.Any(b => b.Status == BaseBackupStatus.Succeeded) && o.Window.Current is not null;
             });
         }
         catch (TimeoutException e)
@@ -89,9 +90,14 @@ public class PitrFixture : IAsyncLifetime
     /// <summary>The server's clock, as commit times in the WAL are.</summary>
     public async Task<DateTimeOffset> ServerNowAsync() => new(await QueryAsync<DateTime>("SELECT clock_timestamp()"), TimeSpan.Zero);
 
-    /// <summary>Waits until the console holds a commit made at or after <paramref name="since"/>.</summary>
+    /// <summary>Waits until the console holds a commit made at or after <paramref name="since"/> and the window shown
+    /// reaches it.</summary>
     public Task WaitForStreamedAsync(DateTimeOffset since) =>
-        WaitForAsync($"a streamed commit at or after {since:HH:mm:ss.fff}", async () => (await OverviewAsync()).State?.NewestCommitAt >= since);
+        WaitForAsync($"a streamed commit at or after {since:HH:mm:ss.fff} in the window", async () =>
+        {
+            var o = await OverviewAsync();
+            return o.State?.NewestCommitAt >= since && o.Window.Current?.To >= since;
+        });
 
     public static async Task WaitForAsync(string what, Func<Task<bool>> condition)
     {

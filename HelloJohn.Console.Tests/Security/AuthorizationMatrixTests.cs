@@ -22,12 +22,14 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationMatrixTests.Ap
     /// step, which sends anyone who has not just given a right password back to sign in.</summary>
     public enum Access { Public, AnyRole, Operator, Admin, SetupClosed, ApiToken, SecondStep }
 
-    private sealed record Row(string Pattern, Access Access, string Method = "GET", string? Path = null)
+    /// <param name="OfAnItem">A download of one item, requested here for an item that does not exist: when allowed it
+    /// answers 404, not 200.</param>
+    private sealed record Row(string Pattern, Access Access, string Method = "GET", string? Path = null, bool OfAnItem = false)
     {
         public string RequestPath => Path ?? Pattern;
 
         /// <summary>A page or download someone opens: when allowed, it must answer 200, not merely pass authorization.</summary>
-        public bool MustAnswerOk => Method == "GET" && !Pattern.StartsWith("/_", StringComparison.Ordinal);
+        public bool MustAnswerOk => Method == "GET" && !Pattern.StartsWith("/_", StringComparison.Ordinal) && !OfAnItem;
     }
 
     private static readonly Row[] Matrix =
@@ -103,6 +105,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationMatrixTests.Ap
         new("/_framework/opaque-redirect", Access.AnyRole),
         // Admin only.
         new("/settings", Access.Admin),
+        new("/backups/{id:guid}/download", Access.Admin, Path: "/backups/00000000-0000-0000-0000-000000000000/download", OfAnItem: true),
         new("/users", Access.Admin),
         new("/jobs/{**path}", Access.Admin, Path: "/jobs"),
     ];
@@ -160,6 +163,11 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationMatrixTests.Ap
                 var expected = Expected(row, identity);
                 var actual = Classify(response);
                 if (actual == Answer.Allowed && row.MustAnswerOk && response.StatusCode != HttpStatusCode.OK)
+                {
+                    actual = Answer.Broken;
+                }
+
+                if (actual == Answer.Allowed && row.OfAnItem && response.StatusCode != HttpStatusCode.NotFound)
                 {
                     actual = Answer.Broken;
                 }

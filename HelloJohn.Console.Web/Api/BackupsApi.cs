@@ -60,17 +60,6 @@ internal static class BackupsApi
     {
         var prefix = http.User.FindFirst(ApiTokenAuthenticationHandler.TokenPrefixClaim)?.Value;
         var download = await downloads.OpenAsync(CurrentActor.FromPrincipal(http.User), id, $"API token {prefix}…", http.RequestAborted);
-        http.Response.RegisterForDisposeAsync(download);
-        if (download.Sha256 is not null)
-        {
-            http.Response.Headers["X-HelloJohn-Sha256"] = download.Sha256;
-        }
-
-        if (download.SizeBytes is { } size)
-        {
-            http.Response.ContentLength = size;
-        }
-
-        return Results.Stream(download.Content, "application/octet-stream", download.FileName);
+        return BackupFileEndpoints.Stream(http, download);
     }
 }

@@ -11,11 +11,12 @@ public static class ConsoleWebSecurityExtensions
         return services;
     }
 
-    /// <summary>Sign-in and sign-out posts and the audit trail's CSV export.</summary>
+    /// <summary>Sign-in and sign-out posts, the audit trail's CSV export and the Backups page's file downloads.</summary>
     public static IEndpointRouteBuilder MapConsoleSecurityEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapAccountEndpoints();
         app.MapAuditEndpoints();
+        app.MapBackupFileEndpoints();
         return app;
     }
 }

@@ -37,6 +37,26 @@ public partial class BackupsGrid
     [Parameter]
     public EventCallback<BackupListItem> OnRetryUpload { get; set; }
 
+    /// <summary>Whether the signed-in user may download backup files (Admin).</summary>
+    [Parameter]
+    public bool CanDownload { get; set; }
+
+    /// <summary>Whether the signed-in user may pin and unpin backups.</summary>
+    [Parameter]
+    public bool CanPin { get; set; }
+
+    /// <summary>Raised when the user pins or unpins a backup (it toggles).</summary>
+    [Parameter]
+    public EventCallback<BackupListItem> OnPin { get; set; }
+
+    /// <summary>Whether the signed-in user may delete backups (Admin).</summary>
+    [Parameter]
+    public bool CanDelete { get; set; }
+
+    /// <summary>Raised when the user asks to delete a backup; the page asks for the typed confirmation.</summary>
+    [Parameter]
+    public EventCallback<BackupListItem> OnDelete { get; set; }
+
     /// <summary>Loads the latest verification outcome of the backups on the page; no Verified column when null.</summary>
     [Parameter]
     public Func<IReadOnlyCollection<Guid>, CancellationToken, Task<IReadOnlyDictionary<Guid, VerificationBadge>>>? LoadVerifications { get; set; }
@@ -60,6 +80,11 @@ public partial class BackupsGrid
     }
 
     private VerificationBadge BadgeOf(Guid backupId) => _badges.GetValueOrDefault(backupId) ?? VerificationBadge.Never;
+
+    /// <summary>Whether the backup has a file in a store (to download, pin or delete).</summary>
+    internal static bool HasFile(BackupListItem b) => b.Status is BackupStatus.Succeeded or BackupStatus.PartiallyStored or BackupStatus.Unverifiable;
+
+    private static string BackupFileUrl(Guid id) => HelloJohn.Console.Web.Security.BackupFileEndpoints.DownloadUrl(id);
 
     internal static Color StatusColor(BackupStatus status) => status switch
     {

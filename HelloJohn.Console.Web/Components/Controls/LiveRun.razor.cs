@@ -56,6 +56,10 @@ public sealed partial class LiveRun
     [Parameter]
     public string ProgressTestId { get; set; } = "run-progress-text";
 
+    /// <summary>Whether to say about how long is left, at the pace since it started, against <see cref="Total"/>.</summary>
+    [Parameter]
+    public bool ShowTimeLeft { get; set; }
+
     /// <summary>Whether the signed-in user may cancel it.</summary>
     [Parameter]
     public bool CanCancel { get; set; }

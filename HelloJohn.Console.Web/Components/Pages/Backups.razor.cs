@@ -12,8 +12,8 @@ using MudBlazor;
 namespace HelloJohn.Console.Web.Components.Pages;
 
 /// <summary>Backups: sets of each deployment, expandable to their members, with Back up now, cancel, retry of failed
-/// members, pin, verify and restore; and every backup file on its own. <c>?backup={id}</c> and <c>?set={id}</c> (the links
-/// notifications carry) show that one backup or set.</summary>
+/// members, pin, verify and restore; and every backup file on its own, with download, pin and delete (typed confirmation).
+/// <c>?backup={id}</c> and <c>?set={id}</c> (the links notifications carry) show that one backup or set.</summary>
 public partial class Backups
 {
     private BackupsGrid? _grid;
@@ -24,6 +24,9 @@ public partial class Backups
     private bool _canPin;
     private bool _canVerify;
     private bool _canRestore;
+    private bool _canDownload;
+    private bool _canDelete;
+    private BackupListItem? _deleting;
     private bool _requesting;
     private string? _error;
     private Actor _actor = Actor.System;
@@ -62,6 +65,8 @@ public partial class Backups
         _canPin = _actor.Has(ConsolePermission.PinBackup);
         _canVerify = _actor.Has(ConsolePermission.VerifyBackup);
         _canRestore = _actor.Has(ConsolePermission.RestoreToNewDatabase);
+        _canDownload = _actor.Has(ConsolePermission.DownloadBackup);
+        _canDelete = _actor.Has(ConsolePermission.DeleteBackup);
         _deployments = [.. (await Targets.ListAsync(CancellationToken.None)).Where(t => t.Source != TargetConnectionSource.Unset)];
         _deploymentId = (await Targets.GetDefaultAsync(CancellationToken.None))?.Id ?? _deployments.FirstOrDefault()?.Id ?? Guid.Empty;
     }
@@ -211,6 +216,19 @@ public partial class Backups
     {
         _error = await RunCancel.CancelAsync(() => BackupsService.CancelAsync(_actor, item.Id, CancellationToken.None),
             async () => (await BackupsService.GetAsync(item.Id, CancellationToken.None))?.Backup.IsActive == true, Snackbar, item.FileName);
+        await ReloadGridAsync();
+    }
+
+    private Task PinBackupAsync(BackupListItem item) => AttemptAsync(async () =>
+    {
+        await BackupsService.PinAsync(_actor, item.Id, !item.Pinned, CancellationToken.None);
+        Snackbar.Add(item.Pinned ? $"{item.FileName} unpinned." : $"{item.FileName} pinned: retention keeps it.", Severity.Success);
+    });
+
+    private async Task DeletedAsync(string message)
+    {
+        _deleting = null;
+        Snackbar.Add(message, Severity.Success);
         await ReloadGridAsync();
     }
 

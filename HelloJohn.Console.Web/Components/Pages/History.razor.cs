@@ -19,6 +19,8 @@ public partial class History
 
     private IReadOnlyList<TargetSummary> _targets = [];
     private Guid? _targetId;
+    private IReadOnlyList<string> _databases = [];
+    private string? _database;
     private int _days = 30;
     private HistoryReport? _report;
     private IReadOnlyList<TimeChartSeries> _weekly = [];
@@ -32,12 +34,14 @@ public partial class History
     [Inject] private HistoryService HistoryService { get; set; } = default!;
     [Inject] private TargetService Targets { get; set; } = default!;
 
-    private string TargetName => _targetId is { } id ? _targets.FirstOrDefault(t => t.Id == id)?.Name ?? "This target" : "Every target";
+    private string TargetName => (_targetId is { } id ? _targets.FirstOrDefault(t => t.Id == id)?.Name ?? "This target" : "Every target")
+        + (_database is { } d ? $" ({d})" : "");
 
     protected override async Task OnInitializedAsync()
     {
         _targets = await Targets.ListAsync(CancellationToken.None);
         _targetId = (await Targets.GetDefaultAsync(CancellationToken.None))?.Id;
+        await LoadDatabasesAsync();
         await LoadAsync();
     }
 
@@ -50,12 +54,34 @@ public partial class History
     private async Task ChangeTargetAsync(Guid? targetId)
     {
         _targetId = targetId;
+        await LoadDatabasesAsync();
         await LoadAsync();
+    }
+
+    private async Task ChangeDatabaseAsync(string? database)
+    {
+        _database = database;
+        await LoadAsync();
+    }
+
+    /// <summary>A deployment backed up as a set has a line per database: the control plane's is shown first, since
+    /// its sizes and durations drawn together with every tenant's would say nothing about either.</summary>
+    private async Task LoadDatabasesAsync()
+    {
+        if (_targetId is not { } id)
+        {
+            (_databases, _database) = ([], null);
+            return;
+        }
+
+        var primary = (await Targets.GetAsync(id, CancellationToken.None)).Selection.Databases.FirstOrDefault();
+        _databases = await HistoryService.DatabasesAsync(id, primary, TimeSpan.FromDays(400), CancellationToken.None);
+        _database = _databases.Count > 1 ? _databases[0] : null;
     }
 
     private async Task LoadAsync()
     {
-        var report = await HistoryService.GetAsync(new HistoryQuery(_targetId, TimeSpan.FromDays(_days)), CancellationToken.None);
+        var report = await HistoryService.GetAsync(new HistoryQuery(_targetId, TimeSpan.FromDays(_days), _database), CancellationToken.None);
         (_weekly, _sizes, _durations, _proofs) = (WeeklySeries(report), SizeSeries(report), DurationSeries(report), ProofSeries(report));
         _sizeAxis = TimeChartAxis.Bytes(Max(_sizes));
         _durationAxis = TimeChartAxis.Seconds(Max(_durations));

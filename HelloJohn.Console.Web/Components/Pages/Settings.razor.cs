@@ -13,8 +13,9 @@ using Microsoft.Extensions.Options;
 
 namespace HelloJohn.Console.Web.Components.Pages;
 
-/// <summary>What the console runs with: deployments (added, changed and removed here by administrators), and read-only
-/// stores and tiers, secret store and compression; the catalog rebuild.</summary>
+/// <summary>What the console runs with: deployments (added, changed and removed here by administrators), the settings kept
+/// in the console database (deployment name, URL, provider, retention numbers), read-only stores and tiers, secret store
+/// and compression; the catalog rebuild.</summary>
 public partial class Settings
 {
     private Actor _actor = Actor.System;
@@ -48,7 +49,7 @@ public partial class Settings
     [Inject] private ISecretStore SecretStore { get; set; } = default!;
     [Inject] private CatalogRebuildService Catalog { get; set; } = default!;
     [Inject] private IOptions<BackupOptions> BackupOptions { get; set; } = default!;
-    [Inject] private IOptions<RetentionOptions> RetentionOptions { get; set; } = default!;
+    [Inject] private Core.Settings.ConsoleSettingsService ConsoleSettings { get; set; } = default!;
     [Inject] private IOptions<ScheduleOptions> ScheduleOptions { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
 
@@ -60,10 +61,16 @@ public partial class Settings
         _targets = await Targets.ListAsync(CancellationToken.None);
         _stores = StorageStoreRow.From(Stores);
         _compression = BackupOptions.Value.Compression;
-        _retentionPolicy = RetentionOptions.Value.ToPolicy(Stores.Layout).Describe();
+        _retentionPolicy = (await ConsoleSettings.RetentionAsync(CancellationToken.None)).ToPolicy(Stores.Layout).Describe();
         _timeZone = ScheduleOptions.Value.Zone().Id;
         _secretStoreKind = SecretStore.Kind == SecretStoreKind.AwsSecretsManager ? "AWS Secrets Manager" : "Local encrypted store";
         _secretStoreLocation = SecretStore.Location;
+    }
+
+    private async Task SettingsSavedAsync()
+    {
+        _retentionPolicy = (await ConsoleSettings.RetentionAsync(CancellationToken.None)).ToPolicy(Stores.Layout).Describe();
+        _targets = await Targets.ListAsync(CancellationToken.None);
     }
 
     private void EditDeployment(TargetSummary? existing)

@@ -42,6 +42,16 @@ public sealed class RecoveryWizardPage(IPage page)
 
     public async Task PressAsync(string button) => await StepView.GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync();
 
-    public async Task WaitPassedAsync(string key, int timeoutMs = 120_000) =>
-        await Assertions.Expect(StepperItem(key)).ToHaveAttributeAsync("data-status", "passed", new() { Timeout = timeoutMs });
+    /// <summary>Waits until the step passed; when it failed instead, the failure says what the page said (its
+    /// message and log), not only that the status differs.</summary>
+    public async Task WaitPassedAsync(string key, int timeoutMs = 120_000)
+    {
+        var item = StepperItem(key);
+        await Assertions.Expect(item).ToHaveAttributeAsync("data-status", new System.Text.RegularExpressions.Regex("^(passed|failed)$"), new() { Timeout = timeoutMs });
+        if (await item.GetAttributeAsync("data-status") == "failed")
+        {
+            var log = await Log.CountAsync() > 0 ? await Log.InnerTextAsync() : "";
+            throw new Xunit.Sdk.XunitException($"Step {key} failed: {await page.Locator("body").InnerTextAsync()}\n{log}");
+        }
+    }
 }
