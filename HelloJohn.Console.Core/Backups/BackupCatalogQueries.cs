@@ -17,6 +17,11 @@ public sealed class BackupCatalogQueries(IDbContextFactory<ConsoleDbContext> dbF
             q = q.Where(b => b.TargetId == t);
         }
 
+        if (query.BackupId is { } id)
+        {
+            q = q.Where(b => b.Id == id);
+        }
+
         if (query.Status is { } s)
         {
             q = q.Where(b => b.Status == s);

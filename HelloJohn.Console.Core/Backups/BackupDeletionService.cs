@@ -53,29 +53,9 @@ public sealed class BackupDeletionService(
             return await RefuseAsync(actor, subject, refusal);
         }
 
-        var removed = new List<string>();
-        var problems = new List<string>();
-        foreach (var location in record.Locations.ToList())
-        {
-            if (await _objects.DeleteAsync(record, location, "delete it again to remove the rest.", ct) is { } problem)
-            {
-                problems.Add(problem);
-            }
-            else
-            {
-                removed.Add(location.Store);
-                record.Locations.Remove(location);
-            }
-        }
-
-        if (problems.Count == 0)
-        {
-            record.Status = BackupStatus.Expired;
-            record.ExpiredAt = time.GetUtcNow();
-        }
-
+        var (removed, problems) = await _objects.ExpireEverywhereAsync(record, "delete it again to remove the rest.", time.GetUtcNow(), ct);
         await db.SaveChangesAsync(CancellationToken.None);
-        var where = removed.Count == 0 ? "no store" : string.Join(", ", removed.Select(s => $"'{s}'"));
+        var where = BackupObjects.Describe(removed);
         var message = problems.Count == 0
             ? $"{record.FileName} was deleted from {where} with its manifest. The catalog keeps it as expired, for history."
             : $"{record.FileName} was removed from {where}, but not from every store: {string.Join(" ", problems)}";

@@ -50,6 +50,10 @@ public sealed class BackupPipeline(
     TimeProvider time,
     ILogger<BackupPipeline> logger)
 {
+    /// <summary>The <c>application_name</c> of the connection that holds the dump's snapshot, as the target's
+    /// <c>pg_stat_activity</c> shows it.</summary>
+    public const string SnapshotApplicationName = "hellojohn-console snapshot";
+
     private static string? s_pgDumpVersion;
 
     /// <summary>Runs the pipeline for <paramref name="record"/> (its target loaded). Throws
@@ -66,7 +70,7 @@ public sealed class BackupPipeline(
             connection = await targets.GetConnectionAsync(record.TargetId, record.DatabaseName, ct);
             var beginFailures = await BeginUploadsAsync(record, uploads, ct);
 
-            await using var snapshotConn = new NpgsqlConnection(connection.ConnectionString);
+            await using var snapshotConn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connection.ConnectionString) { ApplicationName = SnapshotApplicationName }.ConnectionString);
             await snapshotConn.OpenAsync(ct);
             var serverVersion = await DatabaseInspector.ServerVersionAsync(snapshotConn, ct);
             var schemaVersion = await DatabaseInspector.SchemaVersionAsync(snapshotConn, ct);
@@ -87,15 +91,21 @@ public sealed class BackupPipeline(
             await using var dumpOutput = compression.WrapDumpOutput(fanOut);
 
             // pg_dump and the counts read the same exported snapshot, so they run side by side.
+            var output = new FirstOutputSignal(dumpOutput);
             var dump = pgTools.RunAsync(new PgToolInvocation("pg_dump",
             [
                 "--format=custom", $"--compress={compression.PgDumpLevel}", $"--snapshot={snapshotId}", "--no-password",
                 "--dbname", connection.Database!,
             ])
-            { Connection = connection, StandardOutput = dumpOutput }, ct);
+            { Connection = connection, StandardOutput = output }, ct);
             var counts = await DatabaseInspector.CountRowsAsync(snapshotConn, ct);
-            var result = await dump;
+            // pg_dump's first byte comes after it imported the snapshot and locked its tables: from then on its own
+            // transaction holds the snapshot, and the exporting one would only hold back vacuum on the target for as
+            // long as the dump (and a slow store) takes.
+            await Task.WhenAny(output.FirstByte, dump);
             await snapshotTx.CommitAsync(ct);
+            await snapshotConn.CloseAsync();
+            var result = await dump;
             if (!result.Succeeded)
             {
                 throw new PgDumpFailedException($"pg_dump failed on {connection.Describe()}: {result.ErrorSummary}. Nothing was kept.");

@@ -37,6 +37,7 @@ public sealed record BackupDetails(BackupListItem Backup, IReadOnlyList<Manifest
 
 public sealed record BackupLocationInfo(string Store, string Key, string? StorageClass, DateTimeOffset StoredAt);
 
-public sealed record BackupQuery(int Page = 0, int PageSize = 25, Guid? TargetId = null, BackupStatus? Status = null);
+/// <param name="BackupId">Only this backup (a notification's link to it).</param>
+public sealed record BackupQuery(int Page = 0, int PageSize = 25, Guid? TargetId = null, BackupStatus? Status = null, Guid? BackupId = null);
 
 public sealed record BackupPage(IReadOnlyList<BackupListItem> Items, int TotalCount);

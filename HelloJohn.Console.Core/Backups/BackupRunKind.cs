@@ -3,6 +3,7 @@ using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace HelloJohn.Console.Core.Backups;
@@ -12,6 +13,7 @@ namespace HelloJohn.Console.Core.Backups;
 internal sealed class BackupRunKind(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     IBackupStoreRegistry stores,
+    IServiceProvider services,
     ILogger<BackupRunKind> logger) : IRunKind
 {
     public RunKind Kind => RunKind.Backup;
@@ -53,7 +55,7 @@ internal sealed class BackupRunKind(
 
         if (fileName is null)
         {
-            return new AbandonedRunCleanup("No file was kept; take a new backup.");
+            return new AbandonedRunCleanup("It has no catalog entry, so nothing of it was looked for in storage; take a new backup.");
         }
 
         var removed = new List<string>();
@@ -75,7 +77,36 @@ internal sealed class BackupRunKind(
 
         var done = removed.Count == 0 ? "Nothing of it was left in storage." : $"Its unfinished file was removed from {string.Join(", ", removed)}.";
         var left = problems.Count == 0 ? "" : $" What it left in {string.Join(", ", problems)} could not be checked; a bucket lifecycle rule (AbortIncompleteMultipartUpload) removes unfinished uploads.";
-        return new AbandonedRunCleanup($"{done}{left} No file was kept; take a new backup.");
+        return new AbandonedRunCleanup($"{done}{left}");
+    }
+
+    /// <summary>The run may have died after its file and manifest were complete in storage (while the catalog was being
+    /// updated): the backup is reconciled with what the stores hold, so a good file is never labelled failed, and the
+    /// unfinished S3 uploads it left are aborted.</summary>
+    public async Task<string?> AfterAbandonedRunEndedAsync(RunRecord run, CancellationToken ct)
+    {
+        // Resolved here: the reconciler and the sweep of uploads come with storage, which registers after the run kinds.
+        var reconciled = await services.GetRequiredService<BackupReconciler>().ReconcileAsync(run.Id, ct);
+        var sweep = await services.GetRequiredService<S3UploadLeftovers>().AbortAsync(ct);
+        var aborted = sweep.Aborted.Count == 0 ? "" : $" Unfinished uploads aborted: {string.Join(", ", sweep.Aborted)}.";
+        var unswept = sweep.Problems.Count == 0 ? "" : $" Unfinished uploads could not be checked in {string.Join(" ", sweep.Problems)}; a bucket lifecycle rule (AbortIncompleteMultipartUpload) removes them.";
+        var verdict = reconciled switch
+        {
+            { Change: not null, After: BackupStatus.Succeeded or BackupStatus.PartiallyStored } r =>
+                $"Its file was complete in storage, so the backup is {(r.After == BackupStatus.Succeeded ? "succeeded" : "partially stored")}: {r.Change}",
+            { Change: not null } r => r.Change,
+            { After: BackupStatus.Failed or BackupStatus.Cancelled } => "No complete copy of it was found in storage; take a new backup.",
+            _ => null,
+        };
+        var found = verdict is null && aborted.Length == 0 && unswept.Length == 0 ? null : (verdict + aborted + unswept).Trim();
+        if (found is not null && reconciled is { After: BackupStatus.Failed or BackupStatus.Cancelled })
+        {
+            // The catalog entry says what the run's error says.
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await db.Backups.Where(b => b.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Error, b => b.Error + " " + found), CancellationToken.None);
+        }
+
+        return found;
     }
 
     /// <summary>Partial files of backups that no queued or running backup owns (left by a crash, or by a console before

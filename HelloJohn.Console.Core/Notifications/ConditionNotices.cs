@@ -76,7 +76,7 @@ public sealed partial class ConditionNotices(
                     $"Retention is about to remove the last verified backup of {targetName}",
                     $"{held.FileName} is the newest backup of {targetName} that passed a verification, and the retention policy no longer keeps it: only the rule that never expires the newest verified backup holds it. Verify a newer backup so the policy can let it go.")
                 {
-                    TargetId = result.TargetId, TargetName = targetName, SubjectId = held.BackupId, LinkPath = $"/verification?backup={held.BackupId}",
+                    TargetId = result.TargetId, TargetName = targetName, SubjectId = held.BackupId, LinkPath = ConsoleLinks.Backup(held.BackupId),
                     DedupeKey = $"retention-last-verified:{held.BackupId:N}", Facts = RunNotices.Facts(("file", held.FileName)),
                     NotTouched = "Nothing was deleted: the backup stays until a newer one passes a verification.",
                 });

@@ -35,12 +35,67 @@ public sealed class NotificationCenter(
         }
     }
 
-    private async Task<int> RaiseCoreAsync(NotificationEvent e, CancellationToken ct)
+    /// <summary>Raises <paramref name="e"/> when the standing condition <paramref name="condition"/> begins: once, however
+    /// often it is seen while it lasts, and again only after <see cref="ConditionClearedAsync"/> ended it. The condition's
+    /// state is the event log itself, so it holds across restarts and console instances. True when it was raised now.</summary>
+    public async Task<bool> ConditionSeenAsync(string condition, NotificationEvent e, CancellationToken ct = default)
+    {
+        try
+        {
+            if (await IsOpenAsync(condition, ct))
+            {
+                return false;
+            }
+
+            await RaiseCoreAsync(e with { DedupeKey = condition }, ct, repeatCheck: false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "The {Kind} notification '{Title}' could not be queued", NotificationEvents.Code(e.Kind), e.Title);
+            return false;
+        }
+    }
+
+    /// <summary>Ends the standing condition <paramref name="condition"/> if it was raised, sending
+    /// <paramref name="recovery"/> (the all-clear, to the channels of the same event). True when it ended now.</summary>
+    public async Task<bool> ConditionClearedAsync(string condition, NotificationEvent recovery, CancellationToken ct = default)
+    {
+        try
+        {
+            if (!await IsOpenAsync(condition, ct))
+            {
+                return false;
+            }
+
+            await RaiseCoreAsync(recovery with { DedupeKey = condition + ClearedSuffix }, ct, repeatCheck: false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "The all-clear '{Title}' could not be queued", recovery.Title);
+            return false;
+        }
+    }
+
+    private const string ClearedSuffix = "#cleared";
+
+    private async Task<bool> IsOpenAsync(string condition, CancellationToken ct)
+    {
+        var cleared = condition + ClearedSuffix;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var last = await db.Set<NotificationEventRecord>().AsNoTracking()
+            .Where(r => r.DedupeKey == condition || r.DedupeKey == cleared)
+            .OrderByDescending(r => r.OccurredAt).Select(r => r.DedupeKey).FirstOrDefaultAsync(ct);
+        return last == condition;
+    }
+
+    private async Task<int> RaiseCoreAsync(NotificationEvent e, CancellationToken ct, bool repeatCheck = true)
     {
         var now = time.GetUtcNow();
         var code = NotificationEvents.Code(e.Kind);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (e.DedupeKey is { } key)
+        if (repeatCheck && e.DedupeKey is { } key)
         {
             var since = now - options.CurrentValue.RepeatAfter;
             if (await db.Set<NotificationEventRecord>().AnyAsync(r => r.DedupeKey == key && r.OccurredAt > since, ct))

@@ -35,8 +35,7 @@ public enum NotificationSeverity
 
 /// <summary>One kind of event as people and receivers see it.</summary>
 /// <param name="Code">Stable name in subscriptions, webhook bodies and the X-HelloJohn-Event header.</param>
-/// <param name="ArrivesWith">Null when the console raises it today; otherwise the feature that will raise it.</param>
-public sealed record NotificationEventInfo(NotificationEventKind Kind, string Code, string Label, string? ArrivesWith = null);
+public sealed record NotificationEventInfo(NotificationEventKind Kind, string Code, string Label);
 
 public static class NotificationEvents
 {
@@ -44,14 +43,14 @@ public static class NotificationEvents
     [
         new(NotificationEventKind.BackupFailed, "backup.failed", "Backup failed"),
         new(NotificationEventKind.BackupSucceeded, "backup.succeeded", "Backup succeeded"),
-        new(NotificationEventKind.SetPartial, "set.partial", "Backup set partial", "backup sets"),
+        new(NotificationEventKind.SetPartial, "set.partial", "Backup set partial"),
         new(NotificationEventKind.VerificationFailed, "verification.failed", "Verification failed"),
         new(NotificationEventKind.VerificationPassed, "verification.passed", "Verification passed"),
         new(NotificationEventKind.RestoreFinished, "restore.finished", "Restore finished"),
         new(NotificationEventKind.DrillFinished, "drill.finished", "Recovery drill result (with its RTO)"),
         new(NotificationEventKind.RpoAboveThreshold, "rpo.above_threshold", "RPO above the threshold"),
-        new(NotificationEventKind.WalStreamingStopped, "wal.streaming_stopped", "WAL streaming stopped", "point-in-time recovery"),
-        new(NotificationEventKind.SlotAtRisk, "wal.slot_at_risk", "Replication slot at risk", "point-in-time recovery"),
+        new(NotificationEventKind.WalStreamingStopped, "wal.streaming_stopped", "WAL streaming stopped (and resumed)"),
+        new(NotificationEventKind.SlotAtRisk, "wal.slot_at_risk", "Replication slot at risk or lost (and safe again)"),
         new(NotificationEventKind.SigningKeyMismatch, "signingkey.jwks_mismatch", "Signing key differs from the live JWKS"),
         new(NotificationEventKind.StorageTierFailing, "storage.failing", "A storage tier failing"),
         new(NotificationEventKind.RetentionLastVerifiedAtRisk, "retention.last_verified_at_risk", "Retention about to remove the last verified backup"),

@@ -32,7 +32,7 @@ public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
         {
             await center.RaiseAsync(new NotificationEvent(NotificationEventKind.BackupFailed, NotificationSeverity.Critical, $"Backup of {target} failed", b.Error ?? "The backup failed.")
             {
-                TargetId = b.TargetId, TargetName = target, SubjectId = b.Id, LinkPath = "/backups", Facts = facts,
+                TargetId = b.TargetId, TargetName = target, SubjectId = b.Id, LinkPath = ConsoleLinks.Backup(b.Id), Facts = facts,
                 NotTouched = "HelloJohn's database was only read; the backups taken before this one are untouched.",
             });
             return;
@@ -51,7 +51,7 @@ public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
             b.Status == BackupStatus.PartiallyStored ? NotificationSeverity.Warning : NotificationSeverity.Info,
             b.Status == BackupStatus.PartiallyStored ? $"Backup of {target} stored only in part" : $"Backup of {target} succeeded", text)
         {
-            TargetId = b.TargetId, TargetName = target, SubjectId = b.Id, LinkPath = "/backups", Facts = facts,
+            TargetId = b.TargetId, TargetName = target, SubjectId = b.Id, LinkPath = ConsoleLinks.Backup(b.Id), Facts = facts,
         });
         foreach (var failure in failedStores ?? [])
         {
@@ -59,7 +59,7 @@ public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
             await center.RaiseAsync(new NotificationEvent(NotificationEventKind.StorageTierFailing, NotificationSeverity.Warning,
                 $"Storage '{store}' failed during a backup of {target}", $"{b.FileName} could not be stored in '{store}': {failure.Split(':', 2).ElementAtOrDefault(1)?.Trim()}")
             {
-                TargetId = b.TargetId, TargetName = target, SubjectId = b.Id, LinkPath = "/backups", Store = store, Facts = Facts(("store", store), ("file", b.FileName)),
+                TargetId = b.TargetId, TargetName = target, SubjectId = b.Id, LinkPath = ConsoleLinks.Backup(b.Id), Store = store, Facts = Facts(("store", store), ("file", b.FileName)),
                 NotTouched = "The backup is complete in the other stores; Retry upload on the Backups page copies it once the store answers.",
             });
         }

@@ -50,6 +50,10 @@ public sealed class PitrOptions
     [Range(16L * 1024 * 1024, long.MaxValue, ErrorMessage = "Pitr__SlotAlarmBytes must be at least one WAL segment (16777216).")]
     public long SlotAlarmBytes { get; set; } = 1L << 30;
 
+    /// <summary>Pitr__StreamingAlarmAfter: a server whose WAL has not streamed for this long (its receiver restarting or
+    /// stopped, not paused by an administrator) raises <c>wal.streaming_stopped</c>; shorter outages are restarts only.</summary>
+    public TimeSpan StreamingAlarmAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Pitr__WalCompressionLevel: zstd level of archived segments (1–19).</summary>
     [Range(1, 19, ErrorMessage = "Pitr__WalCompressionLevel must be between 1 and 19.")]
     public int WalCompressionLevel { get; set; } = 3;
@@ -86,6 +90,7 @@ internal sealed class PitrOptionsValidator : IValidateOptions<PitrOptions>
         Positive(o.PartialCopyInterval, nameof(o.PartialCopyInterval), TimeSpan.FromHours(1));
         Positive(o.RestartDelay, nameof(o.RestartDelay), TimeSpan.FromMinutes(10));
         Positive(o.SupervisorInterval, nameof(o.SupervisorInterval), TimeSpan.FromMinutes(10));
+        Positive(o.StreamingAlarmAfter, nameof(o.StreamingAlarmAfter), TimeSpan.FromDays(1));
         if (o.MaxRestartDelay < o.RestartDelay || o.MaxRestartDelay > TimeSpan.FromHours(1))
         {
             errors.Add("Pitr__MaxRestartDelay must be at least Pitr__RestartDelay and at most 01:00:00.");

@@ -46,6 +46,7 @@ public static class PitrServiceCollectionExtensions
         services.TryAddTransient<PitrRestoreJob>();
         services.TryAddTransient<ScheduledBaseBackupsJob>();
         services.AddSingleton<IConsoleStartupTask, PitrStartupTask>();
+        services.TryAddSingleton<PitrAlerts>();
         services.TryAddSingleton<WalReceiverHost>();
         services.AddHostedService(sp => sp.GetRequiredService<WalReceiverHost>());
         return services;

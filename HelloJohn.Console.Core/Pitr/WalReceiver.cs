@@ -17,6 +17,7 @@ public sealed partial class WalReceiver(
     WalArchiver archiver,
     PitrStateStore state,
     IBaseBackupRequester baseBackups,
+    PitrAlerts alerts,
     PitrOptions options,
     TimeProvider time,
     ILogger logger)
@@ -92,7 +93,9 @@ public sealed partial class WalReceiver(
         {
             await DropSlotAsync(connection, slot, ct);
             ClearSpool();
-            await RestartWindowAsync($"The replication slot {slot} was lost: the server removed WAL the console had not received (max_slot_wal_keep_size).", ct);
+            var why = $"The replication slot {slot} was lost: the server removed WAL the console had not received (max_slot_wal_keep_size).";
+            await RestartWindowAsync(why, ct);
+            await alerts.SlotLostAsync(server, slot, why);
         }
 
         var create = await runner.RunAsync(new PgToolInvocation("pg_receivewal", ["--slot", slot, "--create-slot", "--if-not-exists"]) { Connection = connection }, ct);

@@ -21,6 +21,7 @@ public sealed class WalReceiverHost(
     PitrArchiveStores stores,
     PitrStateStore state,
     IBaseBackupRequester baseBackups,
+    PitrAlerts alerts,
     IDbContextFactory<ConsoleDbContext> dbFactory,
     IOptions<PitrOptions> options,
     TimeProvider time,
@@ -43,6 +44,7 @@ public sealed class WalReceiverHost(
             try
             {
                 await ReconcileAsync(stoppingToken);
+                await alerts.CheckAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -108,7 +110,7 @@ public sealed class WalReceiverHost(
         var o = options.Value;
         var logger = loggers.CreateLogger<WalReceiver>();
         var archiver = new WalArchiver(server, workspace.SpoolOf(server), stores, new WalDump(runner), dbFactory, o, time, logger);
-        return new WalReceiver(server, workspace, connections, runner, archiver, state, baseBackups, o, time, logger);
+        return new WalReceiver(server, workspace, connections, runner, archiver, state, baseBackups, alerts, o, time, logger);
     }
 
     private async Task StopAsync(Guid server)

@@ -1,7 +1,16 @@
 namespace HelloJohn.Console.Core.Restores;
 
 /// <summary>What a person asks for. <see cref="Confirmation"/> is the database name typed again, required in place.</summary>
-public sealed record RestoreRequest(Guid BackupId, RestoreMode Mode, string DatabaseName, bool ReplaceExisting = false, string? Confirmation = null);
+public sealed record RestoreRequest(Guid BackupId, RestoreMode Mode, string DatabaseName, bool ReplaceExisting = false, string? Confirmation = null)
+{
+    /// <summary>A PostgreSQL server to restore a new database into instead of the target's (a connection string, with
+    /// its password): the way to restore a backup whose target has no connection. Never shown or logged.</summary>
+    public string? ServerConnectionString { get; init; }
+
+    /// <summary>Without the named server's connection string, which holds a password.</summary>
+    public override string ToString() =>
+        $"RestoreRequest {{ BackupId = {BackupId}, Mode = {Mode}, DatabaseName = {DatabaseName}, ReplaceExisting = {ReplaceExisting}, NamedServer = {ServerConnectionString is not null} }}";
+}
 
 public sealed record RestoreRunItem(
     Guid Id,

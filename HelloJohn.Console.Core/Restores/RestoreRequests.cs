@@ -1,6 +1,7 @@
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
@@ -16,6 +17,7 @@ namespace HelloJohn.Console.Core.Restores;
 public sealed class RestoreRequests(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     TargetService targets,
+    RestoreServers servers,
     ConsoleLocks locks,
     RunLifecycle lifecycle,
     IAuditLog audit,
@@ -41,8 +43,9 @@ public sealed class RestoreRequests(
         }
     }
 
-    /// <summary>Why a name cannot be restored into, or whether it already exists, on the backup's target server.</summary>
-    public async Task<DatabaseNameCheck> CheckDatabaseNameAsync(Guid backupId, string name, CancellationToken ct)
+    /// <summary>Why a name cannot be restored into, or whether it already exists, on the backup's target server, or on
+    /// the server <paramref name="serverConnectionString"/> names.</summary>
+    public async Task<DatabaseNameCheck> CheckDatabaseNameAsync(Guid backupId, string name, string? serverConnectionString, CancellationToken ct)
     {
         if (DatabaseNames.Problem(name) is { } problem)
         {
@@ -56,8 +59,19 @@ public sealed class RestoreRequests(
                 ?? throw new KeyNotFoundException($"No backup {backupId}.");
         }
 
-        var connection = await targets.GetConnectionAsync(backup.TargetId, ct);
-        if (string.Equals(name, LiveDatabase(backup, connection), StringComparison.Ordinal))
+        NpgsqlConnectionStringBuilder connection;
+        try
+        {
+            connection = string.IsNullOrWhiteSpace(serverConnectionString)
+                ? await servers.OfTargetAsync(backup.TargetId, ct)
+                : await servers.ParseAndReachAsync(serverConnectionString, ct);
+        }
+        catch (RestoreRefusedException e)
+        {
+            return new DatabaseNameCheck(e.Message.Replace(" Nothing was restored.", "", StringComparison.Ordinal), false);
+        }
+
+        if (string.IsNullOrWhiteSpace(serverConnectionString) && string.Equals(name, LiveDatabase(backup, connection), StringComparison.Ordinal))
         {
             return new DatabaseNameCheck($"'{name}' is the live HelloJohn database. Restoring over it is the in-place mode, for Admins only.", true);
         }
@@ -85,9 +99,26 @@ public sealed class RestoreRequests(
             throw new RestoreRefusedException($"{backup.FileName} is {backup.Status.ToString().ToLowerInvariant()}; only a finished backup can be restored. Nothing was restored.");
         }
 
-        var connection = await targets.GetConnectionAsync(backup.TargetId, ct);
+        NpgsqlConnectionStringBuilder connection;
+        string? namedServer = null;
+        if (request.ServerConnectionString is { } typed)
+        {
+            if (request.Mode == RestoreMode.InPlace)
+            {
+                throw new RestoreRefusedException("A restore in place goes into the live database through its target's own connection; a server you name is for a restore into a new database. Nothing was restored.");
+            }
+
+            connection = await servers.ParseAndReachAsync(typed, ct);
+            namedServer = servers.Protect(connection);
+        }
+        else
+        {
+            connection = await servers.OfTargetAsync(backup.TargetId, ct);
+        }
+
         var name = request.DatabaseName;
-        await CheckNameAsync(request, connection, LiveDatabase(backup, connection), ct);
+        // On a server named in the request the backup's own database name is a new database like any other.
+        await CheckNameAsync(request, connection, namedServer is null ? LiveDatabase(backup, connection) : null, ct);
 
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -107,13 +138,15 @@ public sealed class RestoreRequests(
                 Mode = request.Mode,
                 DatabaseName = name,
                 Server = $"{connection.Host}:{connection.Port}",
+                ProtectedServerConnection = namedServer,
                 ReplaceExisting = request.Mode == RestoreMode.NewDatabase && request.ReplaceExisting,
                 Jobs = request.Mode == RestoreMode.InPlace && options.CurrentValue.InPlaceSingleTransaction ? 1 : options.CurrentValue.EffectiveJobs,
             };
             db.AddRange(run, restore);
             await db.SaveChangesAsync(ct);
+            var where = namedServer is null ? "" : $" on {connection.Describe()}, a server named in the request";
             await audit.RecordAsync(actor, AuditActions.RestoreRequested, $"{request.Mode} → {name}", AuditOutcome.Succeeded,
-                $"from {backup.FileName}{(restore.ReplaceExisting ? ", replacing the existing database" : "")}", ct);
+                $"from {backup.FileName}{where}{(restore.ReplaceExisting ? ", replacing the existing database" : "")}", ct);
             lifecycle.Queued(run);
             return run.Id;
         }
@@ -122,12 +155,12 @@ public sealed class RestoreRequests(
     /// <summary>The live database a backup is of: its own (a set's member), else the one its deployment's connection names.</summary>
     internal static string LiveDatabase(BackupRecord backup, NpgsqlConnectionStringBuilder connection) => backup.DatabaseName ?? connection.Database!;
 
-    private async Task CheckNameAsync(RestoreRequest request, NpgsqlConnectionStringBuilder connection, string live, CancellationToken ct)
+    private async Task CheckNameAsync(RestoreRequest request, NpgsqlConnectionStringBuilder connection, string? live, CancellationToken ct)
     {
         var name = request.DatabaseName;
         if (request.Mode == RestoreMode.InPlace)
         {
-            if (!string.Equals(name, live, StringComparison.Ordinal))
+            if (live is null || !string.Equals(name, live, StringComparison.Ordinal))
             {
                 throw new RestoreRefusedException($"A restore in place goes into the live database {live}, not '{name}'. Nothing was restored.");
             }
@@ -145,7 +178,7 @@ public sealed class RestoreRequests(
             throw new RestoreRefusedException(problem + " Nothing was restored.");
         }
 
-        if (string.Equals(name, live, StringComparison.Ordinal))
+        if (live is not null && string.Equals(name, live, StringComparison.Ordinal))
         {
             throw new RestoreRefusedException($"'{name}' is the live HelloJohn database. Restoring over it is the in-place mode, for Admins only. Nothing was restored.");
         }

@@ -18,6 +18,9 @@ public class RestoreRun
     public required string DatabaseName { get; set; }
     /// <summary>host:port of the server restored into, without credentials.</summary>
     public string? Server { get; set; }
+    /// <summary>The connection string of a server named in the request (not the target's), encrypted; cleared once the
+    /// run has ended and cleaned up. Never shown or logged.</summary>
+    public string? ProtectedServerConnection { get; set; }
     public bool ReplaceExisting { get; set; }
     /// <summary>This restore created the database (so a failure, or the sweep after a crash, may drop it).</summary>
     public bool DatabaseCreated { get; set; }

@@ -2,7 +2,6 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Runs;
-using HelloJohn.Console.Core.Targets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +11,7 @@ namespace HelloJohn.Console.Core.Restores;
 /// create), and an in-place restore's record says what state the live database is in.</summary>
 internal sealed class RestoreRunKind(
     IDbContextFactory<ConsoleDbContext> dbFactory,
-    TargetService targets,
+    RestoreServers servers,
     IOptionsMonitor<RestoreOptions> options,
     TimeProvider time) : IRunKind
 {
@@ -51,12 +50,15 @@ internal sealed class RestoreRunKind(
 
         if (!restore.DatabaseCreated)
         {
+            await servers.ForgetAsync(restore.Id);
             return new AbandonedRunCleanup($"{name} was not touched (this restore had not created it). Restore again.");
         }
 
-        var connection = await targets.GetConnectionAsync(targetId, ct);
-        return await ServerDatabases.DropCreatedAsync(connection, name, time) is { } reason
+        var connection = await servers.ForRunAsync(restore, targetId, ct);
+        var cleanup = await ServerDatabases.DropCreatedAsync(connection, name, time) is { } reason
             ? new AbandonedRunCleanup($"The half-restored {name} could not be dropped ({reason}): drop it by hand, then restore again.")
             : new AbandonedRunCleanup($"The half-restored {name} was dropped. Restore again.");
+        await servers.ForgetAsync(restore.Id);
+        return cleanup;
     }
 }

@@ -52,13 +52,18 @@ public sealed class RestoreRunQueries(IDbContextFactory<ConsoleDbContext> dbFact
             .OrderByDescending(b => b.CreatedAt).Take(take)
             .Select(b => new { b.Id, b.FileName, b.CreatedAt, b.SizeBytes, b.Trigger, b.TargetId, b.DatabaseName, TargetName = b.Target!.Name })
             .ToListAsync(ct);
+        var targetIds = rows.Select(r => r.TargetId).Distinct().ToList();
+        var unconnected = (await db.Targets.AsNoTracking().Where(t => targetIds.Contains(t.Id) && t.ConnectionSource == TargetConnectionSource.Unset)
+            .Select(t => t.Id).ToListAsync(ct)).ToHashSet();
         var liveNames = new Dictionary<Guid, string>();
-        foreach (var targetId in rows.Where(r => r.DatabaseName is null).Select(r => r.TargetId).Distinct())
+        foreach (var targetId in rows.Where(r => r.DatabaseName is null && !unconnected.Contains(r.TargetId)).Select(r => r.TargetId).Distinct())
         {
             liveNames[targetId] = (await targets.GetConnectionAsync(targetId, ct)).Database ?? "";
         }
 
-        // A set's member is of its own database; an older backup of the one its deployment's connection names.
-        return [.. rows.Select(r => new RestorableBackup(r.Id, r.FileName, r.CreatedAt, r.SizeBytes, r.Trigger, r.TargetName, r.DatabaseName ?? liveNames[r.TargetId]))];
+        // A set's member is of its own database; an older backup of the one its deployment's connection names (unknown
+        // while a rebuilt target has no connection).
+        return [.. rows.Select(r => new RestorableBackup(r.Id, r.FileName, r.CreatedAt, r.SizeBytes, r.Trigger, r.TargetName,
+            r.DatabaseName ?? liveNames.GetValueOrDefault(r.TargetId, "")) { TargetHasConnection = !unconnected.Contains(r.TargetId) })];
     }
 }

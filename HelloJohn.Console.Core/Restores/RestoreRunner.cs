@@ -2,7 +2,6 @@ using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
-using HelloJohn.Console.Core.Targets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +14,7 @@ namespace HelloJohn.Console.Core.Restores;
 /// says in its end what happened to the database.</summary>
 public sealed class RestoreRunner(
     IDbContextFactory<ConsoleDbContext> dbFactory,
-    TargetService targets,
+    RestoreServers servers,
     BackupService backups,
     RestoreRequests requests,
     RestoreEngine engine,
@@ -74,7 +73,7 @@ public sealed class RestoreRunner(
         string? safetyFile = null;
         try
         {
-            connection = await targets.GetConnectionAsync(claim.Run.TargetId!.Value, ct);
+            connection = await servers.ForRunAsync(run, claim.Run.TargetId!.Value, ct);
             var spec = new RestoreSpec(run.BackupId ?? Guid.Empty, connection, run.DatabaseName,
                 run.Mode == RestoreMode.InPlace ? ArchiveRestoreStyle.InPlace : ArchiveRestoreStyle.NewDatabase, run.Jobs)
             {
@@ -126,7 +125,7 @@ public sealed class RestoreRunner(
             var (status, kind) = cancelled ? (RunStatus.Cancelled, (RunFailureKind?)null) : (RunStatus.Failed, FailureKindOf(e));
             var message = e switch
             {
-                RestoreStopException or RestoreFailedException => e.Message,
+                RestoreStopException or RestoreFailedException or RestoreRefusedException => e.Message,
                 ArchiveCheckFailedException check => $"Restore stopped before touching any database. {check.Message} {Untouched(run)} Pick another backup, or copy this one again from another store.",
                 PgRestoreFailedException pg => await PgRestoreFailedAsync(run, session, connection, safetyFile, pg.Error),
                 _ when cancelled => await CancelledAsync(run, session, connection, safetyFile),
@@ -138,6 +137,11 @@ public sealed class RestoreRunner(
             logger.LogWarning("Restore {RunId} of {File} into {Database} {Outcome}: {Message}", run.Id, run.BackupFileName, run.DatabaseName,
                 cancelled ? "was cancelled" : "failed", message);
             throw new RestoreFailedException(message, e) { RunId = run.Id };
+        }
+        finally
+        {
+            // A server named in the request is needed no longer: its run ended and cleaned up after itself.
+            await servers.ForgetAsync(run.Id);
         }
     }
 

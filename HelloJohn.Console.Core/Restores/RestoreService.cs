@@ -41,7 +41,11 @@ public sealed class RestoreService(
     }
 
     /// <summary>Why a name cannot be restored into, or whether it already exists, on the backup's target server.</summary>
-    public Task<DatabaseNameCheck> CheckDatabaseNameAsync(Guid backupId, string name, CancellationToken ct) => requests.CheckDatabaseNameAsync(backupId, name, ct);
+    public Task<DatabaseNameCheck> CheckDatabaseNameAsync(Guid backupId, string name, CancellationToken ct) => requests.CheckDatabaseNameAsync(backupId, name, null, ct);
+
+    /// <summary>The same on a server the person names (a connection string; null for the target's own).</summary>
+    public Task<DatabaseNameCheck> CheckDatabaseNameAsync(Guid backupId, string name, string? serverConnectionString, CancellationToken ct) =>
+        requests.CheckDatabaseNameAsync(backupId, name, serverConnectionString, ct);
 
     /// <summary>Runs a queued restore. Re-entrant: a run that is no longer queued is left alone.</summary>
     public Task RunAsync(Guid runId, CancellationToken ct) => runner.RunAsync(runId, ct);
@@ -92,4 +96,9 @@ public sealed class RestoreService(
 }
 
 /// <summary>A finished backup offered for restore, with the name of its target's live database (for the typed confirmation).</summary>
-public sealed record RestorableBackup(Guid Id, string FileName, DateTimeOffset CreatedAt, long? SizeBytes, BackupTrigger Trigger, string TargetName, string LiveDatabase);
+public sealed record RestorableBackup(Guid Id, string FileName, DateTimeOffset CreatedAt, long? SizeBytes, BackupTrigger Trigger, string TargetName, string LiveDatabase)
+{
+    /// <summary>False for a target re-created by a catalog rebuild: it restores only into a server the person names,
+    /// until an administrator gives it its connection (Settings → Targets).</summary>
+    public bool TargetHasConnection { get; init; } = true;
+}

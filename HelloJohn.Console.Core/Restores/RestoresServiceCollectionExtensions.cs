@@ -12,6 +12,7 @@ public static class RestoresServiceCollectionExtensions
         services.AddOptions<RestoreOptions>().BindConfiguration(RestoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<BackupArchiveChecker>();
         services.AddSingleton<RestoreEngine>();
+        services.AddSingleton<RestoreServers>();
         services.AddSingleton<RestoreRequests>();
         services.AddSingleton<RestoreRunner>();
         services.AddSingleton<RestoreRunQueries>();

@@ -21,6 +21,11 @@ public interface IRunKind
     /// databases, multipart uploads) and says what was done, for the run's error.</summary>
     Task<AbandonedRunCleanup> CleanUpAbandonedAsync(RunRecord run, CancellationToken ct);
 
+    /// <summary>After the sweep ended a dead instance's run as failed: makes the kind's own record tell the truth about
+    /// what the run left (a backup whose complete file and manifest reached storage is a good backup). Returns a
+    /// sentence to add to the run's error, or null.</summary>
+    Task<string?> AfterAbandonedRunEndedAsync(RunRecord run, CancellationToken ct) => Task.FromResult<string?>(null);
+
     /// <summary>Periodic tidying that belongs to no single run (files no run owns any more); after each sweep.</summary>
     Task TidyAsync(CancellationToken ct) => Task.CompletedTask;
 }

@@ -136,11 +136,39 @@ public sealed class RunSweeper(
         }
 
         var message = $"{who} stopped before it finished{last}. {cleanup.Done}";
-        return await ends.EndAsync(run.Id, RunStatus.Running, run.OwnerInstanceId, new RunEnd(RunStatus.Failed, message, RunFailureKind.OwnerLost)
+        var ended = await ends.EndAsync(run.Id, RunStatus.Running, run.OwnerInstanceId, new RunEnd(RunStatus.Failed, message, RunFailureKind.OwnerLost)
         {
             AuditDetail = "failed: " + message,
             Summary = cleanup.Summary,
         });
+        if (ended)
+        {
+            await AfterEndedAsync(run, ct);
+        }
+
+        return ended;
+    }
+
+    /// <summary>Lets the kind reconcile its record with what the run left, and adds what it found to the run's error.</summary>
+    private async Task AfterEndedAsync(RunRecord run, CancellationToken ct)
+    {
+        string? found;
+        try
+        {
+            found = await kinds.Of(run.Kind).AfterAbandonedRunEndedAsync(run, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Checking what abandoned run {RunId} left failed: {Message}", run.Id, e.Message);
+            return;
+        }
+
+        if (found is not null)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await db.Set<RunRecord>().Where(r => r.Id == run.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Error, r => r.Error + " " + found), CancellationToken.None);
+        }
     }
 
     private async Task ForgetDeadInstancesAsync(CancellationToken ct)

@@ -66,27 +66,10 @@ public sealed class SetDeletionService(
         var deleted = 0;
         foreach (var member in members)
         {
-            var own = new List<string>();
-            foreach (var location in member.Locations.ToList())
-            {
-                if (await _objects.DeleteAsync(member, location, AfterFailure, ct) is { } problem)
-                {
-                    own.Add(problem);
-                }
-                else
-                {
-                    removedFrom.Add(location.Store);
-                    member.Locations.Remove(location);
-                }
-            }
-
-            if (own.Count == 0)
-            {
-                deleted += SetRetention.IsKept(member) ? 1 : 0;
-                member.Status = BackupStatus.Expired;
-                member.ExpiredAt = time.GetUtcNow();
-            }
-
+            var kept = SetRetention.IsKept(member);
+            var (removed, own) = await _objects.ExpireEverywhereAsync(member, AfterFailure, time.GetUtcNow(), ct);
+            removedFrom.UnionWith(removed);
+            deleted += own.Count == 0 && kept ? 1 : 0;
             await db.SaveChangesAsync(CancellationToken.None);
             problems.AddRange(own);
             await audit.RecordAsync(actor, AuditActions.BackupDeleted, $"{set.Target.Name}/{member.FileName}", own.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
@@ -106,7 +89,7 @@ public sealed class SetDeletionService(
             await db.SaveChangesAsync(CancellationToken.None);
         }
 
-        var where = removedFrom.Count == 0 ? "no store" : string.Join(", ", removedFrom.Select(s => $"'{s}'"));
+        var where = BackupObjects.Describe(removedFrom);
         var message = problems.Count == 0
             ? $"{set.Name} was deleted: {deleted} database dump(s) with their manifests, the roles file and the set manifest, from {where}. The catalog keeps it as expired, for history."
             : $"{set.Name} was only partly deleted ({deleted} of its {dumps} database dump(s) removed); the set stays listed until the rest is gone: {string.Join(" ", problems)}";

@@ -21,7 +21,6 @@ public sealed class SetFinisher(
     RunProgressNotifier notifier,
     SetMembers members,
     IBackupStoreRegistry stores,
-    SetNotices notices,
     TimeProvider time,
     ILogger<SetFinisher> logger) : IRunFinishedHandler
 {
@@ -121,7 +120,6 @@ public sealed class SetFinisher(
                 .SetProperty(x => x.Error, error), ct),
         });
         logger.LogInformation("Set {Set} of {Target} {Status}: {Kept} of {Count} database(s) kept", set.Name, set.Target!.Name, status, kept, latest.Count);
-        await notices.SetFinishedAsync(set.Id);
     }
 
     private static string? Explain(BackupSet set, BackupSetStatus status, IReadOnlyList<SetMemberState> latest, List<SetMemberState> failed)

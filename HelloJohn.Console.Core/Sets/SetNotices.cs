@@ -1,6 +1,7 @@
 using System.Globalization;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Notifications;
+using HelloJohn.Console.Core.Runs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -8,27 +9,34 @@ namespace HelloJohn.Console.Core.Sets;
 
 /// <summary>Tells people how a set ended, once for the whole set (its members are not announced one by one): a partial
 /// set as <c>set.partial</c> with each failed database and why, a good set as <c>backup.succeeded</c>, a set that kept
-/// nothing as <c>backup.failed</c>. Never throws: the set's outcome is already recorded.</summary>
+/// nothing as <c>backup.failed</c>. Told through the run lifecycle's run-finished hook, whatever ended the set's run (its
+/// last member, a Cancel, the sweep after its console instance died). Never throws: the set's outcome is already recorded.</summary>
 public sealed class SetNotices(IDbContextFactory<ConsoleDbContext> dbFactory, NotificationCenter center, SetMembers members, ILogger<SetNotices> logger)
+    : IRunFinishedHandler
 {
-    public async Task SetFinishedAsync(Guid setId)
+    public async Task OnRunFinishedAsync(RunFinished finished, CancellationToken ct)
     {
+        if (finished.Kind != RunKind.BackupSet)
+        {
+            return;
+        }
+
         try
         {
-            await RaiseAsync(setId);
+            await RaiseAsync(finished.RunId);
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "The notification for set {SetId} could not be raised", setId);
+            logger.LogWarning(e, "The notification for the set of run {RunId} could not be raised", finished.RunId);
         }
     }
 
-    private async Task RaiseAsync(Guid setId)
+    private async Task RaiseAsync(Guid runId)
     {
         BackupSet? set;
         await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
         {
-            set = await db.Set<BackupSet>().AsNoTracking().Include(s => s.Target).FirstOrDefaultAsync(s => s.Id == setId);
+            set = await db.Set<BackupSet>().AsNoTracking().Include(s => s.Target).FirstOrDefaultAsync(s => s.CurrentRunId == runId);
         }
 
         if (set is null || set.Status is BackupSetStatus.Queued or BackupSetStatus.Running or BackupSetStatus.Cancelled or BackupSetStatus.Expired)
@@ -37,7 +45,7 @@ public sealed class SetNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
         }
 
         var target = set.Target!.Name;
-        var latest = await members.LatestAsync(setId, CancellationToken.None);
+        var latest = await members.LatestAsync(set.Id, CancellationToken.None);
         var failed = latest.Where(m => !m.Kept).ToList();
         var facts = new Dictionary<string, string>
         {
@@ -75,6 +83,6 @@ public sealed class SetNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
                 $"Backup set of {target} succeeded",
                 $"{set.Name}: all {latest.Count} database(s) and the server's roles kept, {RunNotices.FormatBytes(set.SizeBytes ?? 0)}.{gone}"),
         };
-        await center.RaiseAsync(e with { TargetId = set.TargetId, TargetName = target, SubjectId = set.Id, LinkPath = $"/backups?set={set.Id}", Facts = facts });
+        await center.RaiseAsync(e with { TargetId = set.TargetId, TargetName = target, SubjectId = set.Id, LinkPath = ConsoleLinks.Set(set.Id), Facts = facts });
     }
 }

@@ -56,7 +56,8 @@ public sealed record BackupSetMemberItem(
 public sealed record BackupSetDetails(BackupSetListItem Set, IReadOnlyList<BackupSetMemberItem> Members, string? RolesFileName, long? RolesSizeBytes,
     string? RolesSha256, bool RolesWithPasswords, string? RolesNote);
 
-public sealed record BackupSetQuery(int Page = 0, int PageSize = 25, Guid? TargetId = null, BackupSetStatus? Status = null);
+/// <param name="SetId">Only this set (a notification's link to it).</param>
+public sealed record BackupSetQuery(int Page = 0, int PageSize = 25, Guid? TargetId = null, BackupSetStatus? Status = null, Guid? SetId = null);
 
 public sealed record BackupSetPage(IReadOnlyList<BackupSetListItem> Items, int TotalCount);
 
@@ -70,6 +71,11 @@ public sealed class SetQueries(IDbContextFactory<ConsoleDbContext> dbFactory)
         if (query.TargetId is { } t)
         {
             q = q.Where(s => s.TargetId == t);
+        }
+
+        if (query.SetId is { } id)
+        {
+            q = q.Where(s => s.Id == id);
         }
 
         if (query.Status is { } status)

@@ -39,7 +39,7 @@ public sealed class SetRestoreService(
             }
             else
             {
-                var check = await requests.CheckDatabaseNameAsync(member.BackupId, name, ct);
+                var check = await requests.CheckDatabaseNameAsync(member.BackupId, name, null, ct);
                 problem = check.Problem ?? (check.Exists ? $"A database named {name} already exists on the server." : null);
             }
 

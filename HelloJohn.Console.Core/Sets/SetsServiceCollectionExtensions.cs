@@ -18,6 +18,7 @@ public static class SetsServiceCollectionExtensions
         services.AddSingleton<ServerRoles>();
         services.AddSingleton<SetMembers>();
         services.AddSingleton<SetNotices>();
+        services.AddSingleton<IRunFinishedHandler>(sp => sp.GetRequiredService<SetNotices>());
         services.AddSingleton<SetFinisher>();
         services.AddSingleton<IRunFinishedHandler>(sp => sp.GetRequiredService<SetFinisher>());
         services.AddSingleton<SetRunner>();

@@ -33,6 +33,40 @@ public sealed class BackupObjects(IBackupStoreRegistry stores, ILogger logger)
         }
     }
 
+    /// <summary>Deletes the backup from every store the catalog lists it in, dropping each location removed; once none is
+    /// left it is marked expired at <paramref name="at"/> (the record stays, for history). Returns the stores it was
+    /// removed from and the problems, for people. The caller saves the catalog.</summary>
+    public async Task<(IReadOnlyList<string> Removed, IReadOnlyList<string> Problems)> ExpireEverywhereAsync(
+        BackupRecord record, string afterFailure, DateTimeOffset at, CancellationToken ct)
+    {
+        var removed = new List<string>();
+        var problems = new List<string>();
+        foreach (var location in record.Locations.ToList())
+        {
+            if (await DeleteAsync(record, location, afterFailure, ct) is { } problem)
+            {
+                problems.Add(problem);
+            }
+            else
+            {
+                removed.Add(location.Store);
+                record.Locations.Remove(location);
+            }
+        }
+
+        if (problems.Count == 0)
+        {
+            record.Status = BackupStatus.Expired;
+            record.ExpiredAt = at;
+        }
+
+        return (removed, problems);
+    }
+
+    /// <summary>"'local', 's3'", or "no store".</summary>
+    public static string Describe(IEnumerable<string> stores) =>
+        stores.Any() ? string.Join(", ", stores.Select(s => $"'{s}'")) : "no store";
+
     /// <summary>The dump at <paramref name="key"/> followed by its manifest, where the store has one.</summary>
     public static async Task<List<StoredObject>> ListAsync(IBackupStore store, string key, CancellationToken ct)
     {

@@ -138,7 +138,9 @@ public sealed class LocalDiskBackupStore(string name, string directory, TimeSpan
         return Task.FromResult(1);
     }
 
-    /// <summary>Removes <c>.partial</c> files that no running backup owns (left by a crash).</summary>
+    /// <summary>Removes <c>.partial</c> files that no running backup owns (left by a crash). Only the store's own folder,
+    /// where backup files are written: the folders under it belong to point-in-time recovery (base backups and WAL being
+    /// written), whose files are no backup's and must not be taken from under it.</summary>
     public IReadOnlyList<string> RemovePartialFiles(Func<string, bool> isOwnedByRunningBackup)
     {
         if (!System.IO.Directory.Exists(directory))
@@ -147,7 +149,7 @@ public sealed class LocalDiskBackupStore(string name, string directory, TimeSpan
         }
 
         var removed = new List<string>();
-        foreach (var file in System.IO.Directory.EnumerateFiles(directory, "*" + PartialSuffix, SearchOption.AllDirectories))
+        foreach (var file in System.IO.Directory.EnumerateFiles(directory, "*" + PartialSuffix, SearchOption.TopDirectoryOnly))
         {
             var key = Path.GetRelativePath(directory, file)[..^PartialSuffix.Length];
             if (!isOwnedByRunningBackup(key))

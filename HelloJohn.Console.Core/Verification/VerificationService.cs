@@ -84,6 +84,16 @@ public sealed class VerificationService(
             throw new InvalidOperationException(why + " Nothing was started.");
         }
 
+        if (options.CurrentValue.EffectiveRestoreInto == VerificationServerChoice.TargetServer &&
+            await targets.GetAsync(backup.TargetId, ct) is { Source: TargetConnectionSource.Unset } unconnected)
+        {
+            // Verifications are set to restore on the target's own server, which this target cannot reach.
+            var why = $"The target '{unconnected.Name}' has no connection (it was re-created by a catalog rebuild), and Verification__RestoreInto puts verifications on the target's own server. " +
+                "An administrator gives it its connection under Settings → Targets, or verifications restore into the console's scratch cluster (the default).";
+            await audit.RecordAsync(actor, AuditActions.VerificationRequested, backup.FileName, AuditOutcome.Failed, why, ct);
+            throw new InvalidOperationException(why + " Nothing was started.");
+        }
+
         var run = lifecycle.NewRun(RunKind.Verification, backup.TargetId, actor, nameof(Restores.RestorePhase.Queued));
         db.AddRange(run, new VerificationRun
         {

@@ -12,8 +12,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace HelloJohn.Console.Tests.Api;
 
 /// <summary>Every API endpoint × every role × every kind of bad credential. A role without the permission gets 403, a
-/// missing, malformed, expired or revoked token, or one whose owner is disabled, gets 401, a browser session alone gets
-/// 401; and none of them starts or changes anything. Calls that are allowed aim at ids that do not exist, so they are
+/// missing, malformed, expired or revoked token, or one whose owner is disabled, gets 401 (also when it worked until its
+/// owner was disabled or revoked it), a browser session alone gets 401; a token whose owner was demoted, and another
+/// user's token, act with that owner's role as it is now; and none of them starts or changes anything. Calls that are allowed aim at ids that do not exist, so they are
 /// answered (404, 409) without running work.</summary>
 [Trait("Capability", "Api")]
 [Collection(PostgresCollection.Name)]
@@ -100,7 +101,34 @@ public sealed class ApiAuthorizationMatrixTests(ApiAuthorizationMatrixTests.App 
             await db.Set<ApiToken>().Where(t => t.Prefix == prefix).ExecuteUpdateAsync(s => s.SetProperty(t => t.ExpiresAt, DateTimeOffset.UtcNow.AddMinutes(-1)));
         }
 
-        await app.Service<UserAdministrationService>().DisableAsync((await app.AdminAsync()).Actor, disabledOwner.Id, CancellationToken.None);
+        var users = app.Service<UserAdministrationService>();
+        var headAdmin = (await app.AdminAsync()).Actor;
+        await users.DisableAsync(headAdmin, disabledOwner.Id, CancellationToken.None);
+
+        // Tokens that worked until their owner's account changed: each is used once first, so nothing of the first
+        // answer may be remembered for the next.
+        var demoted = await app.CreateAccountAsync(ConsoleRoles.Admin, "demoted");
+        var ofDemoted = await app.TokenForAsync(demoted);
+        var disabledLater = await app.CreateAccountAsync(ConsoleRoles.Operator, "disabled-later");
+        var ofDisabledLater = await app.TokenForAsync(disabledLater);
+        var revokedLater = await app.CreateAccountAsync(ConsoleRoles.Operator, "revoked-later");
+        var ofRevokedLater = await tokenService.CreateAsync(revokedLater.Actor, "revoked later", DateTimeOffset.UtcNow.AddDays(1), CancellationToken.None);
+        foreach (var used in new[] { ofDemoted, ofDisabledLater, ofRevokedLater.Token })
+        {
+            using var first = await app.ApiClient(used).GetAsync($"/api/v1/backups/{Missing}");
+            Assert.Equal(HttpStatusCode.NotFound, first.StatusCode);
+        }
+
+        await users.ChangeRoleAsync(headAdmin, demoted.Id, ConsoleRoles.Viewer, CancellationToken.None);
+        await users.DisableAsync(headAdmin, disabledLater.Id, CancellationToken.None);
+        await tokenService.RevokeAsync(revokedLater.Actor, ofRevokedLater.Summary.Id, CancellationToken.None);
+
+        // Another person's token: an Admin cannot revoke it (it is "not found" to them), and presented by anyone it acts
+        // with its owner's role (Viewer), never the presenter's.
+        var viewer = await app.CreateAccountAsync(ConsoleRoles.Viewer, "others");
+        var othersToken = await tokenService.CreateAsync(viewer.Actor, "viewer's", DateTimeOffset.UtcNow.AddDays(1), CancellationToken.None);
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => tokenService.RevokeAsync(admin.Actor, othersToken.Summary.Id, CancellationToken.None));
+        var stillOthers = new Dictionary<string, string> { ["demoted owner's token (now Viewer)"] = ofDemoted, ["another user's token (Viewer) kept after an Admin's revoke"] = othersToken.Token };
         var bad = new Dictionary<string, HttpClient>
         {
             ["no token"] = app.ApiClient(null),
@@ -110,6 +138,8 @@ public sealed class ApiAuthorizationMatrixTests(ApiAuthorizationMatrixTests.App 
             ["revoked token"] = app.ApiClient(revoked.Token),
             ["disabled owner's token"] = app.ApiClient(ofDisabled),
             ["browser session"] = await app.SignedInClientAsync(admin),
+            ["token used, then its owner disabled"] = app.ApiClient(ofDisabledLater),
+            ["token used, then revoked by its owner"] = app.ApiClient(ofRevokedLater.Token),
         };
         var before = await RunCountsAsync();
         var failures = new List<string>();
@@ -124,6 +154,17 @@ public sealed class ApiAuthorizationMatrixTests(ApiAuthorizationMatrixTests.App 
                 if (!ok)
                 {
                     failures.Add($"{row.Method} {row.Path} as {role}: expected {(allowed ? "an answer" : "403")}, got {status} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+
+            foreach (var (what, token) in stillOthers)
+            {
+                using var response = await ApiTestApp.SendAsync(app.ApiClient(token), row.Method, row.Path, row.Body);
+                var allowed = row.Needs is not { } needs || ConsolePermissions.RoleHas(ConsoleRoles.Viewer, needs);
+                var status = (int)response.StatusCode;
+                if (allowed ? status is < 200 or >= 500 or 401 or 403 or 429 : status != 403)
+                {
+                    failures.Add($"{row.Method} {row.Path} with the {what}: expected {(allowed ? "an answer" : "403")}, got {status}");
                 }
             }
 

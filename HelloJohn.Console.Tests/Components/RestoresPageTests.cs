@@ -44,6 +44,26 @@ public sealed class RestoresPageTests(ConsolePageFixture app) : ConsolePageTest(
         Assert.NotNull(page.Find("[data-testid=restores-grid]"));
     }
 
+    [Fact]
+    public async Task RestoreDialog_ForARebuiltTargetsBackup_OpensSayingTheTargetNeedsAConnectionAndAsksForAServer()
+    {
+        var (id, fileName, targetName) = await App.RebuiltTargetBackupAsync();
+
+        var page = RenderPage<Web.Components.Pages.Restores>(ConsoleRoles.Admin, interactive: true, uri: "/restores?backup=" + id);
+
+        page.WaitForAssertion(() =>
+        {
+            var alert = page.Find("[data-testid=target-needs-connection]").TextContent;
+            Assert.Contains(targetName, alert);
+            Assert.Contains("has no connection", alert);
+        });
+        Assert.Contains(fileName, page.Find("[data-testid=restore-backup]").Closest(".mud-input-control")!.TextContent);
+        Assert.NotNull(page.Find("[data-testid=restore-server]"));
+        Assert.Empty(page.FindAll("[data-testid=mode-in-place]"));
+        Assert.Empty(page.FindAll("[data-testid=restore-error]"));
+        Assert.NotNull(page.Find("[data-testid=restores-grid]"));
+    }
+
     private static void Expand(IRenderedComponent<IComponent> page, string database)
     {
         IElement Row() => page.FindAll("[data-testid=restores-grid] tbody tr").First(r => r.TextContent.Contains(database, StringComparison.Ordinal));

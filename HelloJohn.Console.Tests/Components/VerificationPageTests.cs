@@ -47,6 +47,25 @@ public sealed class VerificationPageTests(ConsolePageFixture app) : ConsolePageT
     }
 
     [Fact]
+    public async Task Page_WithARebuiltTargetsBackupSelected_SaysTheTargetNeedsAConnectionAndStillOffersVerify()
+    {
+        var (id, _, targetName) = await App.RebuiltTargetBackupAsync();
+
+        var page = RenderPage<Web.Components.Pages.Verification>(ConsoleRoles.Operator, interactive: true, uri: "/verification?backup=" + id);
+
+        page.WaitForAssertion(() =>
+        {
+            var alert = page.Find("[data-testid=verify-target-needs-connection]").TextContent;
+            Assert.Contains(targetName, alert);
+            Assert.Contains("has no connection", alert);
+            Assert.Contains("Settings → Targets", alert);
+        });
+        Assert.False(page.Find("[data-testid=verify-now]").HasAttribute("disabled"));
+        Assert.Empty(page.FindAll("[data-testid=verify-error]"));
+        Assert.NotNull(page.Find("[data-testid=verifications-grid]"));
+    }
+
+    [Fact]
     public async Task Picker_OpenedAfterTheCatalogChanged_OffersTheNewBackupAndNoLongerTheExpiredOne()
     {
         var (older, olderFile) = await BackUpAsync();

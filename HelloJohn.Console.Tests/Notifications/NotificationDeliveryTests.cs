@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Notifications;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Tests.Infrastructure;
@@ -76,6 +77,14 @@ public sealed partial class NotificationDeliveryTests(NotificationDeliveryTests.
         var unreachable = await app.Service<TargetService>().AddStoredAsync($"unreachable-{tag}", "postgres://hj:pw@127.0.0.1:1/hellojohn", null, TargetProvider.SelfManaged, CancellationToken.None);
         await Assert.ThrowsAsync<BackupFailedException>(() => app.Service<BackupService>().RunNowAsync(Actor.System, unreachable, BackupTrigger.Scheduled, CancellationToken.None));
 
+        Guid failedId;
+        await using (var backups = await app.DbAsync())
+        {
+            failedId = await backups.Backups.Where(b => b.TargetId == unreachable).Select(b => b.Id).SingleAsync();
+        }
+
+        // Each message links to the failed backup itself: the Backups page showing that one backup.
+        var link = $"{ConsoleUrl}/backups?backup={failedId}";
         var subscribed = new[] { slack.Channel.Id, teams.Channel.Id, discord.Channel.Id, hook.Channel.Id, mail.Channel.Id };
         var log = await WaitForDeliveriesAsync(d => subscribed.Contains(d.ChannelId) && d.Title.Contains(tag, StringComparison.Ordinal), subscribed.Length);
         Assert.All(log, d => Assert.Equal(DeliveryStatus.Delivered, d.Status));
@@ -86,7 +95,7 @@ public sealed partial class NotificationDeliveryTests(NotificationDeliveryTests.
         {
             var text = slackBody.RootElement.GetProperty("text").GetString();
             Assert.Contains($"*Backup of unreachable-{tag} failed*", text);
-            Assert.Contains("<https://console.example.test/backups|Open in the console>", text);
+            Assert.Contains($"<{link}|Open in the console>", text);
         }
 
         Assert.Contains("AdaptiveCard", Assert.Single(receiver.At($"/teams/{tag}-teams-secret")).Text);
@@ -104,7 +113,7 @@ public sealed partial class NotificationDeliveryTests(NotificationDeliveryTests.
         using (var body = JsonDocument.Parse(posted.Body))
         {
             Assert.Equal("backup.failed", body.RootElement.GetProperty("event").GetString());
-            Assert.Equal($"{ConsoleUrl}/backups", body.RootElement.GetProperty("url").GetString());
+            Assert.Equal(link, body.RootElement.GetProperty("url").GetString());
             Assert.Contains("Could not reach", body.RootElement.GetProperty("text").GetString());
             Assert.Contains("untouched", body.RootElement.GetProperty("notTouched").GetString());
         }
@@ -113,7 +122,7 @@ public sealed partial class NotificationDeliveryTests(NotificationDeliveryTests.
         var message = Assert.Single(messages);
         Assert.Equal($"[HelloJohn Console] Backup of unreachable-{tag} failed", message.Subject);
         Assert.Equal(["oncall@example.test", "backup-owner@example.test"], message.To.Mailboxes.Select(m => m.Address));
-        Assert.Contains("Open in the console: https://console.example.test/backups", message.TextBody);
+        Assert.Contains($"Open in the console: {link}", message.TextBody);
 
         Assert.Empty(receiver.At($"/other/{tag}"));
         Assert.Empty(receiver.At($"/off/{tag}"));
@@ -130,6 +139,42 @@ public sealed partial class NotificationDeliveryTests(NotificationDeliveryTests.
             Assert.DoesNotContain(secret, stored, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, app.Logs.AllText, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task RunLeftByADeadConsoleInstance_IsSweptAsFailed_AndTheFailureIsDeliveredOnce()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var hook = await AddAsync("swept", NotificationChannelKind.Webhook, receiver.Url($"/swept/{tag}"), NotificationEventKind.BackupFailed);
+        var target = await app.Service<TargetService>().AddStoredAsync($"swept-{tag}", "postgres://hj:pw@127.0.0.1:1/hellojohn", null, TargetProvider.SelfManaged, CancellationToken.None);
+        var dead = await app.AddDeadInstanceAsync();
+        var run = RunFixtures.Run(RunKind.Backup, target, owner: dead, phase: BackupPhase.Dumping.ToString());
+        await using (var db = await app.DbAsync())
+        {
+            db.Add(run);
+            db.Backups.Add(new BackupRecord
+            {
+                Id = run.Id,
+                TargetId = target,
+                FileName = $"hellojohn_swept_{tag}.dump.zst",
+                Status = BackupStatus.Running,
+                CreatedAt = DateTimeOffset.UtcNow,
+                StartedAt = DateTimeOffset.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        Assert.True(await app.Service<RunSweeper>().SweepOnceAsync(CancellationToken.None) >= 1);
+
+        var delivered = Assert.Single(await WaitForDeliveriesAsync(d => d.ChannelId == hook.Channel.Id, 1));
+        Assert.Equal(DeliveryStatus.Delivered, delivered.Status);
+        var body = Assert.Single(receiver.Bodies($"/swept/{tag}"));
+        Assert.Equal("backup.failed", body.GetProperty("event").GetString());
+        Assert.Equal($"Backup of swept-{tag} failed", body.GetProperty("title").GetString());
+        Assert.Contains("gone-host", body.GetProperty("text").GetString());
+        Assert.Contains("stopped before it finished", body.GetProperty("text").GetString());
+        Assert.Equal($"{ConsoleUrl}/backups?backup={run.Id}", body.GetProperty("url").GetString());
     }
 
     [Fact]
@@ -215,31 +260,7 @@ public sealed partial class NotificationDeliveryTests(NotificationDeliveryTests.
     [GeneratedRegex(@"\}\s+(\S+)")]
     private static partial Regex SampleValue();
 
-    private async Task<IReadOnlyList<DeliveryLogEntry>> WaitForDeliveriesAsync(Func<DeliveryLogEntry, bool> which, int count)
-    {
-        IReadOnlyList<DeliveryLogEntry> found = [];
-        await WaitUntilAsync(async () =>
-        {
-            found = [.. (await Channels.DeliveriesAsync(Admin, null, 200, CancellationToken.None)).Where(which)];
-            return found.Count >= count && found.All(d => d.Status is DeliveryStatus.Delivered or DeliveryStatus.Failed);
-        }, $"{count} finished deliveries");
-        return found;
-    }
+    private Task<IReadOnlyList<DeliveryLogEntry>> WaitForDeliveriesAsync(Func<DeliveryLogEntry, bool> which, int count) => DeliveryWait.ForAsync(Channels, which, count);
 
-    private static Task WaitUntilAsync(Func<bool> done, string what) => WaitUntilAsync(() => Task.FromResult(done()), what);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> done, string what)
-    {
-        // A hang guard only: the work itself decides when this returns.
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!await done())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Waited two minutes for {what}.");
-            }
-
-            await Task.Delay(200);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> done, string what) => DeliveryWait.UntilAsync(done, what);
 }

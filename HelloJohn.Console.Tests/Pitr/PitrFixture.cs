@@ -1,4 +1,6 @@
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Notifications;
+using HelloJohn.Console.Tests.Notifications;
 using HelloJohn.Console.Core.Pitr;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Security;
@@ -20,6 +22,8 @@ public class PitrFixture : IAsyncLifetime
 
     private readonly List<string> _restoredDirectories = [];
 
+    public const string ConsoleUrl = "https://pitr.example.test";
+
     public PostgresClusterFixture Postgres { get; } = new();
     public ConsoleAppFactory App { get; private set; } = default!;
     public Guid Server { get; private set; }
@@ -35,6 +39,8 @@ public class PitrFixture : IAsyncLifetime
         App.Settings["Pitr:PartialCopyInterval"] = "00:00:01";
         App.Settings["Pitr:RestartDelay"] = "00:00:00.500";
         App.Settings["Pitr:BaseBackupCron"] = "";
+        App.Settings["Pitr:StreamingAlarmAfter"] = "00:00:02";
+        App.Settings["HELLOJOHN_CONSOLE_URL"] = ConsoleUrl;
         App.Settings["Pitr:SlotAlarmBytes"] = (64L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture);
         await App.InitializeAsync();
         _ = App.Server;
@@ -56,6 +62,17 @@ public class PitrFixture : IAsyncLifetime
             throw new TimeoutException($"{e.Message} Receiver: {o.State?.State} {o.State?.Reason}; base backups: {string.Join(", ", o.BaseBackups.Select(b => $"{b.Status} {b.Error}"))}\n{string.Join('\n', lines)}", e);
         }
     }
+
+    /// <summary>A webhook channel of its own for <paramref name="kinds"/>; returns the path its messages arrive at.</summary>
+    public async Task<string> HookAsync(WebhookReceiver receiver, params NotificationEventKind[] kinds)
+    {
+        var path = $"/pitr/{Guid.NewGuid():N}";
+        await App.Service<NotificationChannelService>().CreateAsync(DeliveryWait.Admin,
+            new ChannelDraft($"pitr-{Guid.NewGuid():N}"[..20], NotificationChannelKind.Webhook, true, kinds) { Url = receiver.Url(path) }, CancellationToken.None);
+        return path;
+    }
+
+    public static List<string> Titles(WebhookReceiver receiver, string path) => [.. receiver.Bodies(path).Select(b => b.GetProperty("title").GetString()!)];
 
     public Task<PitrOverview> OverviewAsync() => App.Service<PitrService>().GetOverviewAsync(Server, CancellationToken.None);
 

@@ -1,12 +1,16 @@
 using System.Globalization;
+using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Pitr;
 using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Tests.Infrastructure;
+using HelloJohn.Console.Tests.Notifications;
 using Npgsql;
 
 namespace HelloJohn.Console.Tests.Pitr;
 
 /// <summary>What moves the server under the console: a slot left behind, a slot lost, a promotion to a new timeline.
-/// Every test acts on the target's current server, so their order does not matter.</summary>
+/// Every test acts on the target's current server, so their order does not matter. Each condition reaches a real webhook
+/// receiver once while it lasts, and its all-clear once when it ends.</summary>
 [Trait("Capability", "Pitr")]
 public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<PitrFixture>
 {
@@ -35,8 +39,11 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
     }
 
     [Fact]
-    public async Task SlotOverTheThreshold_RaisesTheAlarm()
+    public async Task SlotOverTheThreshold_RaisesTheAlarm_AndNotifiesOnceUntilItClears()
     {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var path = await pitr.HookAsync(receiver, NotificationEventKind.SlotAtRisk, NotificationEventKind.WalStreamingStopped);
+        const string AtRisk = "Replication slot of pitr at risk";
         await PauseAsync(true);
         try
         {
@@ -48,6 +55,11 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
             Assert.StartsWith("ALARM:", slot.Message);
             Assert.Contains("pg_drop_replication_slot", string.Join('\n', slot.Fix));
             Assert.Contains("PITR alarm", pitr.App.Logs.AllText);
+            await DeliveryWait.UntilAsync(() => PitrFixture.Titles(receiver, path).Contains(AtRisk), "the slot alarm to be delivered");
+            // The supervisor keeps seeing the slot over the alarm; people are told once. Two more segments later (each
+            // seen by further passes) it is still one message.
+            await WriteSegmentsAsync(2);
+            await PitrFixture.WaitForAsync("the supervisor to see the larger slot", async () => (await Service.CheckReadinessAsync(pitr.Server, CancellationToken.None)).SlotAlarm);
         }
         finally
         {
@@ -55,11 +67,22 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
         }
 
         await PitrFixture.WaitForAsync("the alarm to clear", async () => !(await Service.CheckReadinessAsync(pitr.Server, CancellationToken.None)).SlotAlarm);
+        await DeliveryWait.UntilAsync(() => PitrFixture.Titles(receiver, path).LastOrDefault() == "Replication slot of pitr is safe again", "the all-clear");
+        var titles = PitrFixture.Titles(receiver, path);
+        Assert.Single(titles, t => t == AtRisk);
+        // Paused on purpose by an administrator: not "streaming stopped".
+        Assert.DoesNotContain(titles, t => t.Contains("streaming", StringComparison.OrdinalIgnoreCase));
+        var alarm = receiver.Bodies(path).First(b => b.GetProperty("title").GetString() == AtRisk);
+        Assert.Equal("wal.slot_at_risk", alarm.GetProperty("event").GetString());
+        Assert.Equal($"{PitrFixture.ConsoleUrl}/pitr/{pitr.Server}", alarm.GetProperty("url").GetString());
+        Assert.True(alarm.GetProperty("facts").GetProperty("retainedBytes").GetString() is { } kept && long.Parse(kept, CultureInfo.InvariantCulture) > 64L * 1024 * 1024);
     }
 
     [Fact]
     public async Task LostSlot_LeadsToANewBaseBackup_AndTheWindowStartsThere()
     {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var path = await pitr.HookAsync(receiver, NotificationEventKind.SlotAtRisk);
         var before = (await pitr.OverviewAsync()).BaseBackups.Select(b => b.Id).ToHashSet();
         await PauseAsync(true);
         try
@@ -90,6 +113,8 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
         Assert.Contains("lost", overview.State!.WindowRestartReason);
         Assert.Equal(fresh.ConsistentAt, overview.Window.Current!.From);
         Assert.NotEmpty(overview.Window.Latest!.Gaps);
+        await DeliveryWait.UntilAsync(() => PitrFixture.Titles(receiver, path).Contains("Replication slot of pitr lost; the point-in-time window restarts"), "the lost-slot notice");
+        Assert.Single(PitrFixture.Titles(receiver, path), t => t.Contains("lost", StringComparison.Ordinal));
     }
 
     [Fact]

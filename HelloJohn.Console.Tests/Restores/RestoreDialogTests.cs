@@ -16,6 +16,7 @@ public sealed class RestoreDialogTests : IAsyncLifetime
     private readonly BunitContext _ctx = new();
     private static readonly RestorableBackup Backup = new(Guid.NewGuid(), "hellojohn_20240120_103000.dump", DateTimeOffset.UtcNow, 1234, BackupTrigger.Manual, "production", "hellojohn");
     private readonly List<string> _checkedNames = [];
+    private readonly List<string?> _checkedServers = [];
 
     public Task InitializeAsync()
     {
@@ -32,20 +33,21 @@ public sealed class RestoreDialogTests : IAsyncLifetime
     public Task DisposeAsync() => _ctx.DisposeAsync().AsTask();
 
     /// <summary>Stands in for the server: "taken" exists, everything else is free.</summary>
-    private Task<DatabaseNameCheck> CheckNameAsync(Guid backupId, string name, CancellationToken ct)
+    private Task<DatabaseNameCheck> CheckNameAsync(Guid backupId, string name, string? server, CancellationToken ct)
     {
         _checkedNames.Add(name);
+        _checkedServers.Add(server);
         return Task.FromResult(new DatabaseNameCheck(null, name == "taken"));
     }
 
-    private async Task<(IRenderedComponent<MudDialogProvider> Provider, IDialogReference Dialog)> OpenAsync(bool canRestoreInPlace)
+    private async Task<(IRenderedComponent<MudDialogProvider> Provider, IDialogReference Dialog)> OpenAsync(bool canRestoreInPlace, RestorableBackup? backup = null)
     {
         var provider = _ctx.Render<MudDialogProvider>();
         var dialogs = _ctx.Services.GetRequiredService<IDialogService>();
         IDialogReference? reference = null;
         await provider.InvokeAsync(async () => reference = await dialogs.ShowAsync<RestoreDialog>("Restore a backup", new DialogParameters<RestoreDialog>
         {
-            { d => d.Backups, new[] { Backup } },
+            { d => d.Backups, new[] { backup ?? Backup } },
             { d => d.CanRestoreInPlace, canRestoreInPlace },
             { d => d.CheckName, CheckNameAsync },
         }));
@@ -121,6 +123,52 @@ public sealed class RestoreDialogTests : IAsyncLifetime
         Assert.Equal(RestoreMode.NewDatabase, request.Mode);
         Assert.Equal("taken", request.DatabaseName);
         Assert.True(request.ReplaceExisting);
+    }
+
+    [Fact]
+    public async Task TargetWithoutConnection_SaysSoOffersNoInPlaceAndSubmitsTheServerTypedWithoutShowingItsPassword()
+    {
+        var unconnected = Backup with { Id = Guid.NewGuid(), TargetName = "demo", LiveDatabase = "" };
+        unconnected = unconnected with { TargetHasConnection = false };
+        var (p, dialog) = await OpenAsync(canRestoreInPlace: true, unconnected);
+
+        var alert = p.Find("[data-testid=target-needs-connection]").TextContent;
+        Assert.Contains("demo", alert);
+        Assert.Contains("has no connection", alert);
+        Assert.Contains("Settings → Targets", alert);
+        Assert.Empty(p.FindAll("[data-testid=mode-in-place]"));
+        Assert.True(IsDisabled(Submit(p)));
+        Assert.Empty(_checkedNames);
+
+        const string typed = "postgres://restorer:S3cret-Pw-4@db.example.test:5433/postgres";
+        var server = InputOf(p, "restore-server");
+        Assert.Equal("password", server.GetAttribute("type"));
+        server.Input(typed);
+
+        p.WaitForAssertion(() => Assert.False(IsDisabled(Submit(p))));
+        Assert.Equal(typed, _checkedServers[^1]);
+        // Masked in its field, and nowhere in the dialog's text.
+        var text = p.Find(".mud-dialog").TextContent;
+        Assert.Contains("Restores onto restorer@db.example.test:5433/postgres", text);
+        Assert.DoesNotContain("S3cret-Pw-4", text);
+        Assert.Equal("password", InputOf(p, "restore-server").GetAttribute("type"));
+        Submit(p).Click();
+        var request = Assert.IsType<RestoreRequest>((await dialog.Result)!.Data);
+        Assert.Equal((RestoreMode.NewDatabase, "hellojohn_restore", typed), (request.Mode, request.DatabaseName, request.ServerConnectionString));
+    }
+
+    [Fact]
+    public async Task TargetWithoutConnection_MalformedServer_SaysWhyAndCannotBeSubmitted()
+    {
+        var unconnected = Backup with { Id = Guid.NewGuid() };
+        unconnected = unconnected with { TargetHasConnection = false };
+        var (p, _) = await OpenAsync(canRestoreInPlace: false, unconnected);
+
+        InputOf(p, "restore-server").Input("this is not a connection string");
+
+        p.WaitForAssertion(() => Assert.Contains("neither a postgres:// URL", p.Markup));
+        Assert.True(IsDisabled(Submit(p)));
+        Assert.Empty(_checkedNames);
     }
 
     [Fact]

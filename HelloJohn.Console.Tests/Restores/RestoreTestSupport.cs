@@ -32,6 +32,25 @@ internal static class RestoreTestSupport
         return (id, Path.Combine(app.BackupDirectory, details.Backup.FileName));
     }
 
+    /// <summary>A real backup whose target is as a catalog rebuild re-creates it after the console database was lost:
+    /// known by name from the manifests, with no connection. Returns the backup's id and file name and the target's name.</summary>
+    public static async Task<(Guid Id, string FileName, string TargetName)> RebuiltTargetBackupAsync(this ConsoleAppFactory app)
+    {
+        var (id, file) = await app.BackUpAsync();
+        var target = new BackupTarget
+        {
+            Id = Guid.NewGuid(),
+            Name = "rebuilt-" + Guid.NewGuid().ToString("N")[..6],
+            ConnectionSource = TargetConnectionSource.Unset,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        await using var db = await app.DbAsync();
+        db.Targets.Add(target);
+        await db.SaveChangesAsync();
+        await db.Backups.Where(b => b.Id == id).ExecuteUpdateAsync(s => s.SetProperty(b => b.TargetId, target.Id));
+        return (id, Path.GetFileName(file), target.Name);
+    }
+
     /// <summary>A verification as Verify now leaves it before a worker picks it up (no job, so none races the test).</summary>
     public static Task<Guid> QueuedVerificationAsync(this ConsoleAppFactory app, Guid backupId) =>
         app.AddRunAsync(backupId, RunKind.Verification, (id, backup) => new VerificationRun

@@ -1,10 +1,12 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Deployments;
+using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Core.Postgres;
 using HelloJohn.Console.Core.Restores;
 using HelloJohn.Console.Core.Sets;
 using HelloJohn.Console.Core.Storage;
 using HelloJohn.Console.Tests.Infrastructure;
+using HelloJohn.Console.Tests.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using static HelloJohn.Console.Tests.Restores.RestoreTestSupport;
@@ -20,8 +22,14 @@ public sealed class BackupSetTests(BackupSetTests.App app) : IClassFixture<Backu
 {
     public sealed class App : ConsoleAppFactory
     {
-        public App(PostgresClusterFixture postgres) : base(postgres) => Settings["Sets:Parallelism"] = "2";
+        public App(PostgresClusterFixture postgres) : base(postgres)
+        {
+            Settings["Sets:Parallelism"] = "2";
+            Settings["HELLOJOHN_CONSOLE_URL"] = ConsoleUrl;
+        }
     }
+
+    private const string ConsoleUrl = "https://sets.example.test";
 
     private PostgresClusterFixture Postgres => app.Postgres;
 
@@ -73,6 +81,9 @@ public sealed class BackupSetTests(BackupSetTests.App app) : IClassFixture<Backu
         await ExecuteAsync(Postgres.Cluster.ConnectionFor("postgres"), $"CREATE DATABASE {locked}");
         await ExecuteAsync(Postgres.Cluster.ConnectionFor("postgres"), $"REVOKE CONNECT ON DATABASE {locked} FROM PUBLIC");
         var id = await app.AddDeploymentAsync(prefix, null, $"{prefix}_tenant_*");
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var hook = await app.Service<NotificationChannelService>().CreateAsync(DeliveryWait.Admin, new ChannelDraft($"sets-{prefix}", NotificationChannelKind.Webhook, true,
+            [NotificationEventKind.SetPartial, NotificationEventKind.BackupSucceeded]) { Url = receiver.Url($"/sets/{prefix}") }, CancellationToken.None);
 
         var set = await app.BackUpSetAsync(id);
 
@@ -94,6 +105,18 @@ public sealed class BackupSetTests(BackupSetTests.App app) : IClassFixture<Backu
         Assert.Equal(keptIds, retried.Members.Where(m => m.Kept && m.Database != locked).Select(m => m.BackupId).Order());
         Assert.Equal(2, retried.Members.Count(m => m.Database == locked));
         Assert.Single(retried.Members, m => m.Database == locked && m.Retried && !m.Kept);
+
+        // Told once per end of the set (not per member): partial with the failed database, then succeeded after the retry,
+        // each linking to the set itself.
+        var told = await DeliveryWait.ForAsync(app.Service<NotificationChannelService>(), d => d.ChannelId == hook.Channel.Id, 2);
+        Assert.Equal(["backup.succeeded", "set.partial"], told.Select(d => d.EventCode).Order());
+        var bodies = receiver.Bodies($"/sets/{prefix}");
+        Assert.Equal(2, bodies.Count);
+        var partial = Assert.Single(bodies, b => b.GetProperty("event").GetString() == "set.partial");
+        Assert.Equal($"Backup set of {prefix} partial: 1 of 3 database(s) failed", partial.GetProperty("title").GetString());
+        Assert.Contains(locked, partial.GetProperty("text").GetString());
+        Assert.Equal(locked, partial.GetProperty("facts").GetProperty("failed").GetString());
+        Assert.All(bodies, b => Assert.Equal($"{ConsoleUrl}/backups?set={set.Set.Id}", b.GetProperty("url").GetString()));
         await Assert.ThrowsAsync<InvalidOperationException>(() => app.Service<SetService>().RetryFailedAsync(Operator, set.Set.Id, CancellationToken.None));
     }
 

@@ -4,6 +4,7 @@ using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Tests.Infrastructure;
+using HelloJohn.Console.Tests.Restores;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -104,6 +105,66 @@ public sealed class S3FaultTests(PostgresClusterFixture postgres, S3rverFixture 
     }
 
     /// <summary>Completes once the running backup reports its first bytes: its uploads have started.</summary>
+    [Fact]
+    public async Task Backup_DumpHeldUpByAFrozenStore_HoldsNoSnapshotTransactionWhilePgDumpRunsAndItsCountsMatchTheRestore()
+    {
+        // Large enough that pg_dump is still writing when the frozen store's buffers are full.
+        var source = await postgres.CreateDemoDatabaseAsync(users: 50);
+        await RestoreTestSupport.ExecuteAsync(source,
+            "CREATE TABLE event_log AS SELECT g AS id, md5(random()::text) || md5(random()::text) || md5(random()::text) AS payload FROM generate_series(1, 900000) g");
+        var targetId = await _app.Service<TargetService>().AddStoredAsync("held-up", source.ConnectionString, null, TargetProvider.SelfManaged, CancellationToken.None);
+        var flowing = DumpFlowingAsync();
+        var backup = Task.Run(() => _app.Service<BackupService>().RunNowAsync(Operator, targetId, BackupTrigger.Manual, CancellationToken.None));
+        await flowing.WaitAsync(HangGuard);
+        s3.Pause();
+        try
+        {
+            // pg_dump now goes only as fast as the frozen store takes its output: while it still runs, the console's
+            // snapshot connection must hold no transaction open on the target.
+            await WaitUntilAsync(async () =>
+            {
+                var (dumping, snapshotOpen) = await TargetActivityAsync(source);
+                Assert.True(dumping || !snapshotOpen, "pg_dump finished while the console still held its snapshot transaction open on the target.");
+                Assert.True(dumping, "pg_dump finished before the test saw the snapshot transaction end.");
+                return !snapshotOpen;
+            }, "the snapshot transaction to end while pg_dump runs");
+        }
+        finally
+        {
+            s3.Resume();
+        }
+
+        var record = await RecordAsync(await backup.WaitAsync(HangGuard));
+        Assert.True(record.Status is BackupStatus.Succeeded or BackupStatus.PartiallyStored, $"The backup is {record.Status}: {record.Error}");
+        var name = "held_up_" + Guid.NewGuid().ToString("N")[..8];
+        var restored = await _app.Service<Core.Restores.RestoreService>().RestoreAsync(Operator,
+            new Core.Restores.RestoreRequest(record.Id, Core.Restores.RestoreMode.NewDatabase, name), CancellationToken.None);
+        try
+        {
+            Assert.True(restored.Run.CountsMatch == true, string.Join("; ", restored.Tables.Where(t => !t.Matches).Select(t => $"{t.Table}: {t.Expected} vs {t.Actual}")));
+            Assert.Equal(900000L, await RestoreTestSupport.ScalarAsync<long>(new NpgsqlConnectionStringBuilder(source.ConnectionString) { Database = name }, "SELECT count(*) FROM event_log"));
+        }
+        finally
+        {
+            await postgres.DropDatabaseAsync(name);
+        }
+    }
+
+    /// <summary>Whether pg_dump is connected to the database, and whether the console's snapshot connection is inside a transaction.</summary>
+    private static async Task<(bool Dumping, bool SnapshotOpen)> TargetActivityAsync(NpgsqlConnectionStringBuilder target)
+    {
+        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(target.ConnectionString) { Pooling = false }.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            SELECT count(*) FILTER (WHERE application_name = 'hellojohn-console') > 0,
+                   count(*) FILTER (WHERE application_name = $1 AND xact_start IS NOT NULL) > 0
+            FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+            """, conn) { Parameters = { new() { Value = BackupPipeline.SnapshotApplicationName } } };
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetBoolean(0), reader.GetBoolean(1));
+    }
+
     private Task DumpFlowingAsync()
     {
         var notifier = _app.Service<Core.Runs.RunProgressNotifier>();

@@ -1076,6 +1076,9 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("ProtectedServerConnection")
+                        .HasColumnType("text");
+
                     b.Property<bool>("ReplaceExisting")
                         .HasColumnType("boolean");
 

@@ -21,6 +21,10 @@ public partial class BackupsGrid
     [Parameter, EditorRequired]
     public Func<Guid, Task<BackupDetails?>> LoadDetails { get; set; } = default!;
 
+    /// <summary>Only this backup (the Backups page opened from a link to it); all when null.</summary>
+    [Parameter]
+    public Guid? BackupId { get; set; }
+
     /// <summary>Whether the signed-in user may cancel a running backup.</summary>
     [Parameter]
     public bool CanCancel { get; set; }
@@ -64,7 +68,7 @@ public partial class BackupsGrid
 
     private async Task<GridData<BackupListItem>> LoadAsync(GridState<BackupListItem> state, CancellationToken ct)
     {
-        var page = await Load(new BackupQuery(state.Page, state.PageSize), ct);
+        var page = await Load(new BackupQuery(state.Page, state.PageSize, BackupId: BackupId), ct);
         HasActive = page.Items.Any(i => i.IsActive);
         if (LoadVerifications is not null)
         {

@@ -24,6 +24,10 @@ public partial class SetsGrid
     [Parameter]
     public Guid? TargetId { get; set; }
 
+    /// <summary>Only this set (the Backups page opened from a link to it); all when null.</summary>
+    [Parameter]
+    public Guid? SetId { get; set; }
+
     /// <summary>Whether the signed-in user may take, cancel and retry sets.</summary>
     [Parameter]
     public bool CanRun { get; set; }
@@ -56,7 +60,7 @@ public partial class SetsGrid
 
     private async Task<GridData<BackupSetListItem>> LoadAsync(GridState<BackupSetListItem> state, CancellationToken ct)
     {
-        var page = await Load(new BackupSetQuery(state.Page, state.PageSize, TargetId), ct);
+        var page = await Load(new BackupSetQuery(state.Page, state.PageSize, TargetId, SetId: SetId), ct);
         return new GridData<BackupSetListItem> { Items = page.Items, TotalItems = page.TotalCount };
     }
 

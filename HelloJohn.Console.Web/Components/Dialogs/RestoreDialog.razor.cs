@@ -14,6 +14,8 @@ public partial class RestoreDialog
     private bool _replace;
     private string? _confirmation;
     private DatabaseNameCheck? _nameCheck;
+    private bool _otherServer;
+    private string _server = "";
     private CancellationTokenSource? _checkCts;
 
     [CascadingParameter]
@@ -31,9 +33,10 @@ public partial class RestoreDialog
     [Parameter]
     public bool CanRestoreInPlace { get; set; }
 
-    /// <summary>Asks the server whether a name is allowed and whether it exists.</summary>
+    /// <summary>Asks the server whether a name is allowed and whether it exists: the backup's target server, or the one
+    /// the connection string (third argument, null for the target's) names.</summary>
     [Parameter, EditorRequired]
-    public Func<Guid, string, CancellationToken, Task<DatabaseNameCheck>> CheckName { get; set; } = default!;
+    public Func<Guid, string, string?, CancellationToken, Task<DatabaseNameCheck>> CheckName { get; set; } = default!;
 
     private RestorableBackup? Selected => Backups.FirstOrDefault(b => b.Id == _backupId);
 
@@ -41,16 +44,61 @@ public partial class RestoreDialog
 
     private string? NameProblem => DatabaseNames.Problem(_databaseName) ?? _nameCheck?.Problem;
 
+    /// <summary>The restore goes to a server typed here: the target has none, or the person chose another.</summary>
+    private bool NamesServer => _mode == RestoreMode.NewDatabase && (_otherServer || Selected?.TargetHasConnection == false);
+
+    /// <summary>The typed server as the console reads it, without its password; null until it reads.</summary>
+    private Npgsql.NpgsqlConnectionStringBuilder? TypedServer
+    {
+        get
+        {
+            try
+            {
+                return _server.Length == 0 ? null : Core.Postgres.PgConnection.Parse(_server);
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private string? ServerProblem
+    {
+        get
+        {
+            if (_server.Length == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                Core.Postgres.PgConnection.Parse(_server);
+                return null;
+            }
+            catch (FormatException e)
+            {
+                return e.Message;
+            }
+        }
+    }
+
+    private string ServerHelp => TypedServer is { } typed
+        ? $"Restores onto {Core.Postgres.PgConnection.Describe(typed)}; the role needs CREATEDB. The password is never shown, logged or kept after the restore."
+        : "postgres://user:password@host:5432/postgres, or Host=…;Username=…;Password=…; the role needs CREATEDB.";
+
     internal bool CanSubmit => Selected is not null && (_mode switch
     {
-        RestoreMode.NewDatabase => NameProblem is null && _nameCheck is not null && (!_nameCheck.Exists || _replace),
-        RestoreMode.InPlace => CanRestoreInPlace && LiveDatabase.Length > 0 && string.Equals(_confirmation, LiveDatabase, StringComparison.Ordinal),
+        RestoreMode.NewDatabase => NameProblem is null && _nameCheck is not null && (!_nameCheck.Exists || _replace) && (!NamesServer || TypedServer is not null),
+        RestoreMode.InPlace => CanRestoreInPlace && Selected.TargetHasConnection && LiveDatabase.Length > 0 && string.Equals(_confirmation, LiveDatabase, StringComparison.Ordinal),
         _ => false,
     });
 
     protected override async Task OnInitializedAsync()
     {
         _backupId = InitialBackupId ?? Backups.FirstOrDefault()?.Id ?? Guid.Empty;
+        KeepModePossible();
         await CheckNameAsync();
     }
 
@@ -58,13 +106,29 @@ public partial class RestoreDialog
     {
         _backupId = id;
         _confirmation = null;
+        KeepModePossible();
+        await CheckNameAsync();
+    }
+
+    private async Task OtherServerChangedAsync(bool other)
+    {
+        _otherServer = other;
+        _replace = false;
+        await CheckNameAsync();
+    }
+
+    private async Task ServerChangedAsync(string? server)
+    {
+        _server = server?.Trim() ?? "";
+        _replace = false;
         await CheckNameAsync();
     }
 
     private Task ModeChangedAsync(RestoreMode mode)
     {
-        // The in-place mode is never selectable by someone who may not use it, whatever the browser sends.
-        _mode = mode == RestoreMode.InPlace && !CanRestoreInPlace ? RestoreMode.NewDatabase : mode;
+        // The in-place mode is never selectable by someone who may not use it (nor for a target without a connection),
+        // whatever the browser sends.
+        _mode = mode == RestoreMode.InPlace && (!CanRestoreInPlace || Selected?.TargetHasConnection == false) ? RestoreMode.NewDatabase : mode;
         _confirmation = null;
         return Task.CompletedTask;
     }
@@ -79,7 +143,8 @@ public partial class RestoreDialog
     private async Task CheckNameAsync()
     {
         _nameCheck = null;
-        if (Selected is null || DatabaseNames.Problem(_databaseName) is not null)
+        var server = NamesServer ? TypedServer is null ? null : _server : null;
+        if (Selected is null || DatabaseNames.Problem(_databaseName) is not null || (NamesServer && server is null))
         {
             return;
         }
@@ -93,8 +158,8 @@ public partial class RestoreDialog
         var name = _databaseName;
         try
         {
-            var check = await CheckName(_backupId, name, _checkCts.Token);
-            if (name == _databaseName)
+            var check = await CheckName(_backupId, name, server, _checkCts.Token);
+            if (name == _databaseName && server == (NamesServer ? _server : null))
             {
                 _nameCheck = check;
             }
@@ -109,6 +174,15 @@ public partial class RestoreDialog
         }
     }
 
+    /// <summary>A backup whose target has no connection restores only into a new database.</summary>
+    private void KeepModePossible()
+    {
+        if (Selected?.TargetHasConnection == false)
+        {
+            _mode = RestoreMode.NewDatabase;
+        }
+    }
+
     private void Submit()
     {
         if (!CanSubmit)
@@ -118,7 +192,10 @@ public partial class RestoreDialog
 
         var request = _mode == RestoreMode.InPlace
             ? new RestoreRequest(_backupId, RestoreMode.InPlace, LiveDatabase, Confirmation: _confirmation)
-            : new RestoreRequest(_backupId, RestoreMode.NewDatabase, _databaseName, ReplaceExisting: _nameCheck?.Exists == true && _replace);
+            : new RestoreRequest(_backupId, RestoreMode.NewDatabase, _databaseName, ReplaceExisting: _nameCheck?.Exists == true && _replace)
+            {
+                ServerConnectionString = NamesServer ? _server : null,
+            };
         MudDialog.Close(DialogResult.Ok(request));
     }
 

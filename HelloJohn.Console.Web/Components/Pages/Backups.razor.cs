@@ -12,7 +12,8 @@ using MudBlazor;
 namespace HelloJohn.Console.Web.Components.Pages;
 
 /// <summary>Backups: sets of each deployment, expandable to their members, with Back up now, cancel, retry of failed
-/// members, pin, verify, restore and delete (typed confirmation); and every backup file on its own, with download, pin and delete (typed confirmation).</summary>
+/// members, pin, verify, restore and delete (typed confirmation); and every backup file on its own, with download, pin and delete (typed confirmation).
+/// <c>?backup={id}</c> and <c>?set={id}</c> (the links notifications carry) show that one backup or set.</summary>
 public partial class Backups
 {
     private BackupsGrid? _grid;
@@ -35,6 +36,10 @@ public partial class Backups
     private Guid _deploymentId;
     private IReadOnlyDictionary<Guid, SetVerificationItem> _verifications = new Dictionary<Guid, SetVerificationItem>();
     private BackupSetListItem? _restoring;
+    private Guid? _backupId;
+    private Guid? _setId;
+    private string? _linkNote;
+    private bool _filterChanged;
 
     [Inject] private BackupService BackupsService { get; set; } = default!;
     [Inject] private SetService Sets { get; set; } = default!;
@@ -44,6 +49,14 @@ public partial class Backups
     [Inject] private VerificationService Verifications { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    /// <summary>Shows only this backup, under All backup files.</summary>
+    [SupplyParameterFromQuery(Name = "backup")]
+    public string? Backup { get; set; }
+
+    /// <summary>Shows only this set, under Sets.</summary>
+    [SupplyParameterFromQuery(Name = "set")]
+    public string? Set { get; set; }
 
     protected override async Task OnInitializedAsync()
     {
@@ -57,6 +70,42 @@ public partial class Backups
         _canDelete = _actor.Has(ConsolePermission.DeleteBackup);
         _deployments = [.. (await Targets.ListAsync(CancellationToken.None)).Where(t => t.Source != TargetConnectionSource.Unset)];
         _deploymentId = (await Targets.GetDefaultAsync(CancellationToken.None))?.Id ?? _deployments.FirstOrDefault()?.Id ?? Guid.Empty;
+    }
+
+    protected override async Task OnParametersSetAsync()
+    {
+        var (backupId, setId) = (_backupId, _setId);
+        _linkNote = null;
+        _backupId = QueryParameter.Id(Backup, "backup", out var backupProblem);
+        _setId = QueryParameter.Id(Set, "set", out var setProblem);
+        _setId = _backupId is null ? _setId : null;
+        _error = backupProblem ?? setProblem;
+        if (_backupId is { } id)
+        {
+            var found = await BackupsService.GetAsync(id, CancellationToken.None);
+            _linkNote = found is null ? "The linked backup is no longer in the catalog (retention or a Delete removed it); every backup is shown." : $"Showing one backup: {found.Backup.FileName} of {found.Backup.TargetName}.";
+            _backupId = found is null ? null : id;
+            _tab = found is null ? _tab : 1;
+        }
+        else if (_setId is { } set)
+        {
+            var found = await Sets.GetAsync(set, CancellationToken.None);
+            _linkNote = found is null ? "The linked set is no longer in the catalog (retention removed it); every set is shown." : $"Showing one set: {found.Set.Name} of {found.Set.TargetName}.";
+            _setId = found is null ? null : set;
+            _tab = 0;
+        }
+
+        // Opened from another link while the page is open (or Show all): the grids read again once they have the filter.
+        _filterChanged = (backupId, setId) != (_backupId, _setId) && (_grid is not null || _sets is not null);
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (_filterChanged)
+        {
+            _filterChanged = false;
+            await ReloadGridAsync();
+        }
     }
 
     protected override void OnAfterRender(bool firstRender)
