@@ -77,7 +77,9 @@ public sealed class PitrRestoreTests(PitrFixture pitr) : IClassFixture<PitrFixtu
         try
         {
             await PitrFixture.WaitForAsync("streaming to stop", async () => (await pitr.OverviewAsync()).State!.State == ReceiverState.Stopped);
-            var newest = (await pitr.OverviewAsync()).State!.NewestCommitAt!.Value;
+            // The receiver's last flush can still be catalogued after it reports stopped: read the newest commit once
+            // the state and the window have stopped moving, and take the later of the two.
+            var newest = await StableNewestAsync();
             await WaitForServerClockAsync(newest.AddSeconds(3));
             var after = await RefusedAsync(Text(newest.AddSeconds(2)), "UTC", dir, null);
             Assert.Contains("after the newest commit", after);
@@ -182,5 +184,30 @@ public sealed class PitrRestoreTests(PitrFixture pitr) : IClassFixture<PitrFixtu
         Assert.Equal(Enumerable.Range(0, segments.Count).Select(i => segments[0] + i), segments);
         Assert.True(overview.Window.Current!.To >= last.AddMilliseconds(-500));
         Assert.True(pitr.App.Service<IBackupStoreRegistry>().All.Count > 0);
+    }
+
+    private async Task<DateTimeOffset> StableNewestAsync()
+    {
+        async Task<DateTimeOffset> ReadAsync()
+        {
+            var o = await pitr.OverviewAsync();
+            var commit = o.State!.NewestCommitAt!.Value;
+            return o.Window.Current is { } w && w.To > commit ? w.To : commit;
+        }
+
+        var last = await ReadAsync();
+        for (var i = 0; i < 120; i++)
+        {
+            await Task.Delay(1000);
+            var now = await ReadAsync();
+            if (now == last)
+            {
+                return now;
+            }
+
+            last = now;
+        }
+
+        return last;
     }
 }
