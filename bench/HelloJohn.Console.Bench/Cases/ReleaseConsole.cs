@@ -146,14 +146,15 @@ public sealed partial class ReleaseConsole : IAsyncDisposable
     private Task OpenAsync(string menuLabel) =>
         Page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = menuLabel, Exact = true }).ClickAsync();
 
-    /// <summary>Backups → Back up now, until the row of the queued file says succeeded.</summary>
+    /// <summary>Backups → Back up now, until the set it queued says succeeded (a deployment's backup run is a set, here
+    /// of the one database); returns the database's backup file in that set.</summary>
     public async Task<(RunSample Sample, string FileName)> BackUpNowAsync(ClusterCpu serverCpu)
     {
         await OpenAsync("Backups");
         await LiveAsync();
         var button = Page.GetByRole(AriaRole.Button, new() { Name = "Back up now" });
         await Assertions.Expect(button).ToBeEnabledAsync();
-        var announced = Page.GetByText(QueuedBackup());
+        var announced = Page.GetByText(QueuedSet());
         return await MeasureAsync(serverCpu, async () =>
         {
             while (true)
@@ -170,10 +171,13 @@ public sealed partial class ReleaseConsole : IAsyncDisposable
                 }
             }
 
-            var file = QueuedBackup().Match((await announced.First.TextContentAsync())!).Groups[1].Value;
-            var row = Page.GetByTestId("backups-grid").Locator("tbody tr").Filter(new() { HasText = file });
-            await Assertions.Expect(row.GetByTestId("status")).ToHaveTextAsync("succeeded", new() { Timeout = 1_800_000 });
-            return file;
+            var set = QueuedSet().Match((await announced.First.TextContentAsync())!).Groups[1].Value;
+            var row = Page.GetByTestId("sets-grid").Locator("tbody tr").Filter(new() { HasText = set });
+            await Assertions.Expect(row.GetByTestId("set-status")).ToHaveTextAsync("succeeded", new() { Timeout = 1_800_000 });
+            await row.GetByRole(AriaRole.Button).First.ClickAsync();
+            var member = Page.GetByTestId("set-member").First;
+            await Assertions.Expect(member).ToBeVisibleAsync();
+            return (await member.Locator("code").First.TextContentAsync())!.Trim();
         });
     }
 
@@ -240,8 +244,8 @@ public sealed partial class ReleaseConsole : IAsyncDisposable
         return (new RunSample(clock.Elapsed, ClusterCpu.OfProcess(pid) - cpu, ConsolePeakRssBytes: peak, ServerCpu: serverCpu.Total() - server), result);
     }
 
-    [GeneratedRegex(@"Backup (hellojohn_\S+) queued\.")]
-    private static partial Regex QueuedBackup();
+    [GeneratedRegex(@"Set (hellojohn_set_\S+) queued\.")]
+    private static partial Regex QueuedSet();
 
     [GeneratedRegex("^(passed|failed|cancelled)$")]
     private static partial Regex Finished();
