@@ -147,7 +147,12 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
         await PitrFixture.WaitForAsync("the clock to pass the second target", async () => await pitr.ServerNowAsync() > target2.AddMilliseconds(300));
         marker = await pitr.ServerNowAsync();
         await pitr.QueryAsync<int>($"INSERT INTO {table} VALUES (4); SELECT 1");
-        await pitr.WaitForStreamedAsync(marker);
+        // What the restore below needs: the second target inside a range of the new timeline.
+        await PitrFixture.WaitForAsync("the second target inside the new timeline's window", async () =>
+        {
+            var o = await pitr.OverviewAsync();
+            return o.State?.NewestCommitAt >= marker && o.Window.Find(target2) is { } range && range.Timeline > timeline;
+        });
 
         var overview = await pitr.OverviewAsync();
         Assert.Equal(timeline + 1, overview.Window.Latest!.Timeline);
