@@ -15,7 +15,7 @@ namespace HelloJohn.Console.Tests.Sets;
 public sealed class DeploymentsEditorTests(ConsolePageFixture app) : ConsolePageTest(app), IClassFixture<ConsolePageFixture>
 {
     private static IElement RowOf(IRenderedComponent<IComponent> page, string name) =>
-        page.FindAll("[data-testid=deployment-row]").First(r => r.QuerySelector("td")!.TextContent.Trim() == name);
+        page.FindAll("[data-testid=deployment-row]").First(r => r.QuerySelector("[data-testid=deployment-name]")!.TextContent.Trim() == name);
 
     private static void Fill(IRenderedComponent<IComponent> page, string testId, string value) =>
         page.WaitForElement($"[data-testid={testId}] input, [data-testid={testId}] textarea, input[data-testid={testId}], textarea[data-testid={testId}]").Input(value);
@@ -57,6 +57,6 @@ public sealed class DeploymentsEditorTests(ConsolePageFixture app) : ConsolePage
         Fill(page, "remove-confirmation-input", prefix);
         page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=remove-deployment-confirm]").HasAttribute("disabled")));
         page.Find("[data-testid=remove-deployment-confirm]").Click();
-        page.WaitForAssertion(() => Assert.DoesNotContain(page.FindAll("[data-testid=deployment-row]"), r => r.QuerySelector("td")!.TextContent.Trim() == prefix));
+        page.WaitForAssertion(() => Assert.DoesNotContain(page.FindAll("[data-testid=deployment-row]"), r => r.QuerySelector("[data-testid=deployment-name]")!.TextContent.Trim() == prefix));
     }
 }
