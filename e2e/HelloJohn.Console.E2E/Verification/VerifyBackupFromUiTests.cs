@@ -33,6 +33,8 @@ public sealed class VerifyBackupFromUiTests(ConsoleServerFixture server)
         await server.ScreenshotAsync(app.Page, "verification-passed");
 
         await app.OpenAsync("Backups");
+        // The page opens on the sets; the file's own badge is on the tab of every backup file.
+        await app.Page.GetByRole(AriaRole.Tab, new() { Name = "All backup files" }).ClickAsync();
         await Assertions.Expect(newest.GetByTestId("verification-badge")).ToHaveAttributeAsync("data-state", "verified");
         await server.ScreenshotAsync(app.Page, "backups-verified-badge");
     }
