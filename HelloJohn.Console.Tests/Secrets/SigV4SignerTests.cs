@@ -9,7 +9,7 @@ namespace HelloJohn.Console.Tests.Secrets;
 public sealed class SigV4SignerTests
 {
     private static readonly SuiteFile Suite = JsonSerializer.Deserialize<SuiteFile>(
-        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Secrets", "TestData", "sigv4-test-suite.json")),
+        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Secrets", "Fixtures", "sigv4-test-suite.json")),
         new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
 
     public static TheoryData<string> VectorNames => [.. Suite.Vectors.Select(v => v.Name)];
@@ -79,12 +79,12 @@ public sealed class SigV4SignerTests
     [Fact]
     public void ToString_Credentials_HidesSecretKeyAndToken()
     {
-        var credentials = new AwsSigningCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token-value");
+        var credentials = new AwsSigningCredentials("AKIDEXAMPLE", "test-secret-value-never-shown", "session-token-value");
 
         var text = credentials.ToString();
 
         Assert.Contains("AKIDEXAMPLE", text);
-        Assert.DoesNotContain("wJalrXUtnFEMI", text);
+        Assert.DoesNotContain("test-secret-value-never-shown", text);
         Assert.DoesNotContain("session-token-value", text);
     }
 

@@ -14,7 +14,7 @@ internal static class TestKeys
     public static string OpenSslEd25519Body { get; } = OpenSslEd25519Pem.Split('\n')[1].Trim();
 
     /// <summary>RFC 8037 appendix A.1: private key d and public key x (base64url).</summary>
-    public const string Rfc8037D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+    public static string Rfc8037D { get; } = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Secrets", "Fixtures", "Keys", "rfc8037-ed25519-d.txt")).Trim();
     public const string Rfc8037X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
 
     /// <summary>RFC 8037 appendix A.3: the JWK thumbprint of that key.</summary>

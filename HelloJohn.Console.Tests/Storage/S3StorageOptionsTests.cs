@@ -26,11 +26,11 @@ public class S3StorageOptionsTests
     [Fact]
     public void Validate_SecretWithoutKeyId_NamesTheKeyAndNeverTheSecret()
     {
-        var result = new S3StorageOptionsValidator().Validate(null, new S3StorageOptions { Bucket = "backups", SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" });
+        var result = new S3StorageOptionsValidator().Validate(null, new S3StorageOptions { Bucket = "backups", SecretAccessKey = "test-secret-value-never-shown" });
 
         var failure = Assert.Single(result.Failures!);
         Assert.StartsWith("Storage__S3__AccessKeyId is required", failure);
-        Assert.DoesNotContain("wJalrXUtnFEMI", failure);
+        Assert.DoesNotContain("test-secret-value-never-shown", failure);
     }
 
     [Theory]

@@ -9,7 +9,7 @@ namespace HelloJohn.Console.E2E.Keys;
 public sealed class ImportSigningKeyTests(ConsoleServerFixture server)
 {
     /// <summary>RFC 8037 appendix A.1's Ed25519 private key d (base64url). It protects nothing.</summary>
-    private const string Rfc8037D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+    private static readonly string Rfc8037D = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "rfc8037-ed25519-d.txt")).Trim();
 
     /// <summary>That key as PKCS#8 DER, base64: the fixed 16-byte Ed25519 PrivateKeyInfo prefix, then d.</summary>
     private static readonly string Body = Convert.ToBase64String(
