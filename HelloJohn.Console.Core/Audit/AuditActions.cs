@@ -71,6 +71,9 @@ public static class AuditActions
     public const string PitrBaseBackupRequested = "pitr.basebackup_requested";
     public const string PitrRestoreRequested = "pitr.restore_requested";
     public const string PitrRestoreFinished = "pitr.restore_finished";
+    public const string PitrBaseBackupFinished = "pitr.basebackup_finished";
+    public const string PitrBaseBackupCancelled = "pitr.basebackup_cancelled";
+    public const string PitrRestoreCancelled = "pitr.restore_cancelled";
     public const string PitrStreamingPaused = "pitr.streaming_paused";
     public const string PitrStreamingResumed = "pitr.streaming_resumed";
     public const string BackupDownloaded = "backup.downloaded";

@@ -110,6 +110,49 @@ public sealed class RunNotices(IDbContextFactory<ConsoleDbContext> dbFactory, No
         });
     });
 
+    /// <summary>A base backup of a server streaming WAL ended; a failed one is announced as a failed backup (a cancelled
+    /// one was stopped by a person, a succeeded one shows on the Point-in-time page).</summary>
+    public Task BaseBackupFinishedAsync(Guid runId) => GuardAsync("base backup", runId, async db =>
+    {
+        var run = await db.Set<RunRecord>().AsNoTracking().Include(x => x.Target).FirstOrDefaultAsync(x => x.Id == runId);
+        var b = await db.Set<Pitr.BaseBackupRecord>().AsNoTracking().FirstOrDefaultAsync(x => x.Id == runId);
+        if (run is not { Status: RunStatus.Failed, TargetId: { } targetId } || b is null)
+        {
+            return;
+        }
+
+        var target = run.Target?.Name ?? "the server";
+        await center.RaiseAsync(new NotificationEvent(NotificationEventKind.BackupFailed, NotificationSeverity.Critical, $"Base backup of {target} failed",
+            run.Error ?? "The base backup failed.")
+        {
+            TargetId = targetId, TargetName = target, SubjectId = b.Id, LinkPath = ConsoleLinks.PointInTime(targetId),
+            Facts = Facts(("kind", "base backup"), ("reason", b.Reason), ("failureKind", run.FailureKind?.ToString()), ("requestedBy", run.RequestedBy)),
+            NotTouched = "The server was only read; the base backups and WAL kept before this one are untouched, and the recoverable window still starts at the oldest of them.",
+        });
+    });
+
+    /// <summary>A restore to a point in time ended.</summary>
+    public Task PitrRestoreFinishedAsync(Guid runId) => GuardAsync("point-in-time restore", runId, async db =>
+    {
+        var r = await db.Set<Pitr.PitrRestoreRecord>().AsNoTracking().Include(x => x.Run).ThenInclude(x => x!.Target).FirstOrDefaultAsync(x => x.Id == runId);
+        if (r?.Run is not { Status: RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled } run)
+        {
+            return;
+        }
+
+        var ok = run.Status == RunStatus.Succeeded;
+        await center.RaiseAsync(new NotificationEvent(NotificationEventKind.RestoreFinished,
+            ok ? NotificationSeverity.Info : run.Status == RunStatus.Cancelled ? NotificationSeverity.Warning : NotificationSeverity.Critical,
+            $"Point-in-time restore {run.Status.ToString().ToLowerInvariant()}: {r.TargetTime.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC → {r.DataDirectory}",
+            ok ? $"Restored on port {r.Port} in {Seconds(run.Duration)}: {r.StoppedAt}" : run.Error ?? "The restore did not finish.")
+        {
+            TargetId = run.TargetId, TargetName = run.Target?.Name, SubjectId = r.Id, LinkPath = ConsoleLinks.PointInTime(r.TargetId),
+            Facts = Facts(("mode", r.Mode.ToString()), ("dataDirectory", r.DataDirectory), ("port", r.Port.ToString(C)), ("status", run.Status.ToString()),
+                ("durationSeconds", run.Duration?.TotalSeconds.ToString("0.###", C))),
+            NotTouched = "The protected server was not touched: the restore ran in a new data directory on its own port.",
+        });
+    });
+
     /// <summary>A recovery run ended; only drills are announced (their result and measured RTO).</summary>
     public Task DrillFinishedAsync(Guid recoveryRunId) => GuardAsync("drill", recoveryRunId, async db =>
     {

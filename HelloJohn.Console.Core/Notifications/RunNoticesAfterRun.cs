@@ -13,6 +13,8 @@ internal sealed class RunNoticesAfterRun(RunNotices notices) : IRunFinishedHandl
         RunKind.Verification => notices.VerificationFinishedAsync(finished.RunId),
         RunKind.Restore => notices.RestoreFinishedAsync(finished.RunId),
         RunKind.Recovery => notices.DrillFinishedAsync(finished.RunId),
+        RunKind.BaseBackup => notices.BaseBackupFinishedAsync(finished.RunId),
+        RunKind.PitrRestore => notices.PitrRestoreFinishedAsync(finished.RunId),
         _ => Task.CompletedTask,
     };
 }

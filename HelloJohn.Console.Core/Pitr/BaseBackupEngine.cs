@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Runs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,8 +13,9 @@ using Npgsql;
 namespace HelloJohn.Console.Core.Pitr;
 
 /// <summary>Takes a base backup with stock pg_basebackup (tar, WAL streamed alongside, SHA-256 manifest), proves it with
-/// pg_verifybackup, stores it compressed in the daily stores and catalogues it. It has no lifecycle of its own beyond
-/// its record: a job or a future run calls <see cref="RunAsync"/>.</summary>
+/// pg_verifybackup, stores it compressed in the daily stores and catalogues it, as a run of kind
+/// <see cref="RunKind.BaseBackup"/>: claimed by the instance that executes it, one per server at a time across instances,
+/// its phases shown live, its end and its catalog entry written together.</summary>
 public sealed class BaseBackupEngine(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     PitrConnections connections,
@@ -22,75 +24,125 @@ public sealed class BaseBackupEngine(
     PitrWorkspace workspace,
     BaseBackupRetention retention,
     PitrNotifier notifier,
+    RunLifecycle lifecycle,
+    ConsoleLocks locks,
     IOptions<PitrOptions> options,
     TimeProvider time,
     ILogger<BaseBackupEngine> logger)
 {
     public static readonly string[] StoredFiles = ["base.tar", "pg_wal.tar", "backup_manifest"];
 
+    public const string ScratchPurpose = "basebackup";
+
     /// <summary>Runs the base backup <paramref name="backupId"/> (queued by <see cref="IBaseBackupRequester"/>). A failure
-    /// is recorded on the record and rethrown; nothing half-stored stays behind.</summary>
-    public async Task RunAsync(Guid backupId, IProgress<string>? progress, CancellationToken ct)
+    /// is recorded on the run and its catalog entry and rethrown; nothing half-stored stays behind. A cancelled one ends
+    /// as cancelled, with nothing stored.</summary>
+    public async Task RunAsync(Guid backupId, CancellationToken ct)
     {
         BaseBackupRecord record;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            // Hangfire delivers a job at least once: a server it took for dead (a heartbeat missed on a busy machine)
-            // has its job run again elsewhere. Only the delivery that moves the record out of Queued takes the backup;
-            // two at once would write the same files and leave a catalogued checksum that matches neither.
-            var claimed = await db.Set<BaseBackupRecord>().Where(b => b.Id == backupId && b.Status == BaseBackupStatus.Queued)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(b => b.Status, BaseBackupStatus.Running)
-                    .SetProperty(b => b.StartedAt, time.GetUtcNow()), ct);
             record = await db.Set<BaseBackupRecord>().AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId, ct)
                 ?? throw new KeyNotFoundException($"There is no base backup {backupId}.");
-            if (claimed == 0)
+        }
+
+        // Hangfire delivers a job at least once: only the delivery that claims the queued run takes the backup, and the
+        // server's lock keeps a second base backup of the same server (requested meanwhile elsewhere) from running beside it.
+        await using var held = await locks.TryAcquireAsync(ConsoleLocks.ForBaseBackup(record.TargetId), ct);
+        if (held is null)
+        {
+            var busy = "Another base backup of this server is running (on this or another console instance). This one did not start; nothing was stored.";
+            await lifecycle.EndQueuedAsync(backupId, new RunEnd(RunStatus.Failed, busy, RunFailureKind.Busy) { AuditDetail = $"failed: {busy}" });
+            notifier.Publish(record.TargetId);
+            return;
+        }
+
+        var claim = await lifecycle.ClaimAsync(backupId, BaseBackupPhase.Copying, ct);
+        if (claim is null)
+        {
+            logger.LogInformation("Base backup {Backup} is no longer queued; this delivery of its job does nothing", backupId);
+            return;
+        }
+
+        await using (claim)
+        {
+            await RunClaimedAsync(claim, record);
+        }
+    }
+
+    private async Task RunClaimedAsync(RunClaim claim, BaseBackupRecord record)
+    {
+        notifier.Publish(record.TargetId);
+        var phases = new PitrRunPhases(lifecycle, claim, notifier, record.TargetId);
+        var scratch = workspace.ScratchOf(ScratchPurpose, record.Id);
+        try
+        {
+            await TakeAsync(record, scratch, phases, claim.Token);
+            await phases.WrittenAsync();
+            var finishedAt = time.GetUtcNow();
+            if (!await lifecycle.FinishAsync(claim, RunEnd.Succeeded($"timeline {record.Timeline}, {record.StartLsn}..{record.EndLsn}, {record.SizeBytes} bytes stored in {record.Stores}") with
             {
-                logger.LogInformation("Base backup {Backup} is {Status} already; this delivery of its job does nothing", backupId, record.Status);
+                Record = (db, c) => db.Set<BaseBackupRecord>().Where(b => b.Id == record.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(b => b.Status, BaseBackupStatus.Succeeded)
+                    .SetProperty(b => b.FinishedAt, finishedAt)
+                    .SetProperty(b => b.Timeline, record.Timeline)
+                    .SetProperty(b => b.StartLsn, record.StartLsn)
+                    .SetProperty(b => b.EndLsn, record.EndLsn)
+                    .SetProperty(b => b.ConsistentAt, record.ConsistentAt)
+                    .SetProperty(b => b.SizeBytes, record.SizeBytes)
+                    .SetProperty(b => b.Stores, record.Stores)
+                    .SetProperty(b => b.Files, record.Files)
+                    .SetProperty(b => b.Verification, record.Verification)
+                    .SetProperty(b => b.Error, (string?)null), c),
+            }))
+            {
+                // Ended elsewhere meanwhile (a sweep that took this instance for dead removed what it stored).
                 return;
             }
         }
-
-        notifier.Publish(record.TargetId);
-        var scratch = workspace.ScratchFor("basebackup");
-        try
-        {
-            await TakeAsync(record, scratch, progress, ct);
-            await SaveAsync(record, r =>
-            {
-                r.Status = BaseBackupStatus.Succeeded;
-                r.FinishedAt = time.GetUtcNow();
-                r.Timeline = record.Timeline;
-                r.StartLsn = record.StartLsn;
-                r.EndLsn = record.EndLsn;
-                r.ConsistentAt = record.ConsistentAt;
-                r.SizeBytes = record.SizeBytes;
-                r.Stores = record.Stores;
-                r.Files = record.Files;
-                r.Verification = record.Verification;
-            });
-            logger.LogInformation("Base backup {Backup} of server {Server} stored: timeline {Timeline}, {Start}..{End}", record.Id, record.TargetId, record.Timeline, record.StartLsn, record.EndLsn);
-            await retention.ApplyAsync(record.TargetId, ct);
-        }
         catch (Exception e)
         {
-            var message = e is OperationCanceledException ? "Cancelled: the console stopped or the job was cancelled." : e.Message;
-            await SaveAsync(record, r => { r.Status = BaseBackupStatus.Failed; r.FinishedAt = time.GetUtcNow(); r.Error = message; });
-            await RemoveStoredAsync(record);
-            throw;
+            await phases.WrittenAsync();
+            var cancelled = e is OperationCanceledException && claim.StopRequested;
+            var left = await RemoveStoredAsync(stores, record.KeyPrefix, logger);
+            var stored = left is null ? "" : $" What it had stored could not all be removed: {left}";
+            var message = cancelled
+                ? $"{claim.StopReason ?? "Cancelled: the console stopped"}. pg_basebackup was stopped and nothing was stored.{stored}"
+                : $"{e.Message}{stored}";
+            var status = cancelled ? RunStatus.Cancelled : RunStatus.Failed;
+            await lifecycle.FinishAsync(claim, new RunEnd(status, message, cancelled ? null : FailureKindOf(e)) { AuditDetail = $"{status.ToString().ToLowerInvariant()}: {message}" });
+            notifier.Publish(record.TargetId);
+            if (!cancelled)
+            {
+                throw;
+            }
+
+            return;
         }
         finally
         {
             TryDelete(scratch);
         }
+
+        notifier.Publish(record.TargetId);
+        logger.LogInformation("Base backup {Backup} of server {Server} stored: timeline {Timeline}, {Start}..{End}", record.Id, record.TargetId, record.Timeline, record.StartLsn, record.EndLsn);
+        await retention.ApplyAsync(record.TargetId, CancellationToken.None);
     }
 
-    private async Task TakeAsync(BaseBackupRecord record, string scratch, IProgress<string>? progress, CancellationToken ct)
+    private static RunFailureKind FailureKindOf(Exception e) => e switch
+    {
+        PostgresException => RunFailureKind.TargetRefused,
+        NpgsqlException => RunFailureKind.TargetUnreachable,
+        IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException => RunFailureKind.Storage,
+        InvalidOperationException => RunFailureKind.Tool,
+        _ => RunFailureKind.Unexpected,
+    };
+
+    private async Task TakeAsync(BaseBackupRecord record, string scratch, IProgress<string> progress, CancellationToken ct)
     {
         var output = Path.Combine(scratch, "tar");
         Directory.CreateDirectory(scratch);
         var connection = await connections.ReplicationAsync(record.TargetId, ct);
-        progress?.Report("pg_basebackup is copying the data directory");
         var result = await runner.RunAsync(new PgToolInvocation("pg_basebackup",
         [
             "-D", output, "--format=tar", "--wal-method=stream", "--manifest-checksums=SHA256", "--checkpoint=fast",
@@ -108,10 +160,10 @@ public sealed class BaseBackupEngine(
         record.EndLsn = range.End.ToString();
         record.ConsistentAt = await ServerNowAsync(connection, ct);
 
-        progress?.Report("pg_verifybackup is checking every file against the manifest");
+        progress.Report(BaseBackupPhase.Verifying);
         record.Verification = await VerifyAsync(output, Path.Combine(scratch, "verify"), ct);
 
-        progress?.Report("Storing the backup in the daily stores");
+        progress.Report(BaseBackupPhase.Storing);
         var files = new StringBuilder();
         var stored = new List<string>();
         foreach (var name in StoredFiles)
@@ -164,28 +216,24 @@ public sealed class BaseBackupEngine(
         return new DateTimeOffset((DateTime)(await cmd.ExecuteScalarAsync(ct))!, TimeSpan.Zero);
     }
 
-    private async Task SaveAsync(BaseBackupRecord record, Action<BaseBackupRecord> change)
+    /// <summary>Removes a base backup's files from every daily store; returns what could not be removed, or null.</summary>
+    internal static async Task<string?> RemoveStoredAsync(PitrArchiveStores stores, string keyPrefix, ILogger logger)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        var row = await db.Set<BaseBackupRecord>().FirstAsync(b => b.Id == record.Id, CancellationToken.None);
-        change(row);
-        await db.SaveChangesAsync(CancellationToken.None);
-        notifier.Publish(record.TargetId);
-    }
-
-    private async Task RemoveStoredAsync(BaseBackupRecord record)
-    {
+        var problems = new List<string>();
         foreach (var name in StoredFiles)
         {
             try
             {
-                await stores.DeleteEverywhereAsync(record.KeyPrefix + name + PitrKeys.Compressed, CancellationToken.None);
+                await stores.DeleteEverywhereAsync(keyPrefix + name + PitrKeys.Compressed, CancellationToken.None);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException)
             {
-                logger.LogWarning("Could not remove {Key} of the failed base backup {Backup}: {Message}", record.KeyPrefix + name, record.Id, e.Message);
+                logger.LogWarning("Could not remove {Key} of a base backup that did not finish: {Message}", keyPrefix + name, e.Message);
+                problems.Add($"{keyPrefix}{name}{PitrKeys.Compressed} ({e.Message})");
             }
         }
+
+        return problems.Count == 0 ? null : string.Join("; ", problems);
     }
 
     internal static void TryDelete(string directory)
@@ -202,4 +250,15 @@ public sealed class BaseBackupEngine(
             // Scratch space; a leftover is removed with the next one.
         }
     }
+}
+
+/// <summary>Where a base backup run is.</summary>
+public static class BaseBackupPhase
+{
+    /// <summary>pg_basebackup copies the data directory and streams the WAL written meanwhile.</summary>
+    public const string Copying = "Copying";
+    /// <summary>pg_verifybackup checks every file against the manifest.</summary>
+    public const string Verifying = "Verifying";
+    /// <summary>The backup is compressed into the daily stores.</summary>
+    public const string Storing = "Storing";
 }

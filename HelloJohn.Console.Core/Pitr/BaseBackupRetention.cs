@@ -1,4 +1,6 @@
 using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Runs;
+using HelloJohn.Console.Core.Security;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -69,7 +71,9 @@ public sealed class BaseBackupRetention(
 /// <summary>Queues base backups. One at a time per server: asking while one is queued or running returns that one.</summary>
 public interface IBaseBackupRequester
 {
-    Task<Guid> RequestAsync(Guid server, string reason, CancellationToken ct);
+    /// <summary>Queues a base backup as a run, recorded as asked for by <paramref name="requestedBy"/> (a person whose
+    /// permission the caller checked, with their account id), or by the system when null.</summary>
+    Task<Guid> RequestAsync(Guid server, string reason, CancellationToken ct, string? requestedBy = null, string? requestedByUserId = null);
 
     /// <summary>Queues one unless a base backup succeeded, is queued or runs.</summary>
     Task EnsureOneAsync(Guid server, string reason, CancellationToken ct);
@@ -77,68 +81,96 @@ public interface IBaseBackupRequester
 
 internal sealed class BaseBackupRequester(
     IDbContextFactory<ConsoleDbContext> dbFactory,
-    IBackgroundJobClient jobs,
+    RunLifecycle lifecycle,
     PitrNotifier notifier,
-    TimeProvider time) : IBaseBackupRequester
+    TimeProvider time,
+    ILogger<BaseBackupRequester> logger) : IBaseBackupRequester
 {
-    /// <summary>A queued or running record older than this belongs to a console that died; it no longer blocks.</summary>
-    private static readonly TimeSpan Abandoned = TimeSpan.FromHours(6);
+    /// <summary>A running base backup blocks new requests until it ends: its console ends it, or the sweep does once that
+    /// console is gone. A queued one has no owner the sweep could find dead: if its Hangfire job was lost (the job
+    /// storage reset, the job deleted by hand), nothing would ever start or end it. Jobs wait in the queue for minutes,
+    /// not hours, so one still queued after this long is taken for lost: it is ended and a new one queued.</summary>
+    private static readonly TimeSpan QueuedJobLost = TimeSpan.FromHours(6);
 
-    public async Task<Guid> RequestAsync(Guid server, string reason, CancellationToken ct)
+    public async Task<Guid> RequestAsync(Guid server, string reason, CancellationToken ct, string? requestedBy = null, string? requestedByUserId = null)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var since = time.GetUtcNow() - Abandoned;
-        var active = await db.Set<BaseBackupRecord>().AsNoTracking()
-            .Where(b => b.TargetId == server && (b.Status == BaseBackupStatus.Queued || b.Status == BaseBackupStatus.Running) && b.StartedAt > since)
-            .Select(b => (Guid?)b.Id).FirstOrDefaultAsync(ct);
-        if (active is { } existing)
+        if (await ActiveAsync(server, ct) is { } existing)
         {
             return existing;
         }
 
-        var id = Guid.NewGuid();
-        var now = time.GetUtcNow();
-        db.Add(new BaseBackupRecord
+        var run = lifecycle.NewRun(RunKind.BaseBackup, server, requestedBy is null ? Actor.System : new Actor(requestedByUserId, requestedBy, []));
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            Id = id,
-            TargetId = server,
-            Status = BaseBackupStatus.Queued,
-            Reason = reason.Length > 256 ? reason[..256] : reason,
-            StartedAt = now,
-            KeyPrefix = PitrKeys.BasePrefix(server, id, now),
-        });
-        await db.SaveChangesAsync(ct);
+            db.Add(run);
+            db.Add(new BaseBackupRecord
+            {
+                Id = run.Id,
+                TargetId = server,
+                Status = BaseBackupStatus.Queued,
+                Reason = reason.Length > 256 ? reason[..256] : reason,
+                StartedAt = run.CreatedAt,
+                KeyPrefix = PitrKeys.BasePrefix(server, run.Id, run.CreatedAt),
+            });
+            await db.SaveChangesAsync(ct);
+        }
+
+        lifecycle.Queued(run);
         try
         {
-            jobs.Enqueue<BaseBackupJob>(j => j.RunAsync(id, CancellationToken.None));
+            await lifecycle.EnqueueAsync<BaseBackupJob>(run.Id, j => j.RunAsync(run.Id, CancellationToken.None), ct);
         }
         catch (Exception e)
         {
-            // A record left queued with no job behind it would stand for a base backup nobody takes, and every later
+            // A run left queued with no job behind it would stand for a base backup nobody takes, and every later
             // request would wait on it: it ends as failed, so the next request queues a new one.
-            await db.Set<BaseBackupRecord>().Where(b => b.Id == id && b.Status == BaseBackupStatus.Queued)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(b => b.Status, BaseBackupStatus.Failed)
-                    .SetProperty(b => b.FinishedAt, time.GetUtcNow())
-                    .SetProperty(b => b.Error, $"The base backup could not be queued: {e.Message} Nothing was taken; it is asked for again when streaming restarts or from the page."), CancellationToken.None);
+            var why = $"The base backup could not be queued: {e.Message} Nothing was taken; it is asked for again when streaming restarts or from the page.";
+            await lifecycle.EndQueuedAsync(run.Id, new RunEnd(RunStatus.Failed, why, RunFailureKind.Unexpected) { AuditDetail = $"failed: {why}" });
             notifier.Publish(server);
             throw;
         }
 
         notifier.Publish(server);
-        return id;
+        return run.Id;
     }
 
     public async Task EnsureOneAsync(Guid server, string reason, CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var since = time.GetUtcNow() - Abandoned;
-        var any = await db.Set<BaseBackupRecord>().AnyAsync(b => b.TargetId == server &&
-            (b.Status == BaseBackupStatus.Succeeded || ((b.Status == BaseBackupStatus.Queued || b.Status == BaseBackupStatus.Running) && b.StartedAt > since)), ct);
-        if (!any)
+        bool succeeded;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            succeeded = await db.Set<BaseBackupRecord>().AnyAsync(b => b.TargetId == server && b.Status == BaseBackupStatus.Succeeded, ct);
+        }
+
+        if (!succeeded)
         {
             await RequestAsync(server, reason, ct);
         }
+    }
+
+    /// <summary>The server's base backup that is running, or queued with a job that may still run; a queued one older
+    /// than <see cref="QueuedJobLost"/> is ended on the way.</summary>
+    private async Task<Guid?> ActiveAsync(Guid server, CancellationToken ct)
+    {
+        List<RunRecord> active;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            active = await db.Set<RunRecord>().AsNoTracking()
+                .Where(r => r.Kind == RunKind.BaseBackup && r.TargetId == server && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running))
+                .OrderByDescending(r => r.CreatedAt).ToListAsync(ct);
+        }
+
+        var lostBefore = time.GetUtcNow() - QueuedJobLost;
+        foreach (var run in active.Where(r => r.Status == RunStatus.Queued && r.CreatedAt < lostBefore))
+        {
+            var why = $"It was still queued after {QueuedJobLost.TotalHours:0} hours: its job never ran (lost from the job queue). Nothing was taken; a new base backup was queued instead.";
+            if (await lifecycle.EndQueuedAsync(run.Id, new RunEnd(RunStatus.Failed, why, RunFailureKind.Unexpected) { AuditDetail = $"failed: {why}" }))
+            {
+                logger.LogWarning("Base backup {Backup} of server {Server} was queued since {Queued} and never started; ended", run.Id, server, run.CreatedAt);
+            }
+        }
+
+        return active.FirstOrDefault(r => r.Status == RunStatus.Running || r.CreatedAt >= lostBefore)?.Id;
     }
 }
 
@@ -146,5 +178,5 @@ internal sealed class BaseBackupRequester(
 public sealed class BaseBackupJob(BaseBackupEngine engine)
 {
     [AutomaticRetry(Attempts = 0)]
-    public Task RunAsync(Guid backupId, CancellationToken ct) => engine.RunAsync(backupId, null, ct);
+    public Task RunAsync(Guid backupId, CancellationToken ct) => engine.RunAsync(backupId, ct);
 }

@@ -1,72 +1,100 @@
-using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Hosting;
-using HelloJohn.Console.Core.Security;
+using HelloJohn.Console.Core.Runs;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace HelloJohn.Console.Core.Pitr;
 
-/// <summary>Runs a queued point-in-time restore and keeps its record. Minimal on purpose: the restore becomes a run
-/// kind of the shared run lifecycle.</summary>
+/// <summary>Runs a queued point-in-time restore as a run: claims it, reports its phases, and ends it with the restore's
+/// record (where recovery stopped, the row counts, the next steps) written in the same transaction. A failed or
+/// cancelled restore stops the server it started and removes what it wrote.</summary>
 public sealed class PitrRestoreExecution(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     PitrRestorePlanner planner,
     PointInTimeRestoreEngine engine,
-    IAuditLog audit,
+    RunLifecycle lifecycle,
     PitrNotifier notifier,
-    TimeProvider time)
+    ILogger<PitrRestoreExecution> logger)
 {
+    public const string PlanningPhase = "Checking the window";
+
     public async Task RunAsync(Guid restoreId, CancellationToken ct)
     {
         PitrRestoreRecord record;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            // Only the delivery of the job that moves the record out of Queued restores (Hangfire may deliver twice).
-            var claimed = await db.Set<PitrRestoreRecord>().Where(r => r.Id == restoreId && r.Status == PitrRestoreStatus.Queued)
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, PitrRestoreStatus.Running), ct);
             record = await db.Set<PitrRestoreRecord>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == restoreId, ct)
                 ?? throw new KeyNotFoundException($"There is no point-in-time restore {restoreId}.");
-            if (claimed == 0)
-            {
-                return;
-            }
         }
 
-        var actor = new Actor(null, record.RequestedBy, []);
-        try
+        // Only the delivery of the job that claims the queued run restores (Hangfire may deliver twice).
+        var claim = await lifecycle.ClaimAsync(restoreId, PlanningPhase, ct);
+        if (claim is null)
         {
-            var plan = await planner.PlanAtAsync(record.TargetId, record.TargetTime, record.Zone, record.Mode, record.DataDirectory, record.Port, ct);
-            var progress = new Progress<string>(phase => _ = SaveAsync(restoreId, r => r.Phase = phase));
-            var result = await engine.RestoreAsync(plan, progress, ct);
-            await SaveAsync(restoreId, r =>
-            {
-                r.Status = PitrRestoreStatus.Succeeded;
-                r.Phase = result.Promoted ? "Promoted: a new primary" : "Paused at the target (read only)";
-                r.StoppedAt = result.StoppedAt;
-                r.RowCounts = string.Join('\n', result.RowCounts.Select(c => $"{c.Database}.{c.Schema}.{c.Table} {c.Rows}"));
-                r.NextSteps = string.Join('\n', result.NextSteps);
-                r.FinishedAt = time.GetUtcNow();
-            });
-            await audit.RecordAsync(actor, AuditActions.PitrRestoreFinished, record.DataDirectory, AuditOutcome.Succeeded, $"Port {result.Port}: {result.StoppedAt}", CancellationToken.None);
+            logger.LogInformation("Point-in-time restore {Restore} is no longer queued; this delivery of its job does nothing", restoreId);
+            return;
         }
-        catch (Exception e)
+
+        await using (claim)
         {
-            var message = e is OperationCanceledException ? "Cancelled: the console stopped or the job was cancelled. The new directory was removed." : e.Message;
-            await SaveAsync(restoreId, r => { r.Status = PitrRestoreStatus.Failed; r.Error = message; r.FinishedAt = time.GetUtcNow(); });
-            await audit.RecordAsync(actor, AuditActions.PitrRestoreFinished, record.DataDirectory, AuditOutcome.Failed, message, CancellationToken.None);
-            throw;
+            await RunClaimedAsync(claim, record);
         }
     }
 
-    private async Task SaveAsync(Guid id, Action<PitrRestoreRecord> change)
+    private async Task RunClaimedAsync(RunClaim claim, PitrRestoreRecord record)
+    {
+        notifier.Publish(record.TargetId);
+        var phases = new PitrRunPhases(lifecycle, claim, notifier, record.TargetId);
+        try
+        {
+            var plan = await planner.PlanAtAsync(record.TargetId, record.TargetTime, record.Zone, record.Mode, record.DataDirectory, record.Port, claim.Token);
+            var result = await engine.RestoreAsync(plan, phases, claim.Token, created => SaveDirectoryCreatedAsync(record.Id, created));
+            await phases.WrittenAsync();
+            var rowCounts = string.Join('\n', result.RowCounts.Select(c => $"{c.Database}.{c.Schema}.{c.Table} {c.Rows}"));
+            var nextSteps = string.Join('\n', result.NextSteps);
+            await lifecycle.FinishAsync(claim, RunEnd.Succeeded($"Port {result.Port}: {result.StoppedAt}") with
+            {
+                Phase = result.Promoted ? "Promoted: a new primary" : "Paused at the target (read only)",
+                Record = (db, c) => db.Set<PitrRestoreRecord>().Where(r => r.Id == record.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.StoppedAt, result.StoppedAt)
+                    .SetProperty(r => r.RowCounts, rowCounts)
+                    .SetProperty(r => r.NextSteps, nextSteps), c),
+            });
+        }
+        catch (Exception e)
+        {
+            await phases.WrittenAsync();
+            var cancelled = e is OperationCanceledException && claim.StopRequested;
+            var message = cancelled
+                ? $"{claim.StopReason ?? "Cancelled: the console stopped"}. The restored server was stopped and what the restore wrote into {record.DataDirectory} removed."
+                : e.Message;
+            var status = cancelled ? RunStatus.Cancelled : RunStatus.Failed;
+            await lifecycle.FinishAsync(claim, new RunEnd(status, message, cancelled ? null : FailureKindOf(e)) { AuditDetail = $"{status.ToString().ToLowerInvariant()}: {message}" });
+            if (!cancelled)
+            {
+                throw;
+            }
+        }
+        finally
+        {
+            notifier.Publish(record.TargetId);
+        }
+    }
+
+    private static RunFailureKind FailureKindOf(Exception e) => e switch
+    {
+        Npgsql.NpgsqlException => RunFailureKind.Tool,
+        IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException => RunFailureKind.Storage,
+        _ => RunFailureKind.Unexpected,
+    };
+
+    private async Task SaveDirectoryCreatedAsync(Guid id, bool created)
     {
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        var row = await db.Set<PitrRestoreRecord>().FirstAsync(r => r.Id == id, CancellationToken.None);
-        change(row);
-        await db.SaveChangesAsync(CancellationToken.None);
-        notifier.Publish(row.TargetId);
+        await db.Set<PitrRestoreRecord>().Where(r => r.Id == id).ExecuteUpdateAsync(s => s.SetProperty(r => r.DataDirectoryCreated, created), CancellationToken.None);
     }
 }
 

@@ -1,3 +1,4 @@
+using HelloJohn.Console.Core.Runs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -57,6 +58,8 @@ public class WalArchiveFile
     public DateTimeOffset ArchivedAt { get; set; }
 }
 
+/// <summary>A base backup's catalog status: its run's (<see cref="RunStatus"/>) while the run lasts, then
+/// <see cref="Expired"/> once retention removed it.</summary>
 public enum BaseBackupStatus
 {
     Queued,
@@ -64,9 +67,12 @@ public enum BaseBackupStatus
     Succeeded,
     Failed,
     Expired,
+    Cancelled,
 }
 
-/// <summary>A pg_basebackup in the tiers. Minimal on purpose: it becomes a run kind of the shared run lifecycle.</summary>
+/// <summary>A pg_basebackup in the tiers: the catalog entry, which outlives the run that takes it (retention expires
+/// it). The run is a <see cref="RunRecord"/> of kind <see cref="RunKind.BaseBackup"/> under the same id; the catalog
+/// status follows the run's (<see cref="BaseBackupRunKind"/>).</summary>
 public class BaseBackupRecord
 {
     public Guid Id { get; set; }
@@ -97,36 +103,27 @@ public enum PitrRestoreMode
     Disaster,
 }
 
-public enum PitrRestoreStatus
-{
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-}
-
-/// <summary>A restore to a point in time. Minimal on purpose: it becomes a run kind of the shared run lifecycle.</summary>
+/// <summary>What a restore to a point in time did; its lifecycle (status, phase, who asked and when, how it ended) is
+/// its <see cref="Runs.RunRecord"/> of kind <see cref="RunKind.PitrRestore"/>, under the same id.</summary>
 public class PitrRestoreRecord
 {
     public Guid Id { get; set; }
+    public RunRecord? Run { get; set; }
     public Guid TargetId { get; set; }
-    public required string RequestedBy { get; set; }
-    public DateTimeOffset RequestedAt { get; set; }
     public DateTimeOffset TargetTime { get; set; }
     public required string Zone { get; set; }
     public PitrRestoreMode Mode { get; set; }
     public required string DataDirectory { get; set; }
     public int Port { get; set; }
-    public PitrRestoreStatus Status { get; set; }
-    public string? Phase { get; set; }
+    /// <summary>Whether this restore created <see cref="DataDirectory"/> (true) or was given it empty (false); null
+    /// until the restore reached it. Only a directory it created is removed after a crash.</summary>
+    public bool? DataDirectoryCreated { get; set; }
     public Guid? BaseBackupId { get; set; }
     public string? StoppedAt { get; set; }
     /// <summary>How to use the result (connection, promotion, pointing HelloJohn at it), one step a line.</summary>
     public string? NextSteps { get; set; }
     /// <summary>"database.schema.table rows" per table, one a line.</summary>
     public string? RowCounts { get; set; }
-    public string? Error { get; set; }
-    public DateTimeOffset? FinishedAt { get; set; }
 }
 
 internal sealed class PitrRecordsConfiguration :
@@ -170,12 +167,10 @@ internal sealed class PitrRecordsConfiguration :
     public void Configure(EntityTypeBuilder<PitrRestoreRecord> e)
     {
         e.ToTable("pitr_restores");
-        e.Property(x => x.RequestedBy).HasMaxLength(256);
         e.Property(x => x.Zone).HasMaxLength(64);
         e.Property(x => x.Mode).HasConversion<string>().HasMaxLength(16);
-        e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
         e.Property(x => x.DataDirectory).HasMaxLength(1024);
-        e.Property(x => x.Phase).HasMaxLength(256);
-        e.HasIndex(x => new { x.TargetId, x.RequestedAt });
+        e.HasIndex(x => x.TargetId);
+        e.HasOne(x => x.Run).WithOne().HasForeignKey<PitrRestoreRecord>(x => x.Id).OnDelete(DeleteBehavior.Cascade);
     }
 }

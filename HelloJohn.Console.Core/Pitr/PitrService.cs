@@ -3,7 +3,7 @@ using HelloJohn.Console.Core.Audit;
 using HelloJohn.Console.Core.Data;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
-using Hangfire;
+using HelloJohn.Console.Core.Runs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -37,7 +37,9 @@ public sealed class PitrService(
     PitrRestorePlanner planner,
     IBaseBackupRequester baseBackups,
     PitrStateStore state,
-    IBackgroundJobClient jobs,
+    RunLifecycle lifecycle,
+    RunCancellation cancellation,
+    PitrNotifier notifier,
     IAuditLog audit,
     CallerGate gate,
     IOptionsMonitor<PitrOptions> options,
@@ -52,7 +54,8 @@ public sealed class PitrService(
         var target = await targets.GetAsync(server, ct);
         var snapshot = await catalog.LoadAsync(server, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var restores = await db.Set<PitrRestoreRecord>().AsNoTracking().Where(r => r.TargetId == server).OrderByDescending(r => r.RequestedAt).Take(10).ToListAsync(ct);
+        var restores = await db.Set<PitrRestoreRecord>().AsNoTracking().Include(r => r.Run).Where(r => r.TargetId == server)
+            .OrderByDescending(r => r.Run!.CreatedAt).Take(10).ToListAsync(ct);
         return new PitrOverview(target, options.CurrentValue.Enabled && PitrConnections.IsEligible(target), snapshot.State, snapshot.Window,
             snapshot.BaseBackups.Take(20).ToList(), restores, time.GetUtcNow());
     }
@@ -79,7 +82,7 @@ public sealed class PitrService(
 
         var target = await targets.GetAsync(server, ct);
 
-        var id = await baseBackups.RequestAsync(server, $"requested by {actor.Name}", ct);
+        var id = await baseBackups.RequestAsync(server, $"requested by {actor.Name}", ct, actor.Name, actor.UserId);
         await audit.RecordAsync(actor, AuditActions.PitrBaseBackupRequested, target.Name, AuditOutcome.Succeeded, $"Base backup {id} queued.", ct);
         return id;
     }
@@ -120,28 +123,28 @@ public sealed class PitrService(
             throw;
         }
 
+        var run = lifecycle.NewRun(RunKind.PitrRestore, request.Server, actor);
         var record = new PitrRestoreRecord
         {
-            Id = Guid.NewGuid(),
+            Id = run.Id,
             TargetId = request.Server,
-            RequestedBy = actor.Name,
-            RequestedAt = time.GetUtcNow(),
             TargetTime = plan.TargetUtc,
             Zone = plan.Zone,
             Mode = plan.Mode,
             DataDirectory = plan.DataDirectory,
             Port = plan.Port,
-            Status = PitrRestoreStatus.Queued,
             BaseBackupId = plan.BaseBackup.Id,
-            Phase = "Queued",
         };
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
+            db.Add(run);
             db.Add(record);
             await db.SaveChangesAsync(ct);
         }
 
-        jobs.Enqueue<PitrRestoreJob>(j => j.RunAsync(record.Id, CancellationToken.None));
+        lifecycle.Queued(run);
+        await lifecycle.EnqueueAsync<PitrRestoreJob>(run.Id, j => j.RunAsync(run.Id, CancellationToken.None), ct);
+        notifier.Publish(request.Server);
         await audit.RecordAsync(actor, AuditActions.PitrRestoreRequested, target.Name, AuditOutcome.Succeeded,
             string.Create(CultureInfo.InvariantCulture, $"{plan.Mode} restore to {plan.TargetUtc:yyyy-MM-dd HH:mm:ss} UTC ({plan.Zone}) into {plan.DataDirectory} on port {plan.Port}, from base backup {plan.BaseBackup.Id}."), ct);
         return record.Id;
@@ -150,6 +153,46 @@ public sealed class PitrService(
     public async Task<PitrRestoreRecord?> GetRestoreAsync(Guid id, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Set<PitrRestoreRecord>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
+        return await db.Set<PitrRestoreRecord>().AsNoTracking().Include(r => r.Run).FirstOrDefaultAsync(r => r.Id == id, ct);
+    }
+
+    /// <summary>Stops a queued or running base backup, here or on the instance that runs it: pg_basebackup is stopped
+    /// and nothing of it stays stored.</summary>
+    public async Task<RunCancelResult> CancelBaseBackupAsync(Actor actor, Guid backupId, CancellationToken ct)
+    {
+        actor = await gate.DemandAsync(actor, ConsolePermission.CancelBackup, AuditActions.PitrBaseBackupCancelled, backupId.ToString(), ct);
+        BaseBackupRecord record;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            record = await db.Set<BaseBackupRecord>().AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId, ct)
+                ?? throw new KeyNotFoundException($"There is no base backup {backupId}. Nothing was cancelled.");
+        }
+
+        if (record.Status is not (BaseBackupStatus.Queued or BaseBackupStatus.Running))
+        {
+            throw new InvalidOperationException($"The base backup is {record.Status.ToString().ToLowerInvariant()}; only a queued or running one can be cancelled. Nothing was changed.");
+        }
+
+        var result = await cancellation.CancelAsync(backupId, actor, new RunCancelTexts(AuditActions.PitrBaseBackupCancelled,
+            $"base backup {backupId:N}", "Nothing was copied or stored.", "pg_basebackup is stopped and nothing of it is stored."), ct);
+        notifier.Publish(record.TargetId);
+        return result;
+    }
+
+    /// <summary>Stops a queued or running point-in-time restore, here or on the instance that runs it: the server it
+    /// started is stopped and what it wrote removed (the directory too when the restore created it).</summary>
+    public async Task<RunCancelResult> CancelRestoreAsync(Actor actor, Guid restoreId, CancellationToken ct)
+    {
+        actor = await gate.DemandAsync(actor, ConsolePermission.RestoreToNewDatabase, AuditActions.PitrRestoreCancelled, restoreId.ToString(), ct);
+        var record = await GetRestoreAsync(restoreId, ct) ?? throw new KeyNotFoundException($"There is no point-in-time restore {restoreId}. Nothing was cancelled.");
+        if (!record.Run!.IsActive)
+        {
+            throw new InvalidOperationException($"The restore into {record.DataDirectory} has already {record.Run.Status.ToString().ToLowerInvariant()}; only a queued or running one can be cancelled. Nothing was changed.");
+        }
+
+        var result = await cancellation.CancelAsync(restoreId, actor, new RunCancelTexts(AuditActions.PitrRestoreCancelled, record.DataDirectory,
+            $"{record.DataDirectory} was not touched.", "the restored server is stopped and what the restore wrote is removed."), ct);
+        notifier.Publish(record.TargetId);
+        return result;
     }
 }

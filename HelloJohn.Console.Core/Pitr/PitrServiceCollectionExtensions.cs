@@ -41,6 +41,8 @@ public static class PitrServiceCollectionExtensions
         services.TryAddSingleton<PointInTimeRestoreEngine>();
         services.TryAddSingleton<PitrRestoreExecution>();
         services.TryAddSingleton<IBaseBackupRequester, BaseBackupRequester>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunKind, BaseBackupRunKind>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunKind, PitrRestoreRunKind>());
         services.TryAddSingleton<PitrService>();
         services.TryAddTransient<BaseBackupJob>();
         services.TryAddTransient<PitrRestoreJob>();

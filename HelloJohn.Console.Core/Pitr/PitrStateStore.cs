@@ -26,7 +26,10 @@ public sealed class PitrWorkspace(IOptions<PitrOptions> options)
         ? Path.Combine("/var/tmp/hellojohn-console/restores", run.ToString("N"))
         : Path.Combine(Root, "restores", run.ToString("N"));
 
-    public string ScratchFor(string purpose) => Path.Combine(Root, "scratch", $"{purpose}-{Guid.NewGuid():N}");
+    public string ScratchFor(string purpose) => ScratchOf(purpose, Guid.NewGuid());
+
+    /// <summary>The scratch folder of one run, found again by its id (the sweep removes it after a crash).</summary>
+    public string ScratchOf(string purpose, Guid run) => Path.Combine(Root, "scratch", $"{purpose}-{run:N}");
 }
 
 /// <summary>Reads and writes <see cref="PitrServerState"/>, one change at a time per process, and announces changes.</summary>

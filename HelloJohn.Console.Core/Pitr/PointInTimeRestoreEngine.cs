@@ -23,7 +23,7 @@ public sealed record PitrRestoreResult(
 
 /// <summary>Restores a base backup into a new, empty data directory on a new port and replays the archived WAL up to the
 /// target with stock PostgreSQL: <c>restore_command</c> reads the WAL staged from the console's archive. It never
-/// touches a running cluster. No lifecycle of its own: a job or a future run calls <see cref="RestoreAsync"/>.</summary>
+/// touches a running cluster. No lifecycle of its own: <see cref="PitrRestoreExecution"/> runs it as a run.</summary>
 public sealed class PointInTimeRestoreEngine(
     IPgToolRunner runner,
     PitrArchiveStores stores,
@@ -34,7 +34,12 @@ public sealed class PointInTimeRestoreEngine(
     public const string StagingFolder = "hellojohn_console_wal";
     public const string LogFile = "hellojohn_console_restore.log";
 
-    public async Task<PitrRestoreResult> RestoreAsync(PitrRestorePlan plan, IProgress<string>? progress, CancellationToken ct)
+    /// <param name="plan">What to restore, where.</param>
+    /// <param name="progress">Told each phase.</param>
+    /// <param name="ct">Stops the restore: the server it started is stopped and what it wrote removed.</param>
+    /// <param name="directoryChosen">Told, before anything is written, whether the restore creates its data directory
+    /// (true) or fills one that exists empty (false), so a crash can be cleaned up after.</param>
+    public async Task<PitrRestoreResult> RestoreAsync(PitrRestorePlan plan, IProgress<string>? progress, CancellationToken ct, Func<bool, Task>? directoryChosen = null)
     {
         var created = !Directory.Exists(plan.DataDirectory);
         if (!created && Directory.EnumerateFileSystemEntries(plan.DataDirectory).Any())
@@ -42,12 +47,17 @@ public sealed class PointInTimeRestoreEngine(
             throw new PitrInputException($"{plan.DataDirectory} is no longer empty. Nothing was restored.");
         }
 
+        if (directoryChosen is not null)
+        {
+            await directoryChosen(created);
+        }
+
         var started = false;
         try
         {
             Directory.CreateDirectory(plan.DataDirectory);
             File.SetUnixFileMode(plan.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            progress?.Report($"Unpacking base backup of {plan.BaseBackup.ConsistentAt:yyyy-MM-dd HH:mm:ss} UTC");
+            progress?.Report($"Unpacking the base backup of {plan.BaseBackup.ConsistentAt:yyyy-MM-dd HH:mm} UTC");
             await UnpackBaseBackupAsync(plan, ct);
             progress?.Report($"Staging {plan.Segments.Count} WAL segments from the archive");
             var staging = Path.Combine(plan.DataDirectory, StagingFolder);
@@ -64,7 +74,7 @@ public sealed class PointInTimeRestoreEngine(
                 PgToolRunner.ChownToServerUser(plan.DataDirectory);
             }
 
-            progress?.Report($"Starting PostgreSQL on port {plan.Port} to replay WAL up to {plan.TargetUtc:yyyy-MM-dd HH:mm:ss} UTC");
+            progress?.Report($"Replaying WAL on port {plan.Port} up to the target");
             var log = Path.Combine(plan.DataDirectory, LogFile);
             started = true;
             var start = await runner.RunAsync(new PgToolInvocation("pg_ctl", ["-D", plan.DataDirectory, "-l", log, "-w", "-t", "3600", "start"]) { AsServerUser = true }, ct);
@@ -86,29 +96,52 @@ public sealed class PointInTimeRestoreEngine(
         {
             if (started)
             {
-                await runner.RunAsync(new PgToolInvocation("pg_ctl", ["-D", plan.DataDirectory, "-m", "immediate", "-w", "stop"]) { AsServerUser = true }, CancellationToken.None);
+                await StopServerAsync(runner, plan.DataDirectory);
             }
 
-            if (created)
+            RemoveWritten(plan.DataDirectory, created);
+            throw;
+        }
+    }
+
+    /// <summary>Stops the PostgreSQL server running in <paramref name="dataDirectory"/> at once (as the server user);
+    /// null when it stopped or none ran there, else why it could not be stopped.</summary>
+    internal static async Task<string?> StopServerAsync(IPgToolRunner runner, string dataDirectory)
+    {
+        if (!File.Exists(Path.Combine(dataDirectory, "postmaster.pid")))
+        {
+            return null;
+        }
+
+        var stop = await runner.RunAsync(new PgToolInvocation("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"]) { AsServerUser = true }, CancellationToken.None);
+        return stop.Succeeded || !File.Exists(Path.Combine(dataDirectory, "postmaster.pid")) ? null : stop.ErrorSummary;
+    }
+
+    /// <summary>Removes what a restore wrote: the whole directory when it created it, else the directory's content (it
+    /// was empty when the restore began).</summary>
+    internal static void RemoveWritten(string dataDirectory, bool created)
+    {
+        if (created)
+        {
+            BaseBackupEngine.TryDelete(dataDirectory);
+            return;
+        }
+
+        if (!Directory.Exists(dataDirectory))
+        {
+            return;
+        }
+
+        foreach (var entry in Directory.EnumerateFileSystemEntries(dataDirectory))
+        {
+            if (Directory.Exists(entry))
             {
-                BaseBackupEngine.TryDelete(plan.DataDirectory);
+                BaseBackupEngine.TryDelete(entry);
             }
             else
             {
-                foreach (var entry in Directory.EnumerateFileSystemEntries(plan.DataDirectory))
-                {
-                    if (Directory.Exists(entry))
-                    {
-                        BaseBackupEngine.TryDelete(entry);
-                    }
-                    else
-                    {
-                        File.Delete(entry);
-                    }
-                }
+                File.Delete(entry);
             }
-
-            throw;
         }
     }
 

@@ -75,6 +75,9 @@ public sealed class ConsoleLocks(IDbContextFactory<ConsoleDbContext> dbFactory)
     /// <summary>Backups of one database of a target (a set's members run side by side, one per database).</summary>
     public static string ForBackups(Guid targetId, string? database = null) => database is null ? $"backups:{targetId:N}" : $"backups:{targetId:N}:{database}";
 
+    /// <summary>Base backups of one server streaming WAL: one pg_basebackup at a time.</summary>
+    public static string ForBaseBackup(Guid targetId) => $"pitr-basebackup:{targetId:N}";
+
     public const string Sweep = "runs:sweep";
 
     private async Task<string> UnpooledConsoleConnectionAsync(CancellationToken ct)

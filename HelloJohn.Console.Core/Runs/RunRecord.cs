@@ -54,6 +54,10 @@ public enum RunKind
     Recovery,
     /// <summary>A set of a deployment: looks at its server, keeps its roles and queues one backup per database.</summary>
     BackupSet,
+    /// <summary>A pg_basebackup of a server streaming WAL (point-in-time recovery); its catalog entry is a BaseBackupRecord.</summary>
+    BaseBackup,
+    /// <summary>A restore to a point in time into a new data directory, with the PostgreSQL server it starts there.</summary>
+    PitrRestore,
 }
 
 public enum RunStatus

@@ -1,5 +1,6 @@
 using Bunit;
 using HelloJohn.Console.Core.Pitr;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Web.Components.Controls;
 
 namespace HelloJohn.Console.Tests.Components;
@@ -60,5 +61,51 @@ public sealed class PitrControlsTests : ConsoleComponentTest
         cut.WaitForAssertion(() => Assert.Contains("before the end of the oldest base backup", cut.Find("[data-testid=pitr-refusal]").TextContent));
         Assert.Equal("UTC", sent!.Zone);
         Assert.Equal(PitrRestoreMode.Verify, sent.Mode);
+    }
+
+    private static PitrRestoreRecord Restore(RunStatus status, string dir) => new()
+    {
+        Id = Guid.NewGuid(), TargetId = Guid.NewGuid(), TargetTime = T0, Zone = "UTC", Mode = PitrRestoreMode.Verify, DataDirectory = dir, Port = 5499,
+        Run = new RunRecord { Kind = RunKind.PitrRestore, Status = status, Phase = status == RunStatus.Running ? "Replaying WAL on port 5499 up to the target" : "Done", CreatedAt = T0, RequestedBy = "operator@example.test" },
+    };
+
+    [Fact]
+    public void RestoreForm_OffersCancelForARunningRestoreOnly_ToThoseWhoMayRestore()
+    {
+        PitrRestoreRecord? cancelled = null;
+        var running = Restore(RunStatus.Running, "/var/tmp/running");
+        IReadOnlyList<PitrRestoreRecord> restores = [running, Restore(RunStatus.Succeeded, "/var/tmp/done")];
+        var cut = Render<PitrRestoreForm>(ps => ps
+            .Add(p => p.ServerId, Guid.NewGuid())
+            .Add(p => p.CanRestore, true)
+            .Add(p => p.Restores, restores)
+            .Add(p => p.OnCancel, r => cancelled = r));
+
+        var cancel = Assert.Single(cut.FindAll("[data-testid=cancel-pitr-restore]"));
+        Assert.Contains("running · Replaying WAL", cut.FindAll("[data-testid=pitr-restore-status]")[0].TextContent);
+        cancel.Click();
+        Assert.Same(running, cancelled);
+
+        var viewer = Render<PitrRestoreForm>(ps => ps
+            .Add(p => p.ServerId, Guid.NewGuid())
+            .Add(p => p.CanRestore, false)
+            .Add(p => p.Restores, restores)
+            .Add(p => p.OnCancel, r => cancelled = r));
+        Assert.Empty(viewer.FindAll("[data-testid=cancel-pitr-restore]"));
+    }
+
+    [Fact]
+    public void BaseBackupsTable_OffersCancelForARunningBaseBackupOnly()
+    {
+        BaseBackupRecord? cancelled = null;
+        var running = new BaseBackupRecord { Id = Guid.NewGuid(), Status = BaseBackupStatus.Running, Reason = "scheduled", KeyPrefix = "k", StartedAt = T0 };
+        IReadOnlyList<BaseBackupRecord> backups = [running, new() { Id = Guid.NewGuid(), Status = BaseBackupStatus.Succeeded, Reason = "scheduled", KeyPrefix = "k2", StartedAt = T0 }];
+        var cut = Render<PitrBaseBackupsTable>(ps => ps
+            .Add(p => p.BaseBackups, backups)
+            .Add(p => p.CanCancel, true)
+            .Add(p => p.OnCancel, b => cancelled = b));
+
+        Assert.Single(cut.FindAll("[data-testid=cancel-pitr-base-backup]")).Click();
+        Assert.Same(running, cancelled);
     }
 }

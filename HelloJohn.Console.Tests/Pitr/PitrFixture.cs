@@ -3,6 +3,7 @@ using HelloJohn.Console.Core.Notifications;
 using HelloJohn.Console.Tests.Notifications;
 using HelloJohn.Console.Core.Pitr;
 using HelloJohn.Console.Core.Postgres;
+using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
 using HelloJohn.Console.Tests.Infrastructure;
@@ -131,16 +132,16 @@ public class PitrFixture : IAsyncLifetime
             await WaitForAsync("the restore to finish", async () =>
             {
                 record = await pitr.GetRestoreAsync(id, CancellationToken.None);
-                return record!.Status is PitrRestoreStatus.Succeeded or PitrRestoreStatus.Failed;
+                return record!.Run!.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled;
             });
         }
         catch (TimeoutException e)
         {
             var log = Path.Combine(request.DataDirectory!, PointInTimeRestoreEngine.LogFile);
             var tail = File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(15)) : "(no server log)";
-            throw new TimeoutException($"{e.Message} Phase: {record?.Phase}. Server log:\n{tail}", e);
+            throw new TimeoutException($"{e.Message} Phase: {record?.Run?.Phase}. Server log:\n{tail}", e);
         }
-        Assert.True(record!.Status == PitrRestoreStatus.Succeeded, record.Error);
+        Assert.True(record!.Run!.Status == RunStatus.Succeeded, record.Run.Error);
         return record;
     }
 

@@ -121,6 +121,8 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         new("RecoveryService.RevealNewDatabaseUrlAsync", ConsolePermission.RunRecoveryWizard, (x, actor) => x.Service<RecoveryService>().RevealNewDatabaseUrlAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("PitrService.TakeBaseBackupAsync", ConsolePermission.RunBackup, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().TakeBaseBackupAsync(actor, x.TargetId, CancellationToken.None)),
         new("PitrService.SetPausedAsync", ConsolePermission.ManageSettings, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().SetPausedAsync(actor, x.TargetId, true, CancellationToken.None)),
+        new("PitrService.CancelBaseBackupAsync", ConsolePermission.CancelBackup, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().CancelBaseBackupAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("PitrService.CancelRestoreAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().CancelRestoreAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("PitrService.RequestRestoreAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().RequestRestoreAsync(actor,
             new HelloJohn.Console.Core.Pitr.PitrRestoreRequest(x.TargetId, "2024-01-20 10:30:00", "UTC", HelloJohn.Console.Core.Pitr.PitrRestoreMode.Disaster, "/var/tmp/hjc-never", null), CancellationToken.None)),
     ];

@@ -1,6 +1,7 @@
 using HelloJohn.Console.Core.Pitr;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Web.Components.Controls;
 using HelloJohn.Console.Web.Security;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
@@ -19,6 +20,7 @@ public partial class PointInTime : IDisposable
     private bool _canBackUp;
     private bool _canRestore;
     private bool _canPause;
+    private bool _canCancelBackup;
     private Actor _actor = Actor.System;
     private int _reloadQueued;
     private Timer? _clock;
@@ -37,6 +39,7 @@ public partial class PointInTime : IDisposable
         _canBackUp = _actor.Has(ConsolePermission.RunBackup);
         _canRestore = _actor.Has(ConsolePermission.RestoreToNewDatabase);
         _canPause = _actor.Has(ConsolePermission.ManageSettings);
+        _canCancelBackup = _actor.Has(ConsolePermission.CancelBackup);
         _servers = await Pitr.ServersAsync(CancellationToken.None);
         if (_servers.Count > 0)
         {
@@ -168,6 +171,21 @@ public partial class PointInTime : IDisposable
         {
             return e.Message;
         }
+    }
+
+    private async Task CancelBaseBackupAsync(BaseBackupRecord backup)
+    {
+        _error = await RunCancel.CancelAsync(() => Pitr.CancelBaseBackupAsync(_actor, backup.Id, CancellationToken.None),
+            async () => (await Pitr.GetOverviewAsync(_serverId, CancellationToken.None)).BaseBackups.Any(b => b.Id == backup.Id && b.Status is BaseBackupStatus.Queued or BaseBackupStatus.Running),
+            Snackbar, "The base backup");
+        await LoadAsync();
+    }
+
+    private async Task CancelRestoreAsync(PitrRestoreRecord restore)
+    {
+        _error = await RunCancel.CancelAsync(() => Pitr.CancelRestoreAsync(_actor, restore.Id, CancellationToken.None),
+            async () => (await Pitr.GetRestoreAsync(restore.Id, CancellationToken.None))?.Run?.IsActive == true, Snackbar, $"The restore into {restore.DataDirectory}");
+        await LoadAsync();
     }
 
     public void Dispose()
