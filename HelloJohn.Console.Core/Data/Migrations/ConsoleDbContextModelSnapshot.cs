@@ -608,7 +608,6 @@ namespace HelloJohn.Console.Core.Data.Migrations
             modelBuilder.Entity("HelloJohn.Console.Core.Pitr.PitrRestoreRecord", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<Guid?>("BaseBackupId")
@@ -619,11 +618,8 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .HasMaxLength(1024)
                         .HasColumnType("character varying(1024)");
 
-                    b.Property<string>("Error")
-                        .HasColumnType("text");
-
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone");
+                    b.Property<bool?>("DataDirectoryCreated")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("Mode")
                         .IsRequired()
@@ -633,28 +629,11 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<string>("NextSteps")
                         .HasColumnType("text");
 
-                    b.Property<string>("Phase")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
                     b.Property<int>("Port")
                         .HasColumnType("integer");
 
-                    b.Property<DateTimeOffset>("RequestedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("RequestedBy")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
                     b.Property<string>("RowCounts")
                         .HasColumnType("text");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
 
                     b.Property<string>("StoppedAt")
                         .HasColumnType("text");
@@ -672,7 +651,7 @@ namespace HelloJohn.Console.Core.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("TargetId", "RequestedAt");
+                    b.HasIndex("TargetId");
 
                     b.ToTable("pitr_restores", (string)null);
                 });
@@ -2092,6 +2071,17 @@ namespace HelloJohn.Console.Core.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("Event");
+                });
+
+            modelBuilder.Entity("HelloJohn.Console.Core.Pitr.PitrRestoreRecord", b =>
+                {
+                    b.HasOne("HelloJohn.Console.Core.Runs.RunRecord", "Run")
+                        .WithOne()
+                        .HasForeignKey("HelloJohn.Console.Core.Pitr.PitrRestoreRecord", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Run");
                 });
 
             modelBuilder.Entity("HelloJohn.Console.Core.Recovery.RecoveryLogLine", b =>
