@@ -27,7 +27,6 @@ public sealed class BaseBackupEngine(
     RunLifecycle lifecycle,
     ConsoleLocks locks,
     IOptions<PitrOptions> options,
-    TimeProvider time,
     ILogger<BaseBackupEngine> logger)
 {
     public static readonly string[] StoredFiles = ["base.tar", "pg_wal.tar", "backup_manifest"];
@@ -79,12 +78,10 @@ public sealed class BaseBackupEngine(
         {
             await TakeAsync(record, scratch, phases, claim.Token);
             await phases.WrittenAsync();
-            var finishedAt = time.GetUtcNow();
             if (!await lifecycle.FinishAsync(claim, RunEnd.Succeeded($"timeline {record.Timeline}, {record.StartLsn}..{record.EndLsn}, {record.SizeBytes} bytes stored in {record.Stores}") with
             {
                 Record = (db, c) => db.Set<BaseBackupRecord>().Where(b => b.Id == record.Id).ExecuteUpdateAsync(s => s
                     .SetProperty(b => b.Status, BaseBackupStatus.Succeeded)
-                    .SetProperty(b => b.FinishedAt, finishedAt)
                     .SetProperty(b => b.Timeline, record.Timeline)
                     .SetProperty(b => b.StartLsn, record.StartLsn)
                     .SetProperty(b => b.EndLsn, record.EndLsn)

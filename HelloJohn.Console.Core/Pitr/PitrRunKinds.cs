@@ -41,8 +41,9 @@ internal sealed class BaseBackupRunKind(
                     .SetProperty(b => b.Error, run.Error)
                     .SetProperty(b => b.FinishedAt, run.FinishedAt), ct);
                 break;
-            default:
-                // Succeeded: the engine writes the catalog entry itself, in the same transaction.
+            case RunStatus.Succeeded:
+                // The engine wrote the catalog entry in the same transaction; its end is the run's.
+                await db.Set<BaseBackupRecord>().Where(b => b.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.FinishedAt, run.FinishedAt), ct);
                 break;
         }
     }
