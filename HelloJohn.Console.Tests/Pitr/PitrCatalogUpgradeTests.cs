@@ -4,9 +4,6 @@ using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Core.Security;
 using HelloJohn.Console.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql;
 
 namespace HelloJohn.Console.Tests.Pitr;
 
@@ -31,17 +28,7 @@ public sealed class PitrCatalogUpgradeTests(PostgresClusterFixture postgres) : I
     public async Task InitializeAsync()
     {
         await _app.InitializeAsync();
-        var options = new DbContextOptionsBuilder<ConsoleDbContext>()
-            .UseNpgsql(_app.ConsoleDatabase.ConnectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history")).Options;
-        await using (var db = new ConsoleDbContext(options))
-        {
-            await db.GetService<IMigrator>().MigrateAsync(PreviousSchema);
-        }
-
-        await using var conn = new NpgsqlConnection(_app.ConsoleDatabase.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(PreviousCatalogSql(), conn);
-        await cmd.ExecuteNonQueryAsync();
+        await PreviousCatalog.WriteAsync(_app, PreviousSchema, PreviousCatalogSql());
     }
 
     public Task DisposeAsync() => _app.DisposeAsync();
