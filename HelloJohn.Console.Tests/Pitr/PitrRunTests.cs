@@ -251,8 +251,10 @@ public sealed class PitrRunTests(PitrFixture pitr) : IClassFixture<PitrFixture>
     }
 
     [Fact]
-    public async Task CancellingARunningPitrRestore_StopsItsServer_AndRemovesItsDirectory()
+    public async Task CancellingARunningPitrRestore_StopsItsServer_RemovesItsDirectory_AndTellsTheRestoreChannel()
     {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var hook = await pitr.HookAsync(receiver, NotificationEventKind.RestoreFinished);
         using var phases = new Phases(pitr.App.Service<RunProgressNotifier>(), RunKind.PitrRestore);
         var replaying = new TaskCompletionSource<Guid>(TaskCreationOptions.RunContinuationsAsynchronously);
         phases.Running += p =>
@@ -278,5 +280,9 @@ public sealed class PitrRunTests(PitrFixture pitr) : IClassFixture<PitrFixture>
         using var tcp = new TcpClient();
         await Assert.ThrowsAnyAsync<SocketException>(() => tcp.ConnectAsync("127.0.0.1", restore.Port));
         Assert.Contains(await AuditAsync(AuditActions.PitrRestoreCancelled), a => a.Target == dir);
+        await DeliveryWait.UntilAsync(() => PitrFixture.Titles(receiver, hook).Any(t => t.StartsWith("Point-in-time restore cancelled", StringComparison.Ordinal)), "the restore notice");
+        var notice = Assert.Single(receiver.Bodies(hook));
+        Assert.EndsWith($"→ {dir}", notice.GetProperty("title").GetString());
+        Assert.Contains($"Cancelled by {PitrFixture.Operator.Name}", notice.GetProperty("text").GetString());
     }
 }
