@@ -73,7 +73,7 @@ internal sealed class BaseBackupRunKind(
         }
         else
         {
-            scratch = $" Its scratch folder, if any, is on {run.OwnerHost ?? "its host"} (under the console's PITR work folder) and is removed by the next base backup there.";
+            scratch = $" Its scratch folder is on {run.OwnerHost ?? "the host that ran it"}, not here: remove {Path.GetFileName(workspace.ScratchOf(BaseBackupEngine.ScratchPurpose, run.Id))} from the PITR work folder's scratch folder there, if it is left.";
         }
 
         return new AbandonedRunCleanup($"{stored}{scratch} A new base backup can be taken now.");
