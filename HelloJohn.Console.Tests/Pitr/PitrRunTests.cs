@@ -214,6 +214,46 @@ public sealed class PitrRunTests(PitrFixture pitr) : IClassFixture<PitrFixture>
     }
 
     [Fact]
+    public async Task ARunningBaseBackupBlocksNewRequestsUntilItEnds_AQueuedOneWhoseJobWasLostOnlyForSixHours()
+    {
+        var requester = pitr.App.Service<IBaseBackupRequester>();
+        var running = Guid.NewGuid();
+        var lost = Guid.NewGuid();
+        await using (var db = await pitr.App.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
+        {
+            // Running on this (living) console, started long ago: no sweep ends it and no age lets a request past it.
+            var run = RunFixtures.Run(RunKind.BaseBackup, pitr.Server, running, pitr.App.Service<ConsoleInstance>().Id, BaseBackupPhase.Copying);
+            run.CreatedAt = run.StartedAt!.Value.AddHours(-12);
+            db.Add(run);
+            db.Add(new BaseBackupRecord { Id = running, TargetId = pitr.Server, Status = BaseBackupStatus.Running, Reason = "long", StartedAt = run.CreatedAt, KeyPrefix = "pitr/long/" });
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(running, await requester.RequestAsync(pitr.Server, "while one runs", CancellationToken.None));
+        Assert.True(await pitr.App.Service<RunLifecycle>().EndRunningAsync(running, new RunEnd(RunStatus.Failed, "ended by the test", RunFailureKind.Unexpected)));
+        Assert.Equal(BaseBackupStatus.Failed, (await BaseBackupAsync(running)).Status);
+
+        await using (var db = await pitr.App.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
+        {
+            // Queued seven hours ago with no job behind it (the job storage lost it).
+            var run = RunFixtures.Run(RunKind.BaseBackup, pitr.Server, lost);
+            run.CreatedAt = DateTimeOffset.UtcNow.AddHours(-7);
+            db.Add(run);
+            db.Add(new BaseBackupRecord { Id = lost, TargetId = pitr.Server, Status = BaseBackupStatus.Queued, Reason = "lost", StartedAt = run.CreatedAt, KeyPrefix = "pitr/lost/" });
+            await db.SaveChangesAsync();
+        }
+
+        var next = await requester.RequestAsync(pitr.Server, "after a lost job", CancellationToken.None);
+        Assert.NotEqual(lost, next);
+        var ended = await RunAsync(lost);
+        Assert.Equal(RunStatus.Failed, ended.Status);
+        Assert.Contains("still queued after 6 hours", ended.Error);
+        Assert.Equal(BaseBackupStatus.Failed, (await BaseBackupAsync(lost)).Status);
+        await WaitForEndAsync(next);
+        Assert.Equal(BaseBackupStatus.Succeeded, (await BaseBackupAsync(next)).Status);
+    }
+
+    [Fact]
     public async Task CancellingARunningBaseBackup_StopsPgBasebackup_AndStoresNothing()
     {
         using var phases = new Phases(pitr.App.Service<RunProgressNotifier>(), RunKind.BaseBackup);
