@@ -14,7 +14,7 @@ public sealed class PitrNotifier
 }
 
 /// <summary>The folders this instance works in: <c>{work}/{server}/spool</c> (pg_receivewal's) and scratch space.</summary>
-public sealed class PitrWorkspace(IOptions<PitrOptions> options)
+public sealed class PitrWorkspace(IOptions<PitrOptions> options, Hosting.ConsoleWorkFolder workFolder)
 {
     public string Root => options.Value.WorkDirectory;
 
@@ -26,7 +26,13 @@ public sealed class PitrWorkspace(IOptions<PitrOptions> options)
         ? Path.Combine("/var/tmp/hellojohn-console/restores", run.ToString("N"))
         : Path.Combine(Root, "restores", run.ToString("N"));
 
-    public string ScratchFor(string purpose) => Path.Combine(Root, "scratch", $"{purpose}-{Guid.NewGuid():N}");
+    /// <summary>A new folder for scratch work (a base backup: a full copy of the database, every user's password hash)
+    /// in this process's own 0700 folder inside the PITR work directory, which is sized for it; what a process that
+    /// died left there is removed at the next start.</summary>
+    public string ScratchFor(string purpose) => Path.Combine(workFolder.FolderUnder(Root), $"{purpose}-{Guid.NewGuid():N}");
+
+    /// <summary>Where console versions before the per-process work folders kept base backup scratch.</summary>
+    public static string LegacyScratchOf(string workDirectory) => Path.Combine(workDirectory, "scratch");
 }
 
 /// <summary>Reads and writes <see cref="PitrServerState"/>, one change at a time per process, and announces changes.</summary>
