@@ -191,7 +191,7 @@ public sealed class RestoredServers(
             await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
             {
                 await db.Set<PitrRestoreRecord>().Where(r => r.Id == view.Id)
-                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.RemovedAt, time.GetUtcNow()).SetProperty(r => r.RemovedBy, actor.Name), CancellationToken.None);
+                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.RemovedAt, (DateTimeOffset?)time.GetUtcNow()).SetProperty(r => r.RemovedBy, actor.Name), CancellationToken.None);
             }
 
             var freed = view.Live.SizeBytes is { } bytes ? $" ({bytes.ToString("N0", CultureInfo.InvariantCulture)} bytes freed)" : "";

@@ -100,9 +100,10 @@ public partial class PointInTime : IDisposable
 
     private async Task LoadAsync()
     {
+        PitrOverview overview;
         try
         {
-            _overview = await Pitr.GetOverviewAsync(_serverId, CancellationToken.None);
+            _overview = overview = await Pitr.GetOverviewAsync(_serverId, CancellationToken.None);
             _error = null;
         }
         catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or IOException)
@@ -112,7 +113,7 @@ public partial class PointInTime : IDisposable
         }
 
         // The restored servers are read with processes (pg_ctl status): only when a restore came, went or finished.
-        var seen = string.Join(',', _overview.Restores.Select(r => $"{r.Id}:{PitrRestoreLifecycle.Of(r).InProgress}:{r.RemovedAt}"));
+        var seen = string.Join(',', overview.Restores.Select(r => $"{r.Id}:{PitrRestoreLifecycle.Of(r).InProgress}:{r.RemovedAt}"));
         if (seen != _restoresSeen)
         {
             _restoresSeen = seen;
@@ -124,7 +125,7 @@ public partial class PointInTime : IDisposable
 
     private async Task LoadRestoredAsync()
     {
-        if (_restoredLoading)
+        if (_restoredLoading || _overview is null)
         {
             return;
         }
