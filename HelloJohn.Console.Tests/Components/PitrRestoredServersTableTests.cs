@@ -66,7 +66,8 @@ public sealed class PitrRestoredServersTableTests : ConsoleComponentTest
         Assert.Equal(All.Length, cut.FindAll("[data-testid=pitr-restored-server-row]").Count);
         var running = cut.Find("[data-testid=pitr-restored-server-row][data-port='5501']").TextContent;
         Assert.Contains("/var/lib/postgresql/15/restored-5501", running);
-        Assert.Contains("verification (paused, read only)", running);
+        Assert.Contains("verification", running);
+        Assert.Contains("paused at the target, read only", running);
         Assert.Contains("2026-01-20 10:00:00 UTC", running);
         Assert.Contains("Europe/Paris", running);
         Assert.Contains("by operator@example.test", running);

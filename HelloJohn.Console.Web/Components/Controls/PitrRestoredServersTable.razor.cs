@@ -39,7 +39,9 @@ public partial class PitrRestoredServersTable
     /// <summary>Reads the live states again.</summary>
     [Parameter] public EventCallback OnRefresh { get; set; }
 
-    private static string ModeText(PitrRestoreMode mode) => mode == PitrRestoreMode.Verify ? "verification (paused, read only)" : "disaster recovery (promoted primary)";
+    private static string ModeText(PitrRestoreMode mode) => mode == PitrRestoreMode.Verify ? "verification" : "disaster recovery";
+
+    private static string ModeDetail(PitrRestoreMode mode) => mode == PitrRestoreMode.Verify ? "paused at the target, read only" : "promoted: a primary";
 
     private static string StateText(RestoredServerView s) => s.Live.State switch
     {

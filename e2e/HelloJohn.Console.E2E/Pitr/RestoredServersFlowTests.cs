@@ -31,7 +31,7 @@ public sealed class RestoredServersFlowTests(ConsoleServerFixture server)
             await RequestRestoreAsync(page, directory);
             var row = page.GetByTestId("pitr-restored-server-row").Filter(new() { HasText = directory });
             await Assertions.Expect(row.GetByTestId("pitr-restored-state")).ToContainTextAsync("accepts connections", Slow);
-            await Assertions.Expect(row).ToContainTextAsync("verification (paused, read only)");
+            await Assertions.Expect(row).ToContainTextAsync("paused at the target, read only");
             await Assertions.Expect(row).ToContainTextAsync(ConsoleServerFixture.AdminEmail);
             await page.GetByTestId("pitr-restored-servers").ScrollIntoViewIfNeededAsync();
             await page.ScreenshotAsync(new() { Path = Path.Combine(server.ScreenshotDirectory, "pitr-restored-servers.png") });
@@ -48,6 +48,7 @@ public sealed class RestoredServersFlowTests(ConsoleServerFixture server)
             await input.FillAsync(name[..^1]);
             await Assertions.Expect(page.GetByTestId("delete-restored-server-confirm")).ToBeDisabledAsync();
             await input.FillAsync(name);
+            await Assertions.Expect(page.GetByTestId("delete-restored-server-confirm")).ToBeEnabledAsync();
             await page.GetByTestId("delete-restored-server-panel").ScrollIntoViewIfNeededAsync();
             await page.ScreenshotAsync(new() { Path = Path.Combine(server.ScreenshotDirectory, "pitr-restored-server-remove.png") });
             await page.GetByTestId("delete-restored-server-confirm").ClickAsync();
