@@ -14,7 +14,7 @@ public sealed record BackupDeleteResult(string FileName, IReadOnlyList<string> S
 
 /// <summary>Deletes one backup file at an administrator's request: from every store that holds it, its manifest with it,
 /// and the catalog entry stays as expired, for history. Refused (nothing deleted) unless the administrator typed the
-/// file's name, and for a queued or running backup, a pinned one, a member of a set (retention removes sets whole) and
+/// file's name, and for a queued or running backup, one a verification or restore needs, a pinned one, a member of a set (retention removes sets whole) and
 /// the newest verified backup of its database: the one restore known to work.</summary>
 public sealed class BackupDeletionService(
     IDbContextFactory<ConsoleDbContext> dbFactory,
@@ -81,6 +81,11 @@ public sealed class BackupDeletionService(
         if (record.Status is BackupStatus.Queued or BackupStatus.Running)
         {
             return $"{record.FileName} is {record.Status.ToString().ToLowerInvariant()}; cancel it instead. Nothing was deleted.";
+        }
+
+        if ((await BackupReaders.ActiveAsync(db, [record.Id], ct)).GetValueOrDefault(record.Id) is { } reader)
+        {
+            return $"{record.FileName} is needed by {reader}; wait for it to end, or cancel it. Nothing was deleted.";
         }
 
         if (record.Status is not (BackupStatus.Succeeded or BackupStatus.PartiallyStored or BackupStatus.Unverifiable))

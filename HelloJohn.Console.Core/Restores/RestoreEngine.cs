@@ -176,7 +176,13 @@ public sealed class RestoreEngine(BackupArchiveChecker checker, IPgToolRunner pg
             }
 
             logger.LogWarning("Dropping {Database} on {Server} to replace it, as confirmed", session.Database, $"{spec.Server.Host}:{spec.Server.Port}");
-            await ServerDatabases.DropAsync(conn, session.Database, force: true, ct);
+            // The same retrying drop as for the console's own databases: autovacuum or a session of another role may
+            // hold it for a moment; what still holds it after that is said, and nothing is restored.
+            if (await ServerDatabases.DropOwnAsync(spec.Server, session.Database, time, ct) is { } notDropped)
+            {
+                var who = await ServerDatabases.SessionsInAsync(spec.Server, session.Database) is { } sessions ? $" Connected: {sessions}." : "";
+                throw new RestoreFailedException($"{session.Database} could not be dropped to replace it: {notDropped}.{who} Nothing was restored; disconnect what uses it (stop HelloJohn first), then restore again.");
+            }
         }
 
         await events.Naming(session.Database);

@@ -56,7 +56,7 @@ public static class ServerDatabases
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Drops a database this console made (a verification's, a half-restored one), retrying while a session it
+    /// <summary>Drops a database this console made (a verification's, a half-restored one) or was told to replace, retrying while a session it
     /// may not end holds it: autovacuum visits a freshly restored database, and DROP ... WITH (FORCE) refuses to end a
     /// process of another role, while a plain DROP cancels autovacuum and waits. Null when it is gone, else why not.</summary>
     public static async Task<string?> DropOwnAsync(NpgsqlConnectionStringBuilder server, string name, TimeProvider time, CancellationToken ct)
@@ -100,7 +100,7 @@ public static class ServerDatabases
     }
 
     /// <summary>Who is connected to a database (roles and programs, never queries), to say what kept it from being dropped.</summary>
-    private static async Task<string?> SessionsInAsync(NpgsqlConnectionStringBuilder server, string database)
+    internal static async Task<string?> SessionsInAsync(NpgsqlConnectionStringBuilder server, string database)
     {
         try
         {

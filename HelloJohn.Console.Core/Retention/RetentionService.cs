@@ -16,9 +16,13 @@ public sealed record RetentionRunResult(Guid TargetId, bool Ran, RetentionPlan? 
 {
     public bool Succeeded => Ran && Errors.Count == 0;
 
+    /// <summary>Files left in place for now because a verification or restore needs them; retention comes back to them.</summary>
+    public IReadOnlyList<string> Deferred { get; init; } = [];
+
     public string Summary => !Ran
         ? Errors.FirstOrDefault() ?? "Retention did not run."
         : $"{Expired} backup(s) expired, {Copied} tier cop{(Copied == 1 ? "y" : "ies")} made, {Pruned} copy(ies) no tier needs removed"
+          + (Deferred.Count == 0 ? "" : $"; {Deferred.Count} left for the next run: {string.Join(" ", Deferred)}")
           + (Errors.Count == 0 ? "." : $"; {Errors.Count} problem(s): {string.Join(" ", Errors)}");
 }
 
@@ -85,6 +89,17 @@ public sealed class RetentionService(
             ? [.. membersOf[id].Where(m => !keptOnly || Sets.SetRetention.IsKept(m))]
             : [records.Single(r => r.Id == id)];
         var errors = new List<string>();
+        // A file a queued or running verification or restore needs stays where it is; the next run deals with it.
+        var readers = await BackupReaders.ActiveAsync(db, [.. records.Select(r => r.Id)], ct);
+        var deferred = new List<string>();
+        // A set is left whole: none of its files goes while any of them is needed.
+        bool InUse(Guid candidate)
+        {
+            var needed = RecordsOf(candidate, keptOnly: false).Where(r => readers.ContainsKey(r.Id)).ToList();
+            deferred.AddRange(needed.Select(r => $"{r.FileName} is needed by {readers[r.Id]}."));
+            return needed.Count > 0;
+        }
+
         var failedCopies = new HashSet<Guid>();
         int copied = 0, pruned = 0, expired = 0;
 
@@ -113,7 +128,7 @@ public sealed class RetentionService(
             }
         }
 
-        foreach (var (prune, record) in plan.Prunes.Where(p => !failedCopies.Contains(p.BackupId))
+        foreach (var (prune, record) in plan.Prunes.Where(p => !failedCopies.Contains(p.BackupId) && !InUse(p.BackupId))
             .SelectMany(p => RecordsOf(p.BackupId, keptOnly: true).Where(r => r.Locations.Any(l => l.Store == p.FromStore)).Select(r => (p, r))))
         {
             var location = record.Locations.Single(l => l.Store == prune.FromStore);
@@ -133,7 +148,7 @@ public sealed class RetentionService(
                 outcome ?? $"Removed the copy in store '{prune.FromStore}' ({prune.Explanation}).", ct);
         }
 
-        foreach (var (decision, record) in plan.Expired.SelectMany(d => RecordsOf(d.BackupId, keptOnly: false).Select(r => (d, r))))
+        foreach (var (decision, record) in plan.Expired.Where(d => !InUse(d.BackupId)).SelectMany(d => RecordsOf(d.BackupId, keptOnly: false).Select(r => (d, r))))
         {
             var problems = new List<string>();
             foreach (var location in record.Locations.ToList())
@@ -164,7 +179,7 @@ public sealed class RetentionService(
         }
 
         expired += await ExpireSetsAsync(db, plan, setsById, membersOf, errors, ct);
-        var result = new RetentionRunResult(targetId, true, plan, copied, pruned, expired, errors);
+        var result = new RetentionRunResult(targetId, true, plan, copied, pruned, expired, errors) { Deferred = [.. deferred.Distinct(StringComparer.Ordinal)] };
         await audit.RecordAsync(actor, AuditActions.RetentionRun, target, errors.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
             (plan.SafetyHold ? "The latest backup run failed, so nothing was expired. " : "") + result.Summary, ct);
         logger.LogInformation("Retention for target {Target}: {Summary}", target, result.Summary);

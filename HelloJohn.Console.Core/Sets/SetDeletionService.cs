@@ -16,7 +16,7 @@ public sealed record SetDeleteResult(string Name, int Dumps, IReadOnlyList<strin
 /// <summary>Deletes a whole backup set at an administrator's request, as retention expires one: every member's dump and
 /// manifest and the set's roles file and manifest, from every store; the catalog keeps the set and its members as
 /// expired, for history. Refused (nothing deleted) unless the administrator typed the set's name, and for a queued or
-/// running set, a pinned one, and one retention would never expire for safety: the newest verified backup of the
+/// running set, one whose dumps a verification or restore needs, a pinned one, and one retention would never expire for safety: the newest verified backup of the
 /// deployment, or a set holding the newest verified dump of one of its databases.</summary>
 public sealed class SetDeletionService(
     IDbContextFactory<ConsoleDbContext> dbFactory,
@@ -116,6 +116,13 @@ public sealed class SetDeletionService(
         if (set.IsActive || members.Any(m => m.Status is BackupStatus.Queued or BackupStatus.Running))
         {
             return $"{set.Name} is {(set.IsActive ? set.Status.ToString().ToLowerInvariant() : "running a retry")}; cancel it instead, or wait for it to end. Nothing was deleted.";
+        }
+
+        var readers = await BackupReaders.ActiveAsync(db, [.. members.Select(m => m.Id)], ct);
+        if (readers.Count > 0)
+        {
+            var needed = members.Where(m => readers.ContainsKey(m.Id)).Select(m => $"{m.FileName} by {readers[m.Id]}");
+            return $"{set.Name} is needed now: {string.Join("; ", needed)}. Wait for {(readers.Count == 1 ? "it" : "them")} to end, or cancel {(readers.Count == 1 ? "it" : "them")}. Nothing was deleted.";
         }
 
         if (set.Status == BackupSetStatus.Expired)

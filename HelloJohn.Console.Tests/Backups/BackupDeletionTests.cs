@@ -107,6 +107,44 @@ public sealed class BackupDeletionTests(BackupDeletionTests.App app) : IClassFix
     }
 
     [Fact]
+    public async Task Delete_BackupARestoreOrVerificationNeeds_IsRefusedUntilThatRunEnds()
+    {
+        var record = await BackUpAsync();
+        var restore = Guid.NewGuid();
+        var verification = Guid.NewGuid();
+        await using (var db = await Factory().CreateDbContextAsync())
+        {
+            db.Add(RunFixtures.Run(RunKind.Restore, record.TargetId, restore));
+            db.Set<Core.Restores.RestoreRun>().Add(new Core.Restores.RestoreRun { Id = restore, BackupId = record.Id, BackupFileName = record.FileName, DatabaseName = "hj_copy_in_use" });
+            db.Add(RunFixtures.Run(RunKind.Verification, record.TargetId, verification));
+            db.Set<VerificationRun>().Add(new VerificationRun { Id = verification, BackupId = record.Id, BackupFileName = record.FileName });
+            await db.SaveChangesAsync();
+        }
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Deletions.DeleteAsync(Admin, record.Id, record.FileName, CancellationToken.None));
+        Assert.Contains("is needed by a queued restore into hj_copy_in_use", e.Message);
+        Assert.Contains("Nothing was deleted", e.Message);
+        await AssertUntouchedAsync(record);
+        Assert.Equal(AuditOutcome.Failed, (await LastDeleteAuditAsync(record.FileName)).Outcome);
+
+        await EndRunAsync(restore);
+        var stillVerifying = await Assert.ThrowsAsync<InvalidOperationException>(() => Deletions.DeleteAsync(Admin, record.Id, record.FileName, CancellationToken.None));
+        Assert.Contains("is needed by a queued verification", stillVerifying.Message);
+        await AssertUntouchedAsync(record);
+
+        await EndRunAsync(verification);
+        await Deletions.DeleteAsync(Admin, record.Id, record.FileName, CancellationToken.None);
+        Assert.Equal(BackupStatus.Expired, (await RecordAsync(record.Id)).Status);
+    }
+
+    private async Task EndRunAsync(Guid runId)
+    {
+        await using var db = await Factory().CreateDbContextAsync();
+        await db.Set<RunRecord>().Where(r => r.Id == runId)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Cancelled).SetProperty(r => r.FinishedAt, DateTimeOffset.UtcNow));
+    }
+
+    [Fact]
     public async Task Delete_NewestVerifiedBackup_IsRefusedUntilANewerOneIsVerified()
     {
         var older = await BackUpAsync();

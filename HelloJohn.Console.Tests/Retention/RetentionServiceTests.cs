@@ -97,6 +97,41 @@ public class RetentionServiceTests(CatalogDatabaseFixture catalog, S3rverFixture
     }
 
     [Fact]
+    public async Task ApplyAsync_ExpiredBackupARestoreNeeds_StaysUntilTheRestoreEnds()
+    {
+        var (service, stores, targetId) = await ArrangeAsync(days: 20);
+        Guid restore = Guid.NewGuid();
+        BackupRecord needed;
+        await using (var db = await catalog.Factory.CreateDbContextAsync())
+        {
+            needed = await db.Backups.SingleAsync(b => b.TargetId == targetId && b.CreatedAt.Day == 12);
+            db.Add(RunFixtures.Run(RunKind.Restore, targetId, restore));
+            db.Set<Core.Restores.RestoreRun>().Add(new Core.Restores.RestoreRun { Id = restore, BackupId = needed.Id, BackupFileName = needed.FileName, DatabaseName = "hj_from_the_12th" });
+            await db.SaveChangesAsync();
+        }
+
+        var result = await service.ApplyAsync(targetId, Actor.System, CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Summary);
+        Assert.Equal(20 - 6 - 1, result.Expired);
+        Assert.Equal([$"{needed.FileName} is needed by a queued restore into hj_from_the_12th."], result.Deferred);
+        Assert.Contains("1 left for the next run", result.Summary);
+        Assert.True(await stores["local"].ExistsAsync(needed.FileName, CancellationToken.None));
+        Assert.True(await stores["s3"].ExistsAsync(needed.FileName, CancellationToken.None));
+        await using (var db = await catalog.Factory.CreateDbContextAsync())
+        {
+            Assert.Equal(BackupStatus.Succeeded, (await db.Backups.SingleAsync(b => b.Id == needed.Id)).Status);
+            await db.Set<RunRecord>().Where(r => r.Id == restore).ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Succeeded));
+        }
+
+        var after = await service.ApplyAsync(targetId, Actor.System, CancellationToken.None);
+
+        Assert.Equal(1, after.Expired);
+        Assert.Empty(after.Deferred);
+        Assert.False(await stores["local"].ExistsAsync(needed.FileName, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ApplyAsync_BackupThatIsWeeklyAndMonthlyAndLacksS3_IsCopiedOnceAndTheRunSucceeds()
     {
         // With no weekly or monthly store, both tiers live in the daily stores. A backup that only the local disk holds

@@ -121,6 +121,35 @@ public sealed class SetDeletionTests(CatalogDatabaseFixture catalog, S3rverFixtu
     }
 
     [Fact]
+    public async Task Delete_SetWhoseDumpARestoreNeeds_IsRefusedUntilTheRestoreEnds()
+    {
+        var older = await SeedSetAsync(0, ("tenant_a", true), ("tenant_b", true));
+        var newer = await SeedSetAsync(1, ("tenant_a", true), ("tenant_b", true));
+        await VerifyAsync(newer);
+        var member = older.Members[1];
+        var restore = Guid.NewGuid();
+        await using (var db = await catalog.Factory.CreateDbContextAsync())
+        {
+            db.Add(RunFixtures.Run(RunKind.Restore, _targetId, restore));
+            db.Set<Core.Restores.RestoreRun>().Add(new Core.Restores.RestoreRun { Id = restore, BackupId = member.Id, BackupFileName = member.FileName, DatabaseName = "tenant_b_copy" });
+            await db.SaveChangesAsync();
+        }
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => _service.DeleteAsync(Admin, older.Id, older.Name, CancellationToken.None));
+
+        Assert.Contains($"{member.FileName} by a queued restore into tenant_b_copy", e.Message);
+        await AssertUntouchedAsync(older, e.Message);
+
+        await using (var db = await catalog.Factory.CreateDbContextAsync())
+        {
+            await db.Set<RunRecord>().Where(r => r.Id == restore).ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, RunStatus.Succeeded));
+        }
+
+        await _service.DeleteAsync(Admin, older.Id, older.Name, CancellationToken.None);
+        Assert.False(await AnywhereAsync(SetNaming.ManifestKey(older.Name)));
+    }
+
+    [Fact]
     public async Task Delete_NewestVerifiedSet_IsRefusedUntilANewerSetIsVerified()
     {
         var older = await SeedSetAsync(0, ("tenant_a", true));

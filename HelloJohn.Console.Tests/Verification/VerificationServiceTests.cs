@@ -275,6 +275,46 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
     }
 
     [Fact]
+    public async Task SweptRunOfADeadConsole_ThatVerifiedInItsScratchCluster_LeavesTheTargetServerAlone()
+    {
+        var (backupId, _) = await _app.BackUpAsync();
+        // A database of the same name on the target's server belongs to something else: the dead run never used it.
+        const string sameName = "hellojohn_verify_1700000123";
+        await ExecuteAsync(postgres.Demo, $"CREATE DATABASE {sameName}");
+        try
+        {
+            var crashedId = Guid.NewGuid();
+            var deadInstance = await _app.AddDeadInstanceAsync();
+            await using (var db = await _app.DbAsync())
+            {
+                var backup = await db.Backups.SingleAsync(b => b.Id == backupId);
+                db.Add(RunFixtures.Run(RunKind.Verification, backup.TargetId, crashedId, deadInstance, nameof(RestorePhase.Restoring)));
+                db.Add(new VerificationRun
+                {
+                    Id = crashedId,
+                    BackupId = backupId,
+                    BackupFileName = backup.FileName,
+                    DatabaseName = sameName,
+                    Server = "the console's scratch cluster (PostgreSQL 15, 127.0.0.1:1)",
+                });
+                await db.SaveChangesAsync();
+            }
+
+            Assert.Equal(1, await _app.Service<RunSweeper>().SweepOnceAsync(CancellationToken.None));
+
+            var crashed = await Verifications.GetAsync(crashedId, CancellationToken.None);
+            Assert.Equal(VerificationStatus.Failed, crashed!.Run.Status);
+            Assert.Contains("stopped before it finished", crashed.Run.Error);
+            Assert.Contains("private scratch cluster", crashed.Run.Error);
+            Assert.Contains(sameName, await postgres.DatabasesAsync(DatabaseNames.VerificationPrefix));
+        }
+        finally
+        {
+            await ExecuteAsync(postgres.Demo, $"DROP DATABASE IF EXISTS {sameName}");
+        }
+    }
+
+    [Fact]
     public async Task Verify_LeftoverStillInUse_IsLeftAloneAndReported()
     {
         var (backupId, _) = await _app.BackUpAsync();

@@ -29,6 +29,8 @@ public static class ConsoleWebExtensions
             // that something was asked for; the page shows how it ends.
             o.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
             o.SnackbarConfiguration.VisibleStateDuration = 4000;
+            // A toast belongs to the page whose action it answers; another page must not show it.
+            o.SnackbarConfiguration.ClearAfterNavigation = true;
         });
         services.AddCascadingAuthenticationState();
         services.AddScoped<CurrentActor>();

@@ -17,7 +17,10 @@ public sealed class ScratchLease(ScratchCluster owner, int major, NpgsqlConnecti
     /// <summary>Its superuser, connected to the maintenance database.</summary>
     public NpgsqlConnectionStringBuilder Server => server;
 
-    public string Description => $"the console's scratch cluster (PostgreSQL {major}, {server.Host}:{server.Port})";
+    /// <summary>How a verification's record names a scratch cluster; it starts with <see cref="DescriptionStart"/>.</summary>
+    public string Description => $"{DescriptionStart} (PostgreSQL {major}, {server.Host}:{server.Port})";
+
+    public const string DescriptionStart = "the console's scratch cluster";
 
     public ValueTask DisposeAsync() => Interlocked.Exchange(ref _released, 1) == 0 ? owner.ReleaseAsync(major) : ValueTask.CompletedTask;
 }

@@ -189,10 +189,22 @@ public sealed partial class ReleaseConsole : IAsyncDisposable
         await Assertions.Expect(picker).ToBeEnabledAsync(new() { Timeout = 60_000 });
         await Page.Locator("div.mud-select").Filter(new() { Has = picker }).Last.ClickAsync();
         await Page.Locator(".mud-popover-open").GetByText(fileName).ClickAsync();
-        var status = Page.GetByTestId("verifications-grid").Locator("tbody tr").Filter(new() { Has = Page.GetByTestId("verification-status") }).First.GetByTestId("verification-status");
+        var rows = Page.GetByTestId("verifications-grid").Locator("tbody tr").Filter(new() { Has = Page.GetByTestId("verification-status") });
+        var status = rows.First.GetByTestId("verification-status");
+        // The grid lists the newest run first; until the new run's row is there, the first row is the previous run's. The
+        // catalog says how many rows there are before (the grid may still be loading them).
+        long before;
+        await using (var conn = new NpgsqlConnection(_consoleDb.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT count(*) FROM verification_runs", conn);
+            before = (long)(await cmd.ExecuteScalarAsync())!;
+        }
+
         var (sample, _) = await MeasureAsync(serverCpu, async () =>
         {
             await Page.GetByRole(AriaRole.Button, new() { Name = "Verify now" }).ClickAsync();
+            await Assertions.Expect(rows).ToHaveCountAsync((int)before + 1, new() { Timeout = 60_000 });
             await Assertions.Expect(status).ToHaveTextAsync(Finished(), new() { Timeout = 1_800_000 });
             var result = (await status.TextContentAsync())!.Trim();
             return result == "passed" ? result : throw new InvalidOperationException($"The Release console's verification of {fileName} ended {result}; the figures are not valid.");
