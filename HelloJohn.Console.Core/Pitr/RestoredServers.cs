@@ -77,6 +77,19 @@ public sealed class RestoredServers(
         return await ViewAsync(record, await inspector.LocalPortsInUseAsync(ct), ct);
     }
 
+    /// <summary>Refuses a new restore onto the port of a restored server that is not removed: a stopped one starts
+    /// again there, and a queued one has not opened it yet.</summary>
+    public async Task RefuseTakenPortAsync(int port, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var owner = await PitrRestoreLifecycle.WithServers(db.Set<PitrRestoreRecord>().AsNoTracking())
+            .Where(r => r.Port == port && r.RemovedAt == null).Select(r => r.DataDirectory).FirstOrDefaultAsync(ct);
+        if (owner is not null)
+        {
+            throw new PitrInputException($"Port {port.ToString(CultureInfo.InvariantCulture)} belongs to the restored server in {owner}, which starts again there. Choose another port, leave it empty for a free one, or remove that server first. Nothing was restored.");
+        }
+    }
+
     /// <summary>Stops a running restored server (<c>pg_ctl stop -m fast</c>). Its directory stays; it can start again.</summary>
     public async Task<string> StopAsync(Actor actor, Guid restoreId, CancellationToken ct)
     {

@@ -80,6 +80,11 @@ public sealed class RestoredServersTests(PitrFixture pitr) : IClassFixture<PitrF
         await Assert.ThrowsAnyAsync<NpgsqlException>(() => pitr.CountOnRestoredAsync(restore, table));
         await RefusedAsync(AuditActions.PitrRestoredServerStopped, () => Servers.StopAsync(PitrFixture.Operator, id, CancellationToken.None), "is not running");
 
+        // A new restore may not take the port of a stopped one, which starts again there.
+        var clash = await Assert.ThrowsAsync<PitrInputException>(() => pitr.App.Service<PitrService>().RequestRestoreAsync(PitrFixture.Operator,
+            new PitrRestoreRequest(pitr.Server, Text(restore.TargetTime), "UTC", PitrRestoreMode.Verify, pitr.NewRestoreDirectory(), restore.Port), CancellationToken.None));
+        Assert.Contains($"belongs to the restored server in {restore.DataDirectory}", clash.Message, StringComparison.Ordinal);
+
         // Its port taken meanwhile: start is refused, and nothing starts.
         using (var squatter = new TcpListener(IPAddress.Loopback, restore.Port))
         {
