@@ -36,6 +36,11 @@ public sealed class RestoredServersFlowTests(ConsoleServerFixture server)
             await page.GetByTestId("pitr-restored-servers").ScrollIntoViewIfNeededAsync();
             await page.ScreenshotAsync(new() { Path = Path.Combine(server.ScreenshotDirectory, "pitr-restored-servers.png") });
 
+            // The Dashboard does not let it be forgotten.
+            await app.OpenAsync("Dashboard");
+            await Assertions.Expect(page.GetByTestId("pitr-card-restored")).ToContainTextAsync("1 restored server kept (1 running");
+            await app.OpenAsync("Point-in-time");
+
             await row.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
             await Assertions.Expect(page.GetByTestId("pitr-restored-message")).ToContainTextAsync("stopped (fast shutdown)");
             await Assertions.Expect(row.GetByTestId("pitr-restored-state")).ToContainTextAsync("stopped");
