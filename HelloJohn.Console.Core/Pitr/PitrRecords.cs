@@ -127,6 +127,9 @@ public class PitrRestoreRecord
     public string? RowCounts { get; set; }
     public string? Error { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
+    /// <summary>When the restored server was stopped and its data directory deleted from the console, and by whom.</summary>
+    public DateTimeOffset? RemovedAt { get; set; }
+    public string? RemovedBy { get; set; }
 }
 
 internal sealed class PitrRecordsConfiguration :
@@ -176,6 +179,7 @@ internal sealed class PitrRecordsConfiguration :
         e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
         e.Property(x => x.DataDirectory).HasMaxLength(1024);
         e.Property(x => x.Phase).HasMaxLength(256);
+        e.Property(x => x.RemovedBy).HasMaxLength(256);
         e.HasIndex(x => new { x.TargetId, x.RequestedAt });
     }
 }

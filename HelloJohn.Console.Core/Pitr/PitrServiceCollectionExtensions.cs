@@ -42,6 +42,8 @@ public static class PitrServiceCollectionExtensions
         services.TryAddSingleton<PitrRestoreExecution>();
         services.TryAddSingleton<IBaseBackupRequester, BaseBackupRequester>();
         services.TryAddSingleton<PitrService>();
+        services.TryAddSingleton<RestoredServerInspector>();
+        services.TryAddSingleton<RestoredServers>();
         services.TryAddTransient<BaseBackupJob>();
         services.TryAddTransient<PitrRestoreJob>();
         services.TryAddTransient<ScheduledBaseBackupsJob>();
