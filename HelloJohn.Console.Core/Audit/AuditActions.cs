@@ -76,6 +76,9 @@ public static class AuditActions
     public const string PitrRestoreCancelled = "pitr.restore_cancelled";
     public const string PitrStreamingPaused = "pitr.streaming_paused";
     public const string PitrStreamingResumed = "pitr.streaming_resumed";
+    public const string PitrRestoredServerStopped = "pitr.restored_server_stopped";
+    public const string PitrRestoredServerStarted = "pitr.restored_server_started";
+    public const string PitrRestoredServerRemoved = "pitr.restored_server_removed";
     public const string BackupDownloaded = "backup.downloaded";
     public const string NotificationChannelCreated = "notification.channel_created";
     public const string NotificationChannelChanged = "notification.channel_changed";

@@ -63,6 +63,11 @@ internal static partial class AuditTargetNames
             names[r.Id] = $"{RecoveryScenarios.Info(r.Scenario).Title} · {r.Target}";
         }
 
+        foreach (var r in await db.Set<Pitr.PitrRestoreRecord>().AsNoTracking().Where(r => ids.Contains(r.Id)).Select(r => new { r.Id, r.DataDirectory, r.Port }).ToListAsync(ct))
+        {
+            names[r.Id] = $"restored server {r.DataDirectory} (port {r.Port})";
+        }
+
         var kinds = await db.Set<ScheduleSetting>().AsNoTracking().Where(s => scheduleIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, s => s.Kind, ct);
         return [.. entries.Select(e => e with { TargetName = NameOf(e.Target, targets, names, kinds) })];
     }

@@ -5,7 +5,7 @@ namespace HelloJohn.Console.Core.Hosting;
 /// <summary>Where the console keeps files that must not outlive the work that needs them: downloaded and decompressed
 /// dumps (every user's password hash). Each console process has its own folder, mode 0700, under a root that is 0700
 /// too: <c>{data folder}/work</c>, or <c>hellojohn-console-work</c> inside a configured folder such as
-/// <c>Restores__WorkDirectory</c> (whose own mode is left alone: it may be a shared folder). A process holds a lock on its folder for
+/// <c>Restores__WorkDirectory</c> or <c>Pitr__WorkDirectory</c> (whose own mode is left alone: it may be a shared folder). A process holds a lock on its folder for
 /// as long as it lives; at start, every folder whose lock can be taken belonged to a process that ended (a crash or
 /// kill -9 included) and is removed with all it holds. A process that stops normally removes its own.</summary>
 /// <remarks>The lock is an advisory <c>flock</c>, which the kernel drops when its holder dies, so a reused process id
@@ -76,6 +76,23 @@ public sealed class ConsoleWorkFolder(string defaultRoot, ILogger<ConsoleWorkFol
         if (removed.Count > 0)
         {
             logger.LogWarning("Removed {Count} work file(s) left by console processes that ended before cleaning up: {Paths}", removed.Count, string.Join(", ", removed));
+        }
+
+        return removed;
+    }
+
+    /// <summary>Removes the folders matching <paramref name="pattern"/> in <paramref name="parent"/> that earlier versions
+    /// of the console kept outside a process folder (base backup scratch, WAL reading links), once untouched for an hour.
+    /// Returns what was removed.</summary>
+    public IReadOnlyList<string> RemoveLegacyFolders(string parent, string pattern)
+    {
+        var removed = Directory.Exists(parent)
+            ? Directory.EnumerateDirectories(parent, pattern)
+                .Where(d => Directory.GetLastWriteTimeUtc(d) < DateTime.UtcNow - LegacyQuietTime && TryDelete(d, recursive: true)).ToList()
+            : [];
+        if (removed.Count > 0)
+        {
+            logger.LogWarning("Removed {Count} work folder(s) left by earlier console versions: {Paths}", removed.Count, string.Join(", ", removed));
         }
 
         return removed;
@@ -158,16 +175,27 @@ public sealed class ConsoleWorkFolder(string defaultRoot, ILogger<ConsoleWorkFol
     }
 }
 
-/// <summary>At start, removes what ended console processes left in the work folders (and earlier versions in the
-/// system temp folder), before any restore or verification can run.</summary>
-internal sealed class WorkFolderStartupTask(ConsoleWorkFolder workFolder, Microsoft.Extensions.Options.IOptions<Restores.RestoreOptions> restores) : IConsoleStartupTask
+/// <summary>At start, removes what ended console processes left in the work folders (the default one, the restores'
+/// and point-in-time recovery's work directories) and what earlier versions left loose, before any restore,
+/// verification or base backup can run.</summary>
+internal sealed class WorkFolderStartupTask(
+    ConsoleWorkFolder workFolder,
+    Microsoft.Extensions.Options.IOptions<Restores.RestoreOptions> restores,
+    Microsoft.Extensions.Options.IOptions<Pitr.PitrOptions> pitr) : IConsoleStartupTask
 {
     public Task RunAsync(CancellationToken ct)
     {
         workFolder.RemoveAbandoned();
+        workFolder.RemoveLegacyFolders(Path.GetTempPath(), "hjc-waldump-*");
         if (!string.IsNullOrWhiteSpace(restores.Value.WorkDirectory))
         {
             workFolder.RemoveAbandoned(restores.Value.WorkDirectory);
+        }
+
+        if (!string.IsNullOrWhiteSpace(pitr.Value.WorkDirectory))
+        {
+            workFolder.RemoveAbandoned(pitr.Value.WorkDirectory);
+            workFolder.RemoveLegacyFolders(Pitr.PitrWorkspace.LegacyScratchOf(pitr.Value.WorkDirectory), "*");
         }
 
         return Task.CompletedTask;

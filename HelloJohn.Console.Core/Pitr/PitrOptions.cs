@@ -17,8 +17,8 @@ public sealed class PitrOptions
     /// HELLOJOHN_DATABASE_URL, when that role has none. Default: HelloJohn's own connection.</summary>
     public string? ReplicationUrl { get; set; }
 
-    /// <summary>Pitr__WorkDirectory: where WAL arrives before it is archived, and base backups are staged. Default
-    /// <c>{data}/pitr</c>.</summary>
+    /// <summary>Pitr__WorkDirectory: where WAL arrives before it is archived, and base backups are staged (in the
+    /// process's own 0700 folder there, removed at the next start when the process died). Default <c>{data}/pitr</c>.</summary>
     public string WorkDirectory { get; set; } = "";
 
     /// <summary>Pitr__SlotPrefix: the replication slot is named prefix + the target's id.</summary>

@@ -124,6 +124,9 @@ public class PitrRestoreRecord
     public string? NextSteps { get; set; }
     /// <summary>"database.schema.table rows" per table, one a line.</summary>
     public string? RowCounts { get; set; }
+    /// <summary>When the restored server was stopped and its data directory deleted from the console, and by whom.</summary>
+    public DateTimeOffset? RemovedAt { get; set; }
+    public string? RemovedBy { get; set; }
 }
 
 internal sealed class PitrRecordsConfiguration :
@@ -170,6 +173,7 @@ internal sealed class PitrRecordsConfiguration :
         e.Property(x => x.Zone).HasMaxLength(64);
         e.Property(x => x.Mode).HasConversion<string>().HasMaxLength(16);
         e.Property(x => x.DataDirectory).HasMaxLength(1024);
+        e.Property(x => x.RemovedBy).HasMaxLength(256);
         e.HasIndex(x => x.TargetId);
         e.HasOne(x => x.Run).WithOne().HasForeignKey<PitrRestoreRecord>(x => x.Id).OnDelete(DeleteBehavior.Cascade);
     }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using HelloJohn.Console.Core.Recovery;
 
 namespace HelloJohn.Console.Core.Pitr;
@@ -117,12 +115,7 @@ public sealed class PitrRestorePlanner(PitrCatalog catalog, TimeProvider time)
             throw new PitrInputException($"Port {port} is outside 1024–65535. Leave it empty for a free one. Nothing was restored.");
         }
 
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-        }
-        catch (SocketException)
+        if (RestoredServerInspector.PortIsTaken(port))
         {
             throw new PitrInputException($"Port {port} is in use on this machine (a running server may listen there). Choose another, or leave it empty for a free one. Nothing was restored.");
         }

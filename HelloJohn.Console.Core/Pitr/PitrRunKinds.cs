@@ -66,14 +66,20 @@ internal sealed class BaseBackupRunKind(
         string scratch;
         if (run.OwnerHost == ConsoleInstance.Host)
         {
-            var folder = workspace.ScratchOf(BaseBackupEngine.ScratchPurpose, run.Id);
-            var existed = Directory.Exists(folder);
-            BaseBackupEngine.TryDelete(folder);
-            scratch = !existed ? "" : Directory.Exists(folder) ? $" Its scratch folder {folder} could not be removed." : $" Its scratch folder {folder} was removed.";
+            var folders = workspace.ScratchFoldersOf(BaseBackupEngine.ScratchPurpose, run.Id);
+            foreach (var folder in folders)
+            {
+                BaseBackupEngine.TryDelete(folder);
+            }
+
+            var kept = folders.Where(Directory.Exists).ToList();
+            scratch = folders.Count == 0 ? " No scratch folder of it is left on this host."
+                : kept.Count > 0 ? $" Its scratch folder {string.Join(", ", kept)} could not be removed: remove it by hand."
+                : $" Its scratch folder {string.Join(", ", folders)} was removed.";
         }
         else
         {
-            scratch = $" Its scratch folder is on {run.OwnerHost ?? "the host that ran it"}, not here: remove {Path.GetFileName(workspace.ScratchOf(BaseBackupEngine.ScratchPurpose, run.Id))} from the PITR work folder's scratch folder there, if it is left.";
+            scratch = $" Its scratch folder is on {run.OwnerHost ?? "the host that ran it"}, not here; the console there removes it when it next starts.";
         }
 
         return new AbandonedRunCleanup($"{stored}{scratch} A new base backup can be taken now.");

@@ -35,6 +35,7 @@ public sealed class PitrService(
     PitrConnections connections,
     PitrCatalog catalog,
     PitrRestorePlanner planner,
+    RestoredServers restoredServers,
     IBaseBackupRequester baseBackups,
     PitrStateStore state,
     RunLifecycle lifecycle,
@@ -116,6 +117,7 @@ public sealed class PitrService(
         try
         {
             plan = await planner.PlanAsync(request.Server, request.Time, request.Zone, request.Mode, request.DataDirectory, request.Port, ct);
+            await restoredServers.RefuseTakenPortAsync(plan.Port, ct);
         }
         catch (PitrInputException e)
         {

@@ -44,6 +44,8 @@ public static class PitrServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunKind, BaseBackupRunKind>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRunKind, PitrRestoreRunKind>());
         services.TryAddSingleton<PitrService>();
+        services.TryAddSingleton<RestoredServerInspector>();
+        services.TryAddSingleton<RestoredServers>();
         services.TryAddTransient<BaseBackupJob>();
         services.TryAddTransient<PitrRestoreJob>();
         services.TryAddTransient<ScheduledBaseBackupsJob>();

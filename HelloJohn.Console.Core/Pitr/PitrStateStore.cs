@@ -14,7 +14,7 @@ public sealed class PitrNotifier
 }
 
 /// <summary>The folders this instance works in: <c>{work}/{server}/spool</c> (pg_receivewal's) and scratch space.</summary>
-public sealed class PitrWorkspace(IOptions<PitrOptions> options)
+public sealed class PitrWorkspace(IOptions<PitrOptions> options, Hosting.ConsoleWorkFolder workFolder)
 {
     public string Root => options.Value.WorkDirectory;
 
@@ -26,10 +26,27 @@ public sealed class PitrWorkspace(IOptions<PitrOptions> options)
         ? Path.Combine("/var/tmp/hellojohn-console/restores", run.ToString("N"))
         : Path.Combine(Root, "restores", run.ToString("N"));
 
+    /// <summary>A new folder for scratch work (a base backup: a full copy of the database, every user's password hash)
+    /// in this process's own 0700 folder inside the PITR work directory, which is sized for it; what a process that
+    /// died left there is removed at the next start.</summary>
     public string ScratchFor(string purpose) => ScratchOf(purpose, Guid.NewGuid());
 
-    /// <summary>The scratch folder of one run, found again by its id (the sweep removes it after a crash).</summary>
-    public string ScratchOf(string purpose, Guid run) => Path.Combine(Root, "scratch", $"{purpose}-{run:N}");
+    /// <summary>The scratch folder of one run in this process's work folder, named by the run's id so that the sweep
+    /// finds it again (<see cref="ScratchFoldersOf"/>).</summary>
+    public string ScratchOf(string purpose, Guid run) => Path.Combine(workFolder.FolderUnder(Root), $"{purpose}-{run:N}");
+
+    /// <summary>The scratch folders of one run left in any console process's work folder on this host (a dead one's
+    /// included, until its folder is removed).</summary>
+    public IReadOnlyList<string> ScratchFoldersOf(string purpose, Guid run)
+    {
+        var processes = Path.GetDirectoryName(workFolder.FolderUnder(Root))!;
+        return Directory.Exists(processes)
+            ? [.. Directory.EnumerateDirectories(processes).Select(d => Path.Combine(d, $"{purpose}-{run:N}")).Where(Directory.Exists)]
+            : [];
+    }
+
+    /// <summary>Where console versions before the per-process work folders kept base backup scratch.</summary>
+    public static string LegacyScratchOf(string workDirectory) => Path.Combine(workDirectory, "scratch");
 }
 
 /// <summary>Reads and writes <see cref="PitrServerState"/>, one change at a time per process, and announces changes.</summary>

@@ -40,7 +40,8 @@ public sealed class PitrArchiveStores(IBackupStoreRegistry stores)
     public IReadOnlyList<IBackupStore> Targets => stores.StoresOf(BackupTier.Daily);
 
     /// <summary>Compresses <paramref name="source"/> and writes it under <paramref name="key"/> in every daily store.
-    /// A key already there (an earlier attempt that died before the catalog knew) is replaced.</summary>
+    /// A key already there (an earlier attempt that died before the catalog knew) is replaced, and what an upload of it
+    /// left unfinished (a console killed while it wrote) is discarded first.</summary>
     public async Task<StoredWalFile> PutAsync(string source, string key, int level, bool small, CancellationToken ct)
     {
         var compressed = new MemoryStream();
@@ -66,6 +67,7 @@ public sealed class PitrArchiveStores(IBackupStoreRegistry stores)
                     await store.DeleteAsync(key, ct);
                 }
 
+                await store.DiscardUnfinishedAsync(key, ct);
                 await using var upload = await store.BeginUploadAsync(key, ct);
                 await upload.Stream.WriteAsync(bytes, ct);
                 await upload.CompleteAsync(ct);

@@ -65,7 +65,7 @@ public sealed class WalArchiver(
         var timeline = files.Count == 0 ? 0 : files.Where(f => f.File.Kind != WalFileKind.History).Select(f => f.File.Timeline).DefaultIfEmpty(0).Max();
         if (partial.Path is not null)
         {
-            await ReadPartialAsync(db, partial.Path, partial.File, copyPartialNow, ct);
+            await ReadPartialAsync(db, partial.Path, partial.File, copyPartialNow, known, ct);
         }
 
         return new SpoolProgress(_partialEnd, _newestCommitAt, _newestCommitLsn, timeline, archived);
@@ -133,7 +133,7 @@ public sealed class WalArchiver(
         }
     }
 
-    private async Task ReadPartialAsync(ConsoleDbContext db, string path, WalFileName file, bool copyNow, CancellationToken ct)
+    private async Task ReadPartialAsync(ConsoleDbContext db, string path, WalFileName file, bool copyNow, HashSet<WalFileName> closed, CancellationToken ct)
     {
         if (_partial != file)
         {
@@ -157,16 +157,23 @@ public sealed class WalArchiver(
         var now = time.GetUtcNow();
         if (_partialEnd != _copiedEnd && (copyNow || now - _lastPartialCopy >= options.PartialCopyInterval))
         {
-            await CopyPartialAsync(db, path, file, now, ct);
+            await CopyPartialAsync(db, path, file, closed, now, ct);
         }
     }
 
-    private async Task CopyPartialAsync(ConsoleDbContext db, string path, WalFileName file, DateTimeOffset now, CancellationToken ct)
+    private async Task CopyPartialAsync(ConsoleDbContext db, string path, WalFileName file, HashSet<WalFileName> closed, DateTimeOffset now, CancellationToken ct)
     {
-        var stored = await stores.PutAsync(path, PitrKeys.Wal(server, file), options.WalCompressionLevel, small: true, ct);
         // Partial copies of other segments stay: each is the tail of an earlier stream (before a lost slot or a
         // timeline change) until the closed segment of the same name supersedes it.
         var row = await db.Set<WalArchiveFile>().FirstOrDefaultAsync(w => w.TargetId == server && w.Kind == WalFileKind.Partial && w.Timeline == file.Timeline && w.Segment == file.Segment, ct);
+        // A folder left behind while another instance streamed on (it took over from this one) may hold less of the
+        // segment than the archive: the closed segment, or a longer copy. It is never copied over those.
+        if (closed.Contains(WalFileName.SegmentOf(file.Timeline, file.Segment)) || (row?.EndLsn is { } theirs && _partialEnd is { } mine && Lsn.Parse(theirs) > mine))
+        {
+            return;
+        }
+
+        var stored = await stores.PutAsync(path, PitrKeys.Wal(server, file), options.WalCompressionLevel, small: true, ct);
         if (row is null)
         {
             row = new WalArchiveFile { TargetId = server, Kind = WalFileKind.Partial, Timeline = file.Timeline, Segment = file.Segment, Key = stored.Key, Sha256 = stored.Sha256 };

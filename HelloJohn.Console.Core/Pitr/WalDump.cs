@@ -8,13 +8,14 @@ namespace HelloJohn.Console.Core.Pitr;
 public sealed record WalCommits(DateTimeOffset? FirstCommitAt, DateTimeOffset? LastCommitAt, Lsn? LastCommitLsn, Lsn? EndOfValidWal, int Commits);
 
 /// <summary>Reads commit records with PostgreSQL's own <c>pg_waldump</c>, so commit times come from the WAL itself.</summary>
-public sealed partial class WalDump(IPgToolRunner runner)
+public sealed partial class WalDump(IPgToolRunner runner, Hosting.ConsoleWorkFolder workFolder)
 {
     /// <summary>Reads the transaction records of one segment file (closed or partial), from <paramref name="from"/> when
-    /// given. pg_waldump needs the segment's own name, so a partial file is linked under it in a scratch folder.</summary>
+    /// given. pg_waldump needs the segment's own name, so a partial file is linked under it in a scratch folder of this
+    /// process's work folder (never the shared system temp folder).</summary>
     public async Task<WalCommits> ReadAsync(string path, WalFileName name, Lsn? from, CancellationToken ct)
     {
-        var scratch = Path.Combine(Path.GetTempPath(), $"hjc-waldump-{Guid.NewGuid():N}");
+        var scratch = Path.Combine(workFolder.FolderUnder(), $"waldump-{Guid.NewGuid():N}");
         Directory.CreateDirectory(scratch);
         try
         {

@@ -98,6 +98,16 @@ public sealed partial class WalReceiver(
             await alerts.SlotLostAsync(server, slot, why);
         }
 
+        if (await SlotRestartAsync(connection, slot, ct) is { } restart && SpoolStart() is { } start && start < restart.Segment)
+        {
+            // Another instance streamed past what this folder holds (it took over while this one was stopped or dead):
+            // pg_receivewal would ask for WAL from where the folder ends, which the server keeps no longer for the slot.
+            // What the folder held is archived above; the stream starts afresh where the slot is.
+            logger.LogInformation("The WAL folder of server {Server} ends in segment {Start}, behind the slot {Slot} (at {Restart}): streaming from the slot",
+                server, start, slot, restart);
+            ClearSpool();
+        }
+
         var create = await runner.RunAsync(new PgToolInvocation("pg_receivewal", ["--slot", slot, "--create-slot", "--if-not-exists"]) { Connection = connection }, ct);
         if (!create.Succeeded)
         {
@@ -172,14 +182,30 @@ public sealed partial class WalReceiver(
         await baseBackups.RequestAsync(server, why, ct);
     }
 
+    private List<WalFileName> SpoolSegments() => Directory.EnumerateFiles(_spool)
+        .Select(p => WalFileName.TryParse(Path.GetFileName(p), out var f) ? f : (WalFileName?)null)
+        .Where(f => f is { Kind: not WalFileKind.History })
+        .Select(f => f!.Value)
+        .ToList();
+
     private int? SpoolTimeline()
     {
-        var timelines = Directory.EnumerateFiles(_spool)
-            .Select(p => WalFileName.TryParse(Path.GetFileName(p), out var f) ? f : (WalFileName?)null)
-            .Where(f => f is { Kind: not WalFileKind.History })
-            .Select(f => f!.Value.Timeline)
-            .ToList();
-        return timelines.Count == 0 ? null : timelines.Max();
+        var segments = SpoolSegments();
+        return segments.Count == 0 ? null : segments.Max(f => f.Timeline);
+    }
+
+    /// <summary>The segment pg_receivewal starts from with this folder: the newest partial one, or the one after the
+    /// newest closed one; null for an empty folder (it then starts where the slot is).</summary>
+    private long? SpoolStart()
+    {
+        var segments = SpoolSegments();
+        if (segments.Count == 0)
+        {
+            return null;
+        }
+
+        var newest = segments.MaxBy(f => (f.Segment, f.Kind == WalFileKind.Segment ? 1 : 0));
+        return newest.Kind == WalFileKind.Partial ? newest.Segment : newest.Segment + 1;
     }
 
     /// <summary>Removes received segments (already archived by the pass before) so pg_receivewal starts afresh from
@@ -196,20 +222,22 @@ public sealed partial class WalReceiver(
         }
     }
 
-    internal static async Task<string?> SlotStatusAsync(NpgsqlConnectionStringBuilder connection, string slot, CancellationToken ct)
-    {
-        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connection.ConnectionString) { Pooling = false }.ConnectionString);
-        await conn.OpenAsync(ct);
-        await using var cmd = new NpgsqlCommand("SELECT coalesce(wal_status, 'unused') FROM pg_replication_slots WHERE slot_name = $1", conn) { Parameters = { new() { Value = slot } } };
-        return await cmd.ExecuteScalarAsync(ct) as string;
-    }
+    internal static async Task<string?> SlotStatusAsync(NpgsqlConnectionStringBuilder connection, string slot, CancellationToken ct) =>
+        await SlotQueryAsync(connection, "SELECT coalesce(wal_status, 'unused') FROM pg_replication_slots WHERE slot_name = $1", slot, ct) as string;
 
-    private static async Task DropSlotAsync(NpgsqlConnectionStringBuilder connection, string slot, CancellationToken ct)
+    /// <summary>Where the server keeps WAL from for the slot; null when the slot is missing or holds none yet.</summary>
+    private static async Task<Lsn?> SlotRestartAsync(NpgsqlConnectionStringBuilder connection, string slot, CancellationToken ct) =>
+        await SlotQueryAsync(connection, "SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1", slot, ct) is string text ? Lsn.Parse(text) : null;
+
+    private static Task DropSlotAsync(NpgsqlConnectionStringBuilder connection, string slot, CancellationToken ct) =>
+        SlotQueryAsync(connection, "SELECT pg_drop_replication_slot($1)", slot, ct);
+
+    private static async Task<object?> SlotQueryAsync(NpgsqlConnectionStringBuilder connection, string sql, string slot, CancellationToken ct)
     {
         await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connection.ConnectionString) { Pooling = false }.ConnectionString);
         await conn.OpenAsync(ct);
-        await using var cmd = new NpgsqlCommand("SELECT pg_drop_replication_slot($1)", conn) { Parameters = { new() { Value = slot } } };
-        await cmd.ExecuteNonQueryAsync(ct);
+        await using var cmd = new NpgsqlCommand(sql, conn) { Parameters = { new() { Value = slot } } };
+        return await cmd.ExecuteScalarAsync(ct);
     }
 
     [GeneratedRegex("has already been removed|can no longer get changes|replication slot .* does not exist|invalidated", RegexOptions.IgnoreCase)]

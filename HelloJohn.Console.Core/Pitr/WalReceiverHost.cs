@@ -25,7 +25,8 @@ public sealed class WalReceiverHost(
     IDbContextFactory<ConsoleDbContext> dbFactory,
     IOptions<PitrOptions> options,
     TimeProvider time,
-    ILoggerFactory loggers) : BackgroundService
+    ILoggerFactory loggers,
+    Hosting.ConsoleWorkFolder workFolder) : BackgroundService
 {
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
     private readonly ILogger _logger = loggers.CreateLogger<WalReceiverHost>();
@@ -109,7 +110,7 @@ public sealed class WalReceiverHost(
     {
         var o = options.Value;
         var logger = loggers.CreateLogger<WalReceiver>();
-        var archiver = new WalArchiver(server, workspace.SpoolOf(server), stores, new WalDump(runner), dbFactory, o, time, logger);
+        var archiver = new WalArchiver(server, workspace.SpoolOf(server), stores, new WalDump(runner, workFolder), dbFactory, o, time, logger);
         return new WalReceiver(server, workspace, connections, runner, archiver, state, baseBackups, alerts, o, time, logger);
     }
 

@@ -25,6 +25,8 @@ public enum ConsolePermission
     ManageOwnApiTokens,
     /// <summary>Download a backup file: it holds every user's data, password hashes included.</summary>
     DownloadBackup,
+    /// <summary>Stop and delete a server a point-in-time restore left on the console's machine (a full copy of the data).</summary>
+    RemoveRestoredServer,
 }
 
 public static class ConsolePermissions
@@ -73,6 +75,7 @@ public static class ConsolePermissions
         ConsolePermission.ManageSecrets => "change escrowed keys and secrets",
         ConsolePermission.RevealSecret => "reveal secrets",
         ConsolePermission.ViewJobsDashboard => "open the jobs dashboard",
+        ConsolePermission.RemoveRestoredServer => "remove restored servers",
         _ => permission.ToString(),
     };
 

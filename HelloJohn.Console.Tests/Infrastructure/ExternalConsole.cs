@@ -15,6 +15,12 @@ public sealed class ExternalConsole(ConsoleAppFactory sharing, string targetConn
 
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException("Not started.");
 
+    /// <summary>This console's own data folder (the other host's disk).</summary>
+    public string DataDirectory => Path.Combine(sharing.DataDirectory, "external");
+
+    /// <summary>Settings added to (or replacing) the defaults, as environment variables: <c>Pitr__Enabled</c>, …</summary>
+    public Dictionary<string, string> Settings { get; } = [];
+
     public string Output
     {
         get
@@ -49,11 +55,16 @@ public sealed class ExternalConsole(ConsoleAppFactory sharing, string targetConn
         start.Environment["HELLOJOHN_TARGET_NAME"] = "test";
         start.Environment["HELLOJOHN_CONSOLE_ADMIN_EMAIL"] = ConsoleAppFactory.AdminEmail;
         start.Environment["HELLOJOHN_CONSOLE_ADMIN_PASSWORD"] = ConsoleAppFactory.AdminPassword;
-        start.Environment["Console__DataDirectory"] = Path.Combine(sharing.DataDirectory, "external");
+        start.Environment["Console__DataDirectory"] = DataDirectory;
         start.Environment[KeyRingProtector.SettingName.Replace(":", "__", StringComparison.Ordinal)] = Path.Combine(sharing.DataDirectory, KeyRingProtector.DefaultFileName);
         start.Environment["Storage__Local__Directory"] = sharing.BackupDirectory;
         start.Environment["Backups__ProgressInterval"] = "00:00:00.200";
         start.Environment["Runs__HeartbeatInterval"] = "00:00:00.500";
+        foreach (var (key, value) in Settings)
+        {
+            start.Environment[key] = value;
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException("The second console did not start.");
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);

@@ -125,6 +125,9 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
         new("PitrService.CancelRestoreAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().CancelRestoreAsync(actor, Guid.NewGuid(), CancellationToken.None)),
         new("PitrService.RequestRestoreAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.PitrService>().RequestRestoreAsync(actor,
             new HelloJohn.Console.Core.Pitr.PitrRestoreRequest(x.TargetId, "2024-01-20 10:30:00", "UTC", HelloJohn.Console.Core.Pitr.PitrRestoreMode.Disaster, "/var/tmp/hjc-never", null), CancellationToken.None)),
+        new("RestoredServers.StopAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.RestoredServers>().StopAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("RestoredServers.StartAsync", ConsolePermission.RestoreToNewDatabase, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.RestoredServers>().StartAsync(actor, Guid.NewGuid(), CancellationToken.None)),
+        new("RestoredServers.RemoveAsync", ConsolePermission.RemoveRestoredServer, (x, actor) => x.Service<HelloJohn.Console.Core.Pitr.RestoredServers>().RemoveAsync(actor, Guid.NewGuid(), "hjc-never", CancellationToken.None)),
     ];
 
     /// <summary>Methods that take an actor as the subject of what they do, not as the caller to check.</summary>
@@ -289,6 +292,9 @@ public sealed class ServicePermissionTests(ServicePermissionTests.App app) : ICl
     [InlineData(ConsoleRoles.Operator, ConsolePermission.ViewJobsDashboard, false)]
     [InlineData(ConsoleRoles.Operator, ConsolePermission.RevealSecret, false)]
     [InlineData(ConsoleRoles.Admin, ConsolePermission.RevealSecret, true)]
+    [InlineData(ConsoleRoles.Operator, ConsolePermission.RemoveRestoredServer, false)]
+    [InlineData(ConsoleRoles.Admin, ConsolePermission.RemoveRestoredServer, true)]
+    [InlineData(ConsoleRoles.Viewer, ConsolePermission.RemoveRestoredServer, false)]
     [InlineData("Nobody", ConsolePermission.ViewHistory, false)]
     public void RoleHas_AsTheIssueSpecifies(string role, ConsolePermission permission, bool expected) =>
         Assert.Equal(expected, ConsolePermissions.RoleHas(role, permission));

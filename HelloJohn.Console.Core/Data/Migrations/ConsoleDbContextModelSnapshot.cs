@@ -632,6 +632,13 @@ namespace HelloJohn.Console.Core.Data.Migrations
                     b.Property<int>("Port")
                         .HasColumnType("integer");
 
+                    b.Property<DateTimeOffset?>("RemovedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RemovedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
                     b.Property<string>("RowCounts")
                         .HasColumnType("text");
 

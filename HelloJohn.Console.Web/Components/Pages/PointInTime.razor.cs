@@ -21,6 +21,12 @@ public partial class PointInTime : IDisposable
     private bool _canRestore;
     private bool _canPause;
     private bool _canCancelBackup;
+    private bool _canRemoveRestored;
+    private IReadOnlyList<RestoredServerView> _restored = [];
+    private DateTimeOffset? _restoredAt;
+    private bool _restoredLoading;
+    private string? _restoresSeen;
+    private Timer? _restoredClock;
     private Actor _actor = Actor.System;
     private int _reloadQueued;
     private Timer? _clock;
@@ -29,6 +35,7 @@ public partial class PointInTime : IDisposable
 
     [Inject] private PitrService Pitr { get; set; } = default!;
     [Inject] private PitrNotifier Notifier { get; set; } = default!;
+    [Inject] private RestoredServers Restored { get; set; } = default!;
     [Inject] private CurrentActor CurrentActor { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
@@ -40,6 +47,7 @@ public partial class PointInTime : IDisposable
         _canRestore = _actor.Has(ConsolePermission.RestoreToNewDatabase);
         _canPause = _actor.Has(ConsolePermission.ManageSettings);
         _canCancelBackup = _actor.Has(ConsolePermission.CancelBackup);
+        _canRemoveRestored = _actor.Has(ConsolePermission.RemoveRestoredServer);
         _servers = await Pitr.ServersAsync(CancellationToken.None);
         if (_servers.Count > 0)
         {
@@ -59,6 +67,12 @@ public partial class PointInTime : IDisposable
         Notifier.Changed += OnChanged;
         // The RPO grows by itself between commits: re-render the clock each second (the data itself comes pushed).
         _clock = new Timer(_ => InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        // Restored servers run outside the console (anyone may stop one with pg_ctl): their state is read again now and then.
+        _restoredClock = new Timer(_ => InvokeAsync(async () =>
+        {
+            await LoadRestoredAsync();
+            StateHasChanged();
+        }), null, RestoredRecheck, RestoredRecheck);
     }
 
     private TimeSpan? Rpo(PitrOverview o) => o.State?.NewestCommitAt is { } at ? Time.GetUtcNow() - at : null;
@@ -89,14 +103,75 @@ public partial class PointInTime : IDisposable
 
     private async Task LoadAsync()
     {
+        PitrOverview overview;
         try
         {
-            _overview = await Pitr.GetOverviewAsync(_serverId, CancellationToken.None);
+            _overview = overview = await Pitr.GetOverviewAsync(_serverId, CancellationToken.None);
             _error = null;
         }
         catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or IOException)
         {
             _error = e.Message;
+            return;
+        }
+
+        // The restored servers are read with processes (pg_ctl status): only when a restore came, went or finished.
+        var seen = string.Join(',', overview.Restores.Select(r => $"{r.Id}:{PitrRestoreLifecycle.Of(r).InProgress}:{r.RemovedAt}"));
+        if (seen != _restoresSeen)
+        {
+            _restoresSeen = seen;
+            await LoadRestoredAsync();
+        }
+    }
+
+    private static readonly TimeSpan RestoredRecheck = TimeSpan.FromSeconds(15);
+
+    private async Task LoadRestoredAsync()
+    {
+        if (_restoredLoading || _overview is null)
+        {
+            return;
+        }
+
+        _restoredLoading = true;
+        try
+        {
+            _restored = await Restored.ListAsync(_serverId, CancellationToken.None);
+            _restoredAt = Time.GetUtcNow();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or Npgsql.NpgsqlException)
+        {
+            _error = $"The restored servers could not be read: {e.Message}";
+        }
+        finally
+        {
+            _restoredLoading = false;
+        }
+    }
+
+    private async Task RefreshRestoredAsync()
+    {
+        await LoadRestoredAsync();
+        StateHasChanged();
+    }
+
+    private Task<string> StopRestoredAsync(RestoredServerView server) => ActOnRestoredAsync(() => Restored.StopAsync(_actor, server.Id, CancellationToken.None));
+
+    private Task<string> StartRestoredAsync(RestoredServerView server) => ActOnRestoredAsync(() => Restored.StartAsync(_actor, server.Id, CancellationToken.None));
+
+    private Task<string> RemoveRestoredAsync(RestoredServerView server, string? typed) => ActOnRestoredAsync(() => Restored.RemoveAsync(_actor, server.Id, typed, CancellationToken.None));
+
+    /// <summary>Runs the action, then shows every server's state as it is now, whatever the outcome.</summary>
+    private async Task<string> ActOnRestoredAsync(Func<Task<string>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        finally
+        {
+            await LoadRestoredAsync();
+            StateHasChanged();
         }
     }
 
@@ -104,6 +179,8 @@ public partial class PointInTime : IDisposable
     {
         _serverId = id;
         _readiness = null;
+        _restoresSeen = null;
+        _restored = [];
         await LoadAsync();
         await CheckReadinessAsync();
     }
@@ -192,6 +269,7 @@ public partial class PointInTime : IDisposable
     {
         Notifier.Changed -= OnChanged;
         _clock?.Dispose();
+        _restoredClock?.Dispose();
         GC.SuppressFinalize(this);
     }
 }
