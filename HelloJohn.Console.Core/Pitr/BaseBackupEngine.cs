@@ -27,8 +27,11 @@ public sealed class BaseBackupEngine(
     RunLifecycle lifecycle,
     ConsoleLocks locks,
     IOptions<PitrOptions> options,
+    TimeProvider time,
     ILogger<BaseBackupEngine> logger)
 {
+    private static readonly TimeSpan TurnPoll = TimeSpan.FromSeconds(1);
+
     public static readonly string[] StoredFiles = ["base.tar", "pg_wal.tar", "backup_manifest"];
 
     public const string ScratchPurpose = "basebackup";
@@ -45,14 +48,13 @@ public sealed class BaseBackupEngine(
                 ?? throw new KeyNotFoundException($"There is no base backup {backupId}.");
         }
 
-        // Hangfire delivers a job at least once: only the delivery that claims the queued run takes the backup, and the
-        // server's lock keeps a second base backup of the same server (requested meanwhile elsewhere) from running beside it.
-        await using var held = await locks.TryAcquireAsync(ConsoleLocks.ForBaseBackup(record.TargetId), ct);
+        // One base backup per server at a time, across instances: a queued one waits here while another runs (a window
+        // restart asks for one that starts after it). Hangfire delivers a job at least once: only the delivery that
+        // claims the queued run takes the backup.
+        await using var held = await TakeTurnAsync(record, ct);
         if (held is null)
         {
-            var busy = "Another base backup of this server is running (on this or another console instance). This one did not start; nothing was stored.";
-            await lifecycle.EndQueuedAsync(backupId, new RunEnd(RunStatus.Failed, busy, RunFailureKind.Busy) { AuditDetail = $"failed: {busy}" });
-            notifier.Publish(record.TargetId);
+            logger.LogInformation("Base backup {Backup} was cancelled while it waited for its turn", backupId);
             return;
         }
 
@@ -66,6 +68,33 @@ public sealed class BaseBackupEngine(
         await using (claim)
         {
             await RunClaimedAsync(claim, record);
+        }
+    }
+
+    /// <summary>Takes the server's base backup lock, waiting (phase <see cref="BaseBackupPhase.Waiting"/>) while another
+    /// base backup of the server runs; null when this one stopped being queued meanwhile (cancelled).</summary>
+    private async Task<ConsoleLock?> TakeTurnAsync(BaseBackupRecord record, CancellationToken ct)
+    {
+        var waiting = false;
+        while (true)
+        {
+            if (await locks.TryAcquireAsync(ConsoleLocks.ForBaseBackup(record.TargetId), ct) is { } held)
+            {
+                return held;
+            }
+
+            if (!waiting)
+            {
+                waiting = true;
+                await lifecycle.SetQueuedPhaseAsync(RunKind.BaseBackup, record.Id, BaseBackupPhase.Waiting);
+                notifier.Publish(record.TargetId);
+            }
+            else if (!await lifecycle.IsQueuedAsync(record.Id, ct))
+            {
+                return null;
+            }
+
+            await Task.Delay(TurnPoll, time, ct);
         }
     }
 
@@ -252,6 +281,8 @@ public sealed class BaseBackupEngine(
 /// <summary>Where a base backup run is.</summary>
 public static class BaseBackupPhase
 {
+    /// <summary>Queued behind another base backup of the same server.</summary>
+    public const string Waiting = "Waiting";
     /// <summary>pg_basebackup copies the data directory and streams the WAL written meanwhile.</summary>
     public const string Copying = "Copying";
     /// <summary>pg_verifybackup checks every file against the manifest.</summary>

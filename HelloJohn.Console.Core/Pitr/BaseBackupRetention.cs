@@ -72,8 +72,10 @@ public sealed class BaseBackupRetention(
 public interface IBaseBackupRequester
 {
     /// <summary>Queues a base backup as a run, recorded as asked for by <paramref name="requestedBy"/> (a person whose
-    /// permission the caller checked, with their account id), or by the system when null.</summary>
-    Task<Guid> RequestAsync(Guid server, string reason, CancellationToken ct, string? requestedBy = null, string? requestedByUserId = null);
+    /// permission the caller checked, with their account id), or by the system when null. With
+    /// <paramref name="startsAfterNow"/> (the window restarts now), a base backup already copying does not do: a new one
+    /// is queued behind it.</summary>
+    Task<Guid> RequestAsync(Guid server, string reason, CancellationToken ct, string? requestedBy = null, string? requestedByUserId = null, bool startsAfterNow = false);
 
     /// <summary>Queues one unless a base backup succeeded, is queued or runs.</summary>
     Task EnsureOneAsync(Guid server, string reason, CancellationToken ct);
@@ -88,15 +90,22 @@ internal sealed class BaseBackupRequester(
 {
     /// <summary>A running base backup blocks new requests until it ends: its console ends it, or the sweep does once that
     /// console is gone. A queued one has no owner the sweep could find dead: if its Hangfire job was lost (the job
-    /// storage reset, the job deleted by hand), nothing would ever start or end it. Jobs wait in the queue for minutes,
-    /// not hours, so one still queued after this long is taken for lost: it is ended and a new one queued.</summary>
+    /// storage reset, the job deleted by hand), nothing would ever start or end it. A queued job waits minutes for a
+    /// worker, or as long as another base backup of the server runs; one still queued after this long while none runs
+    /// is taken for lost: it is ended and a new one queued.</summary>
     private static readonly TimeSpan QueuedJobLost = TimeSpan.FromHours(6);
 
-    public async Task<Guid> RequestAsync(Guid server, string reason, CancellationToken ct, string? requestedBy = null, string? requestedByUserId = null)
+    public async Task<Guid> RequestAsync(Guid server, string reason, CancellationToken ct, string? requestedBy = null, string? requestedByUserId = null, bool startsAfterNow = false)
     {
-        if (await ActiveAsync(server, ct) is { } existing)
+        var active = await ActiveAsync(server, ct);
+        if (active.FirstOrDefault(r => r.Status == RunStatus.Queued) is { } queued)
         {
-            return existing;
+            return queued.Id;
+        }
+
+        if (active.Count > 0 && !startsAfterNow)
+        {
+            return active[0].Id;
         }
 
         var run = lifecycle.NewRun(RunKind.BaseBackup, server, requestedBy is null ? Actor.System : new Actor(requestedByUserId, requestedBy, []));
@@ -148,9 +157,10 @@ internal sealed class BaseBackupRequester(
         }
     }
 
-    /// <summary>The server's base backup that is running, or queued with a job that may still run; a queued one older
-    /// than <see cref="QueuedJobLost"/> is ended on the way.</summary>
-    private async Task<Guid?> ActiveAsync(Guid server, CancellationToken ct)
+    /// <summary>The server's base backups that are running, or queued with a job that may still run, newest first. A
+    /// queued one waits while another runs; one still queued after <see cref="QueuedJobLost"/> with none running is
+    /// taken for lost and ended on the way.</summary>
+    private async Task<List<RunRecord>> ActiveAsync(Guid server, CancellationToken ct)
     {
         List<RunRecord> active;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -161,7 +171,8 @@ internal sealed class BaseBackupRequester(
         }
 
         var lostBefore = time.GetUtcNow() - QueuedJobLost;
-        foreach (var run in active.Where(r => r.Status == RunStatus.Queued && r.CreatedAt < lostBefore))
+        var lost = active.Any(r => r.Status == RunStatus.Running) ? [] : active.Where(r => r.CreatedAt < lostBefore).ToList();
+        foreach (var run in lost)
         {
             var why = $"It was still queued after {QueuedJobLost.TotalHours:0} hours: its job never ran (lost from the job queue). Nothing was taken; a new base backup was queued instead.";
             if (await lifecycle.EndQueuedAsync(run.Id, new RunEnd(RunStatus.Failed, why, RunFailureKind.Unexpected) { AuditDetail = $"failed: {why}" }))
@@ -170,7 +181,7 @@ internal sealed class BaseBackupRequester(
             }
         }
 
-        return active.FirstOrDefault(r => r.Status == RunStatus.Running || r.CreatedAt >= lostBefore)?.Id;
+        return [.. active.Except(lost)];
     }
 }
 

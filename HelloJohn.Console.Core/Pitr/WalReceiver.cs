@@ -179,7 +179,7 @@ public sealed partial class WalReceiver(
     {
         logger.LogWarning("Point-in-time window of server {Server} restarts: {Why}", server, why);
         await state.UpdateAsync(server, s => { s.WindowRestartedAt = time.GetUtcNow(); s.WindowRestartReason = why; }, ct);
-        await baseBackups.RequestAsync(server, why, ct);
+        await baseBackups.RequestAsync(server, why, ct, startsAfterNow: true);
     }
 
     private List<WalFileName> SpoolSegments() => Directory.EnumerateFiles(_spool)
