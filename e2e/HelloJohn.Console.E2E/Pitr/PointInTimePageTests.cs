@@ -30,14 +30,6 @@ public sealed class PointInTimePageTests(ConsoleServerFixture server)
         await Assertions.Expect(page.GetByTestId("pitr-refusal")).ToContainTextAsync("time zone");
         await server.ScreenshotAsync(page, "pitr");
 
-        // A base backup taken now shows as queued or running with a Cancel; cancelling it stops pg_basebackup.
-        await page.GetByTestId("pitr-take-base-backup").ClickAsync();
-        await page.GetByTestId("cancel-pitr-base-backup").ClickAsync(new LocatorClickOptions { Timeout = 60_000 });
-        await Assertions.Expect(page.GetByTestId("pitr-base-backup-row").Filter(new LocatorFilterOptions { HasText = "cancelled" }).First)
-            .ToContainTextAsync("Cancelled by admin", timeout);
-        await Assertions.Expect(page.GetByTestId("cancel-pitr-base-backup")).ToHaveCountAsync(0);
-        await server.ScreenshotAsync(page, "pitr-base-backup-cancelled");
-
         await app.OpenAsync("Dashboard");
         await Assertions.Expect(page.GetByTestId("pitr-card")).ToContainTextAsync("window", timeout);
         await server.ScreenshotAsync(page, "dashboard-pitr");
