@@ -245,23 +245,7 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         var (backupId, _) = await _app.BackUpAsync();
         const string leftover = "hellojohn_verify_1700000000";
         await ExecuteAsync(postgres.Demo, $"CREATE DATABASE {leftover}");
-        var crashedId = Guid.NewGuid();
-        var deadInstance = await _app.AddDeadInstanceAsync();
-        await using (var db = await _app.DbAsync())
-        {
-            // What a console that died mid-verification leaves: a running run naming its database, owned by an
-            // instance that no longer holds its lock.
-            var backup = await db.Backups.SingleAsync(b => b.Id == backupId);
-            db.Add(RunFixtures.Run(RunKind.Verification, backup.TargetId, crashedId, deadInstance, nameof(RestorePhase.Restoring)));
-            db.Add(new VerificationRun
-            {
-                Id = crashedId,
-                BackupId = backupId,
-                BackupFileName = backup.FileName,
-                DatabaseName = leftover,
-            });
-            await db.SaveChangesAsync();
-        }
+        var crashedId = await PlantCrashedVerificationAsync(backupId, leftover);
 
         var result = await Verifications.VerifyAsync(Operator, backupId, CancellationToken.None);
 
@@ -274,6 +258,20 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         Assert.True(crashed.Run.DatabaseDropped);
     }
 
+    /// <summary>What a console that died mid-verification leaves: a running run naming its database (and where it
+    /// restored), owned by an instance that no longer holds its lock.</summary>
+    private async Task<Guid> PlantCrashedVerificationAsync(Guid backupId, string database, string? server = null)
+    {
+        var crashedId = Guid.NewGuid();
+        var deadInstance = await _app.AddDeadInstanceAsync();
+        await using var db = await _app.DbAsync();
+        var backup = await db.Backups.SingleAsync(b => b.Id == backupId);
+        db.Add(RunFixtures.Run(RunKind.Verification, backup.TargetId, crashedId, deadInstance, nameof(RestorePhase.Restoring)));
+        db.Add(new VerificationRun { Id = crashedId, BackupId = backupId, BackupFileName = backup.FileName, DatabaseName = database, Server = server });
+        await db.SaveChangesAsync();
+        return crashedId;
+    }
+
     [Fact]
     public async Task SweptRunOfADeadConsole_ThatVerifiedInItsScratchCluster_LeavesTheTargetServerAlone()
     {
@@ -283,22 +281,7 @@ public sealed class VerificationServiceTests(PostgresClusterFixture postgres) : 
         await ExecuteAsync(postgres.Demo, $"CREATE DATABASE {sameName}");
         try
         {
-            var crashedId = Guid.NewGuid();
-            var deadInstance = await _app.AddDeadInstanceAsync();
-            await using (var db = await _app.DbAsync())
-            {
-                var backup = await db.Backups.SingleAsync(b => b.Id == backupId);
-                db.Add(RunFixtures.Run(RunKind.Verification, backup.TargetId, crashedId, deadInstance, nameof(RestorePhase.Restoring)));
-                db.Add(new VerificationRun
-                {
-                    Id = crashedId,
-                    BackupId = backupId,
-                    BackupFileName = backup.FileName,
-                    DatabaseName = sameName,
-                    Server = "the console's scratch cluster (PostgreSQL 15, 127.0.0.1:1)",
-                });
-                await db.SaveChangesAsync();
-            }
+            var crashedId = await PlantCrashedVerificationAsync(backupId, sameName, "the console's scratch cluster (PostgreSQL 15, 127.0.0.1:1)");
 
             Assert.Equal(1, await _app.Service<RunSweeper>().SweepOnceAsync(CancellationToken.None));
 
