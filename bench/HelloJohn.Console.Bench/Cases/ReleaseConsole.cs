@@ -230,10 +230,22 @@ public sealed partial class ReleaseConsole : IAsyncDisposable
         var database = await Page.GetByLabel("New database name").InputValueAsync();
         var submit = Page.GetByTestId("restore-submit");
         await Assertions.Expect(submit).ToBeEnabledAsync();
-        var status = Page.GetByTestId("restores-grid").Locator("tbody tr").Filter(new() { HasText = database }).GetByTestId("restore-status");
+        // The dialog offers the same name again once the previous repetition's database was dropped: the grid then has
+        // a row of that name already, and the new run's row (listed first) is the one to watch.
+        var rows = Page.GetByTestId("restores-grid").Locator("tbody tr").Filter(new() { HasText = database });
+        var status = rows.First.GetByTestId("restore-status");
+        long before;
+        await using (var conn = new NpgsqlConnection(_consoleDb.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT count(*) FROM restore_runs WHERE \"DatabaseName\" = $1", conn) { Parameters = { new() { Value = database } } };
+            before = (long)(await cmd.ExecuteScalarAsync())!;
+        }
+
         var (sample, _) = await MeasureAsync(serverCpu, async () =>
         {
             await submit.ClickAsync();
+            await Assertions.Expect(rows).ToHaveCountAsync((int)before + 1, new() { Timeout = 60_000 });
             await Assertions.Expect(status).ToHaveTextAsync(RestoreFinished(), new() { Timeout = 1_800_000 });
             var result = (await status.TextContentAsync())!.Trim();
             return result == "succeeded" ? result : throw new InvalidOperationException($"The Release console's restore of {fileName} ended {result}; the figures are not valid.");
