@@ -286,7 +286,9 @@ public sealed class PitrRunTests(PitrFixture pitr) : IClassFixture<PitrFixture>
             }
         }
 
-        Assert.False(Directory.Exists(pitr.App.Service<PitrWorkspace>().ScratchOf(BaseBackupEngine.ScratchPurpose, id)));
+        // The scratch folder goes right after the run's end is recorded.
+        var scratch = pitr.App.Service<PitrWorkspace>().ScratchOf(BaseBackupEngine.ScratchPurpose, id);
+        await PitrFixture.WaitForAsync("the cancelled base backup's scratch folder to be removed", () => Task.FromResult(!Directory.Exists(scratch)));
         Assert.Contains(await AuditAsync(AuditActions.PitrBaseBackupCancelled), a => a.Actor == PitrFixture.Operator.Name);
     }
 
