@@ -9,7 +9,7 @@ namespace HelloJohn.Console.Tests.Secrets;
 public sealed class AwsSecretsManagerStoreTests : IAsyncLifetime
 {
     private const string AccessKeyId = "FAKETESTCONSOLE00001";
-    private const string SecretAccessKey = "tEsTsEcReT/kEy+0123456789abcdefghijklmn";
+    private const string SecretAccessKey = "store-test-secret";
     private FakeSecretsManagerServer _server = null!;
 
     public async Task InitializeAsync()
@@ -77,7 +77,7 @@ public sealed class AwsSecretsManagerStoreTests : IAsyncLifetime
     [Fact]
     public async Task PutAsync_WrongSecretKey_InvalidCredentialsAndNothingStored()
     {
-        await using var harness = Harness(new() { ["Secrets:SecretAccessKey"] = "not-the-right-secret-key-0000000000000000" });
+        await using var harness = Harness(new() { ["Secrets:SecretAccessKey"] = "wrong-secret" });
 
         var e = await Assert.ThrowsAsync<SecretStoreException>(() => harness.Get<ISecretStore>().PutAsync("tests/x", "value"));
 

@@ -48,7 +48,7 @@ public sealed class SigV4SignerTests
     {
         // A second, independent oracle: AWSSDK.Core's own HMAC chain over our canonical request.
         var at = new DateTimeOffset(2026, 3, 14, 9, 26, 53, TimeSpan.Zero);
-        var credentials = new AwsSigningCredentials("AKIAEXAMPLEKEY12345", "secret/with+chars=", null);
+        var credentials = new AwsSigningCredentials("TESTACCESSKEY", "secret/with+chars=", null);
         var body = Encoding.UTF8.GetBytes("{\"SecretId\":\"hellojohn/production/jwt-signing-key\"}");
         var request = new SigV4Request("POST", "/", "", [
             new("content-type", "application/x-amz-json-1.1"),
