@@ -91,14 +91,13 @@ public sealed class RetentionService(
         var errors = new List<string>();
         // A file a queued or running verification or restore needs stays where it is; the next run deals with it.
         var readers = await BackupReaders.ActiveAsync(db, [.. records.Select(r => r.Id)], ct);
-        var deferred = new List<string>();
-        // A set is left whole: none of its files goes while any of them is needed.
-        bool InUse(Guid candidate)
-        {
-            var needed = RecordsOf(candidate, keptOnly: false).Where(r => readers.ContainsKey(r.Id)).ToList();
-            deferred.AddRange(needed.Select(r => $"{r.FileName} is needed by {readers[r.Id]}."));
-            return needed.Count > 0;
-        }
+        // A set is left whole: none of its files goes while any of them is needed. Worked out once, before anything moves.
+        var neededNow = plan.Prunes.Select(p => p.BackupId).Concat(plan.Expired.Select(d => d.BackupId)).Distinct()
+            .SelectMany(id => RecordsOf(id, keptOnly: false).Where(r => readers.ContainsKey(r.Id)).Select(r => (Candidate: id, Record: r)))
+            .ToList();
+        var inUse = neededNow.Select(n => n.Candidate).ToHashSet();
+        var deferred = neededNow.Select(n => $"{n.Record.FileName} is needed by {readers[n.Record.Id]}.").Distinct(StringComparer.Ordinal).ToList();
+        bool InUse(Guid candidate) => inUse.Contains(candidate);
 
         var failedCopies = new HashSet<Guid>();
         int copied = 0, pruned = 0, expired = 0;
@@ -179,7 +178,7 @@ public sealed class RetentionService(
         }
 
         expired += await ExpireSetsAsync(db, plan, setsById, membersOf, errors, ct);
-        var result = new RetentionRunResult(targetId, true, plan, copied, pruned, expired, errors) { Deferred = [.. deferred.Distinct(StringComparer.Ordinal)] };
+        var result = new RetentionRunResult(targetId, true, plan, copied, pruned, expired, errors) { Deferred = deferred };
         await audit.RecordAsync(actor, AuditActions.RetentionRun, target, errors.Count == 0 ? AuditOutcome.Succeeded : AuditOutcome.Failed,
             (plan.SafetyHold ? "The latest backup run failed, so nothing was expired. " : "") + result.Summary, ct);
         logger.LogInformation("Retention for target {Target}: {Summary}", target, result.Summary);
