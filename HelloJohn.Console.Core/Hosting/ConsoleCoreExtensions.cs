@@ -135,10 +135,12 @@ public static class ConsoleCoreExtensions
             {
                 SchemaName = "hangfire",
                 PrepareSchemaIfNecessary = true,
-                // A person pressed a button and watches: workers wake on a notification the moment a job is
-                // queued (LISTEN/NOTIFY), and poll every second besides, not the default 15.
+                // A person pressed a button and watches: workers poll every second, not the default 15. Long polling
+                // (LISTEN/NOTIFY) stays off: when its listening connection is cut (a restart of the console's
+                // database, a terminated backend), jobs queued afterwards stay "Enqueued" (Hangfire.PostgreSql
+                // issue 410), which this console saw as restores that never started.
                 QueuePollInterval = TimeSpan.FromSeconds(1),
-                EnableLongPolling = true,
+                EnableLongPolling = false,
                 DistributedLockTimeout = TimeSpan.FromMinutes(1),
             };
             var connectionString = sp.GetRequiredService<IConfiguration>().GetConnectionString(ConsoleConnectionName);

@@ -82,8 +82,15 @@ public sealed partial class WalReceiver(
         }
 
         await archiver.RunOnceAsync(copyPartialNow: true, ct);
-        var spoolTimeline = SpoolTimeline();
-        if (spoolTimeline is { } tl && identity.Timeline > tl)
+        // The timeline the window follows: the newest of what this folder holds and what the catalog recorded (the
+        // folder may be empty, e.g. after another instance streamed or everything was archived).
+        var knownTimeline = (SpoolTimeline(), current?.Timeline) switch
+        {
+            ({ } folder, { } recorded) => Math.Max(folder, recorded),
+            ({ } folder, null) => folder,
+            (null, var recorded) => recorded,
+        };
+        if (knownTimeline is { } tl && tl > 0 && identity.Timeline > tl)
         {
             ClearSpool();
             await RestartWindowAsync($"The server moved from timeline {tl} to {identity.Timeline} (a promotion or switchover).", ct);
