@@ -50,26 +50,76 @@ public sealed class FanOutStream : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-    public override void Write(ReadOnlySpan<byte> buffer) => WriteAsync(buffer.ToArray()).AsTask().GetAwaiter().GetResult();
+    /// <summary>The compressor writes here synchronously, a block at a time: the block is copied once into a pooled
+    /// buffer (never into a new array, which at 128 KiB would land on the large object heap and cost full garbage
+    /// collections all through a dump), and the call waits only while a destination's queue is full.</summary>
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (Accept(buffer) is { } pending)
+        {
+            pending.GetAwaiter().GetResult();
+        }
+
+        Written(buffer.Length);
+    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        _sha256.AppendData(buffer.Span);
-        var healthy = _destinations.Where(d => d.Failure is null).ToList();
-        if (healthy.Count > 0)
+        if (Accept(buffer.Span, cancellationToken) is { } pending)
         {
-            var chunk = Chunk.CopyOf(buffer, healthy.Count);
-            foreach (var destination in healthy)
+            await pending;
+        }
+
+        Written(buffer.Length);
+    }
+
+    /// <summary>Hashes <paramref name="buffer"/> and hands one pooled copy of it to every healthy destination's queue.
+    /// Null when every queue took it at once; otherwise the task that ends when the full queues have taken it (or
+    /// given up).</summary>
+    private Task? Accept(ReadOnlySpan<byte> buffer, CancellationToken ct = default)
+    {
+        _sha256.AppendData(buffer);
+        var healthy = 0;
+        foreach (var destination in _destinations)
+        {
+            healthy += destination.Failure is null ? 1 : 0;
+        }
+
+        if (healthy == 0)
+        {
+            return null;
+        }
+
+        var chunk = Chunk.CopyOf(buffer, healthy);
+        List<Task>? waiting = null;
+        foreach (var destination in _destinations)
+        {
+            if (destination.Failure is not null)
             {
-                await destination.EnqueueAsync(chunk, cancellationToken);
+                continue;
+            }
+
+            if (!destination.TryEnqueue(chunk))
+            {
+                (waiting ??= []).Add(destination.EnqueueAsync(chunk, ct));
             }
         }
 
+        return waiting switch
+        {
+            null => null,
+            [var one] => one,
+            _ => Task.WhenAll(waiting),
+        };
+    }
+
+    private void Written(int count)
+    {
         ThrowIfAllFailed();
-        var total = Interlocked.Add(ref _written, buffer.Length);
+        var total = Interlocked.Add(ref _written, count);
         _onProgress?.Invoke(total);
     }
 
@@ -123,7 +173,7 @@ public sealed class FanOutStream : Stream
 
         public ReadOnlyMemory<byte> Data => _buffer.AsMemory(0, _length);
 
-        public static Chunk CopyOf(ReadOnlyMemory<byte> data, int owners)
+        public static Chunk CopyOf(ReadOnlySpan<byte> data, int owners)
         {
             var buffer = ArrayPool<byte>.Shared.Rent(data.Length);
             data.CopyTo(buffer);
@@ -159,6 +209,9 @@ public sealed class FanOutStream : Stream
         }
 
         public Exception? Failure => Volatile.Read(ref _failure);
+
+        /// <summary>Queues <paramref name="chunk"/> when there is room now; false when the queue is full.</summary>
+        public bool TryEnqueue(Chunk chunk) => _queue.Writer.TryWrite(chunk);
 
         public async Task EnqueueAsync(Chunk chunk, CancellationToken ct)
         {

@@ -48,6 +48,63 @@ public class FanOutStreamTests
         Assert.Equal("No backup store accepted the data: disk on fire", e.Message);
     }
 
+    [Fact]
+    public async Task Write_Synchronously_AsTheCompressorDoes_EveryDestinationGetsEveryByteThoughTheCallerReusesItsBuffer()
+    {
+        // One destination slower than the writer, so its queue fills and the synchronous writes wait for room.
+        var fast = new MemoryStream();
+        var slow = new SlowStream();
+        var data = RandomNumberGenerator.GetBytes(300 * 32 * 1024 + 123);
+        await using var fanOut = new FanOutStream([fast, slow]);
+
+        await Task.Run(() =>
+        {
+            var reused = new byte[32 * 1024];
+            for (var i = 0; i < data.Length; i += reused.Length)
+            {
+                var n = Math.Min(reused.Length, data.Length - i);
+                data.AsSpan(i, n).CopyTo(reused);
+                fanOut.Write(reused, 0, n);
+                Array.Fill(reused, (byte)0xEE);
+            }
+
+            fanOut.Flush();
+        }).WaitAsync(HangGuard);
+
+        Assert.Null(fanOut.FailureOf(0));
+        Assert.Null(fanOut.FailureOf(1));
+        Assert.Equal(data, fast.ToArray());
+        Assert.Equal(data, slow.Written.ToArray());
+        Assert.Equal(data.Length, fanOut.BytesWritten);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), fanOut.FinishHash());
+    }
+
+    /// <summary>Takes every write after a pause.</summary>
+    private sealed class SlowStream : Stream
+    {
+        public MemoryStream Written { get; } = new();
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Written.Length;
+        public override long Position { get => Written.Length; set => throw new NotSupportedException(); }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(1, cancellationToken);
+            Written.Write(buffer.Span);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
     /// <summary>Accepts nothing, ever, as a hung network store would; declares how long a write may take.</summary>
     private sealed class StalledStream(int stallMilliseconds) : Stream
     {
