@@ -23,8 +23,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
-# Production unless the deployment says otherwise; curl stays for the compose healthcheck on /health.
+# Production unless the deployment says otherwise; curl stays for the compose healthcheck on /health. Two malloc
+# arenas: glibc's default (eight per core) kept what libzstd's worker threads freed, some 20 MB more after every backup.
 ENV ASPNETCORE_ENVIRONMENT=Production \
+    MALLOC_ARENA_MAX=2 \
     ASPNETCORE_URLS=http://0.0.0.0:8080 \
     HELLOJOHN_CONSOLE_DATA=/var/lib/hellojohn-console \
     HELLOJOHN_PG_BIN=/usr/lib/postgresql/${PG_CLIENT_MAJOR}/bin

@@ -9,4 +9,6 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dotnet build --nologo --verbosity quiet --configuration Release "$here/HelloJohn.Console.Bench" >&2
 # The console as deployed (the Dockerfile's command): a Release build with its static assets in wwwroot.
 dotnet publish --nologo --verbosity quiet --configuration Release "$here/../HelloJohn.Console.Web" >&2
+# The console's own setting (run.sh, Dockerfile): two malloc arenas, for this process and the Release console it starts.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec dotnet run --no-build --configuration Release --project "$here/HelloJohn.Console.Bench" -- run "$@"
