@@ -29,6 +29,16 @@ public sealed record MetricsSnapshot(
     IReadOnlyDictionary<string, long> StorageErrors,
     IReadOnlyDictionary<string, long> NotificationFailures)
 {
+    /// <summary>The runs counted from the shared runs table, with the <c>kind</c> label each is published under (backups
+    /// and drills are counted from their own tables).</summary>
+    private static readonly (RunKind Kind, string Name)[] RunKinds =
+    [
+        (RunKind.Verification, "verification"),
+        (RunKind.Restore, "restore"),
+        (RunKind.BaseBackup, "base_backup"),
+        (RunKind.PitrRestore, "pitr_restore"),
+    ];
+
     public static MetricsSnapshot Empty(DateTimeOffset at) => new(at, [], [], [], [], new Dictionary<(string, string), int>(),
         new Dictionary<(string, string), long>(), new Dictionary<string, long>(), new Dictionary<string, long>());
 
@@ -67,7 +77,7 @@ public sealed record MetricsSnapshot(
         Active("backup", db.Backups.AsNoTracking().Where(b => b.Status == BackupStatus.Queued || b.Status == BackupStatus.Running)
             .GroupBy(b => b.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable()
             .Select(x => (x.Key == BackupStatus.Queued ? "queued" : "running", x.Count)));
-        foreach (var (kind, name) in new[] { (RunKind.Verification, "verification"), (RunKind.Restore, "restore") })
+        foreach (var (kind, name) in RunKinds)
         {
             Active(name, runs.Where(r => r.Kind == kind && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running))
                 .GroupBy(r => r.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable()
@@ -77,7 +87,7 @@ public sealed record MetricsSnapshot(
         var failures = new Dictionary<(string, string), long>();
         foreach (var t in targets)
         {
-            foreach (var kind in new[] { "backup", "verification", "restore", "drill" })
+            foreach (var kind in (string[])["backup", .. RunKinds.Select(k => k.Name), "drill"])
             {
                 failures[(t.Name, kind)] = 0;
             }
@@ -93,7 +103,7 @@ public sealed record MetricsSnapshot(
 
         Failed("backup", db.Backups.AsNoTracking().Where(b => b.Status == BackupStatus.Failed).GroupBy(b => b.TargetId)
             .Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count)));
-        foreach (var (kind, name) in new[] { (RunKind.Verification, "verification"), (RunKind.Restore, "restore") })
+        foreach (var (kind, name) in RunKinds)
         {
             Failed(name, runs.Where(r => r.Kind == kind && r.Status == RunStatus.Failed && r.TargetId != null).GroupBy(r => r.TargetId!.Value)
                 .Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(x => (x.Key, x.Count)));

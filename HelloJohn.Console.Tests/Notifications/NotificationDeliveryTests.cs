@@ -215,6 +215,38 @@ public sealed partial class NotificationDeliveryTests(NotificationDeliveryTests.
     }
 
     [Fact]
+    public async Task MetricsSnapshot_CountsFailedBaseBackupsAndPointInTimeRestores_AndListsTheirActiveStates()
+    {
+        var target = (await app.Service<TargetService>().GetDefaultAsync(CancellationToken.None))!;
+        var factory = app.Service<IDbContextFactory<HelloJohn.Console.Core.Data.ConsoleDbContext>>();
+        int Failed(HelloJohn.Console.Core.Metrics.MetricsSnapshot s, string kind) => (int)s.Failures[(target.Name, kind)];
+
+        HelloJohn.Console.Core.Metrics.MetricsSnapshot before;
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            before = HelloJohn.Console.Core.Metrics.MetricsSnapshot.Load(db, DateTimeOffset.UtcNow);
+            var at = DateTimeOffset.UtcNow.AddMinutes(-5);
+            db.Add(RunFixtures.Ended(RunKind.BaseBackup, target.Id, Guid.NewGuid(), RunStatus.Failed, at, at, at.AddMinutes(1), error: "pg_basebackup failed"));
+            db.Add(RunFixtures.Ended(RunKind.PitrRestore, target.Id, Guid.NewGuid(), RunStatus.Failed, at, at, at.AddMinutes(1), error: "no base backup before the target time"));
+            db.Add(RunFixtures.Ended(RunKind.PitrRestore, target.Id, Guid.NewGuid(), RunStatus.Failed, at, at, at.AddMinutes(1), error: "the directory is not empty"));
+            await db.SaveChangesAsync();
+        }
+
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            var after = HelloJohn.Console.Core.Metrics.MetricsSnapshot.Load(db, DateTimeOffset.UtcNow);
+            Assert.Equal(Failed(before, "base_backup") + 1, Failed(after, "base_backup"));
+            Assert.Equal(Failed(before, "pitr_restore") + 2, Failed(after, "pitr_restore"));
+            Assert.Equal(Failed(before, "restore"), Failed(after, "restore"));
+            foreach (var kind in new[] { "base_backup", "pitr_restore" })
+            {
+                Assert.Contains((kind, "queued"), after.ActiveRuns.Keys);
+                Assert.Contains((kind, "running"), after.ActiveRuns.Keys);
+            }
+        }
+    }
+
+    [Fact]
     public async Task StandingConditions_RpoKeyMismatchAndLastVerifiedBackup_AreSentOnceWithinTheirWindow()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
