@@ -113,16 +113,18 @@ internal sealed class BackupRunKind(
     /// this one).</summary>
     public async Task TidyAsync(CancellationToken ct)
     {
-        HashSet<string> active;
+        List<string> backups;
+        List<string> sets;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            active = (await db.Backups.Where(b => b.Status == BackupStatus.Running || b.Status == BackupStatus.Queued).Select(b => b.FileName).ToListAsync(ct)).ToHashSet();
+            backups = await db.Backups.Where(b => b.Status == BackupStatus.Running || b.Status == BackupStatus.Queued).Select(b => b.FileName).ToListAsync(ct);
+            sets = await db.Set<Sets.BackupSet>().Where(s => s.Status == Sets.BackupSetStatus.Running || s.Status == Sets.BackupSetStatus.Queued).Select(s => s.Name).ToListAsync(ct);
         }
 
+        var owned = new PartialFileOwners(backups, sets);
         foreach (var local in stores.All.OfType<LocalDiskBackupStore>())
         {
-            // PITR's files (WAL, base backups being stored) are written with no backup run behind them: not ours.
-            foreach (var removed in local.RemovePartialFiles(key => active.Contains(key) || Pitr.PitrKeys.IsPitrKey(key)))
+            foreach (var removed in local.RemovePartialFiles(owned.Owns))
             {
                 logger.LogWarning("Removed the partial file of {File}, left by a backup that did not finish", removed);
             }

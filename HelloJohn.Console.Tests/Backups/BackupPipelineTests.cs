@@ -257,6 +257,40 @@ public sealed class BackupPipelineTests(PostgresClusterFixture postgres) : IAsyn
     }
 
     [Fact]
+    public async Task Tidy_WhileABackupWritesItsManifest_LeavesEveryFileOfTheRunningBackupAndRemovesOnlyLeftovers()
+    {
+        var targetId = await DefaultTargetAsync();
+        var running = BackupNaming.FileNameFor(new DateTimeOffset(2020, 2, 3, 4, 5, 6, TimeSpan.Zero));
+        var gone = BackupNaming.FileNameFor(new DateTimeOffset(2020, 2, 3, 4, 5, 7, TimeSpan.Zero));
+        await using (var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
+        {
+            var run = RunFixtures.Run(RunKind.Backup, targetId);
+            db.Add(run);
+            db.Backups.Add(new BackupRecord { Id = run.Id, TargetId = targetId, FileName = running, Status = BackupStatus.Queued, CreatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync();
+        }
+
+        Directory.CreateDirectory(_app.BackupDirectory);
+        string Partial(string key) => Path.Combine(_app.BackupDirectory, key + LocalDiskBackupStoreSuffix);
+        // The queued backup's dump and manifest (a manifest is written as NAME.manifest.json.partial, then renamed), and
+        // what a backup that is no longer running left behind.
+        string[] owned = [Partial(running), Partial(running + BackupManifest.Suffix)];
+        string[] leftovers = [Partial(gone), Partial(gone + BackupManifest.Suffix)];
+        foreach (var file in owned.Concat(leftovers))
+        {
+            await File.WriteAllTextAsync(file, "being written");
+        }
+
+        var kind = _app.Service<IEnumerable<IRunKind>>().OfType<BackupRunKind>().Single();
+        await kind.TidyAsync(CancellationToken.None);
+
+        Assert.All(owned, f => Assert.True(File.Exists(f), $"{Path.GetFileName(f)} was removed while its backup was still queued."));
+        Assert.All(leftovers, f => Assert.False(File.Exists(f), $"{Path.GetFileName(f)} was left behind."));
+    }
+
+    private const string LocalDiskBackupStoreSuffix = HelloJohn.Console.Core.Storage.LocalDiskBackupStore.PartialSuffix;
+
+    [Fact]
     public async Task Request_ManyAtOnce_EachGetsAFileOfItsOwn()
     {
         var backups = _app.Service<BackupService>();
