@@ -102,8 +102,13 @@ public sealed class BenchmarkSmokeTests(PostgresClusterFixture postgres)
         var table = report.Render();
         foreach (var c in report.Cases)
         {
-            Assert.Contains($"| {c.Group} | {c.Case} |", table);
+            // A pipe in a case's name (the shell pipeline) is escaped, or it would end its cell.
+            Assert.Contains($"| {c.Group} | {c.Case.Replace("|", "\\|", StringComparison.Ordinal)} |", table);
         }
+
+        var rows = table.Split('\n').SkipWhile(l => !l.StartsWith("| Group | Case | Runs |", StringComparison.Ordinal)).TakeWhile(l => l.StartsWith('|')).ToList();
+        Assert.Equal(report.Cases.Count + 2, rows.Count);
+        Assert.All(rows, r => Assert.Equal(12, System.Text.RegularExpressions.Regex.Count(r, @"(?<!\\)\|")));
 
         Assert.Single(table.Split('\n'), l => l.StartsWith("| Group | Case | Runs |", StringComparison.Ordinal));
         Assert.Single(table.Split('\n'), l => l.StartsWith("| Group | Case | Phases |", StringComparison.Ordinal));

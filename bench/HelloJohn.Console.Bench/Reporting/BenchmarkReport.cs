@@ -45,7 +45,7 @@ public sealed record BenchmarkReport(MachineFacts Machine, IReadOnlyList<Databas
             var ratio = reference is null || reference == c ? "" : string.Create(inv, $"{c.WallMedian / reference.WallMedian:F2}");
             var size = c.SizeMedian is { } s ? $"{Mb(s)} MB" : "";
             var sizeRatio = reference?.SizeMedian is { } rs && c.SizeMedian is { } cs && reference != c ? string.Create(inv, $"{(double)cs / rs:F3}") : "";
-            sb.AppendLine(inv, $"| {c.Group} | {c.Case} | {c.Runs} | {wall} | {ratio} | {cpu} | {server} | {size} | {sizeRatio} | {(c.ConsolePeakRss is { } r ? $"{Mb(r)} MB" : "")} | {(c.ToolPeakRss is { } t ? $"{Mb(t)} MB" : "")} |");
+            sb.AppendLine(inv, $"| {c.Group} | {Cell(c.Case)} | {c.Runs} | {wall} | {ratio} | {cpu} | {server} | {size} | {sizeRatio} | {(c.ConsolePeakRss is { } r ? $"{Mb(r)} MB" : "")} | {(c.ToolPeakRss is { } t ? $"{Mb(t)} MB" : "")} |");
         }
 
         var phased = Cases.Where(c => c.PhaseMedians.Count > 0).ToList();
@@ -58,7 +58,7 @@ public sealed record BenchmarkReport(MachineFacts Machine, IReadOnlyList<Databas
             sb.AppendLine("|---|---|---|");
             foreach (var c in phased)
             {
-                sb.AppendLine(inv, $"| {c.Group} | {c.Case} | {string.Join("; ", c.PhaseMedians.Select(p => $"{p.Phase} {Time(p.Median)}"))} |");
+                sb.AppendLine(inv, $"| {c.Group} | {Cell(c.Case)} | {string.Join("; ", c.PhaseMedians.Select(p => $"{p.Phase} {Time(p.Median)}"))} |");
             }
         }
 
@@ -82,6 +82,9 @@ public sealed record BenchmarkReport(MachineFacts Machine, IReadOnlyList<Databas
     private static string Time(TimeSpan t) => t.TotalSeconds < 1
         ? string.Create(CultureInfo.InvariantCulture, $"{t.TotalMilliseconds:F0} ms")
         : string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:F2} s");
+
+    /// <summary>A table cell: a pipe in a case's name (a shell pipeline) would end the cell.</summary>
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
     private static string Mb(long bytes) => (bytes / 1048576.0).ToString(bytes < 10 * 1048576L ? "F2" : "F1", CultureInfo.InvariantCulture);
 }
