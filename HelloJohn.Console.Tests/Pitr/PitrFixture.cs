@@ -64,6 +64,32 @@ public class PitrFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>What the receiver, the base backups and the window are now, and the console's recent point-in-time log
+    /// lines: said when a wait gives up, so a failure shows where the window stood.</summary>
+    public async Task<string> DescribeAsync()
+    {
+        var o = await OverviewAsync();
+        var timelines = o.Window.Timelines.Select(t =>
+            $"timeline {t.Timeline} ({t.Files} files; ranges {string.Join(", ", t.Ranges.Select(r => $"{r.From:HH:mm:ss.fff}–{r.To:HH:mm:ss.fff} segments {r.FirstSegment}–{r.LastSegment}"))}; gaps {string.Join(", ", t.Gaps.Select(g => $"{g.From}–{g.To}{(g.Incomplete ? " incomplete" : "")}"))})");
+        var lines = App.Logs.Lines.Where(l => l.Contains("Pitr", StringComparison.Ordinal) || l.Contains("pg_", StringComparison.Ordinal) || l.Contains("WAL", StringComparison.Ordinal)).TakeLast(25);
+        return $"Receiver: {o.State?.State} timeline {o.State?.Timeline}, newest commit {o.State?.NewestCommitAt:HH:mm:ss.fff}, reason {o.State?.Reason}; " +
+            $"base backups: {string.Join(", ", o.BaseBackups.Select(b => $"{b.Status} timeline {b.Timeline} consistent {b.ConsistentAt:HH:mm:ss.fff} {b.Error}"))}; " +
+            $"window: {string.Join("; ", timelines)}\n{string.Join('\n', lines)}";
+    }
+
+    /// <summary><see cref="WaitForAsync"/>, saying where the window stood when it gives up.</summary>
+    public async Task WaitWithStateAsync(string what, Func<Task<bool>> condition)
+    {
+        try
+        {
+            await WaitForAsync(what, condition);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message} {await DescribeAsync()}", e);
+        }
+    }
+
     /// <summary>A webhook channel of its own for <paramref name="kinds"/>; returns the path its messages arrive at.</summary>
     public async Task<string> HookAsync(WebhookReceiver receiver, params NotificationEventKind[] kinds)
     {

@@ -136,7 +136,7 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
         var moved = new NpgsqlConnectionStringBuilder(source.ConnectionString) { Port = promoted.Port };
         await pitr.App.Service<TargetService>().SetConnectionAsync(PitrFixture.Admin, pitr.Server, moved.ConnectionString, CancellationToken.None);
 
-        await PitrFixture.WaitForAsync("streaming and a base backup on the new timeline", async () =>
+        await pitr.WaitWithStateAsync("streaming and a base backup on the new timeline", async () =>
         {
             var o = await pitr.OverviewAsync();
             return o.State!.Timeline > timeline && o.State.State == ReceiverState.Streaming &&
@@ -148,7 +148,7 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
         marker = await pitr.ServerNowAsync();
         await pitr.QueryAsync<int>($"INSERT INTO {table} VALUES (4); SELECT 1");
         // What the restore below needs: the second target inside a range of the new timeline.
-        await PitrFixture.WaitForAsync("the second target inside the new timeline's window", async () =>
+        await pitr.WaitWithStateAsync("the second target inside the new timeline's window", async () =>
         {
             var o = await pitr.OverviewAsync();
             return o.State?.NewestCommitAt >= marker && o.Window.Find(target2) is { } range && range.Timeline > timeline;
