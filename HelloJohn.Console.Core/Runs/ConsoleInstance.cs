@@ -135,18 +135,42 @@ public sealed class ConsoleInstance(
             {
                 break;
             }
-            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            catch (Exception e) when (!stopping.IsCancellationRequested)
             {
+                // Whatever ended the session (a lost connection, a terminated backend, anything unexpected): this life
+                // is over, and the watch must go on to the next one, or every claim would wait for a lease for ever.
                 logger.LogWarning("Console instance {InstanceId} lost its connection to the console database ({Message}); what it ran is stopped and it starts again under a new id",
                     lease.InstanceId, e.Message);
                 _lease = new TaskCompletionSource<Lease>(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (_lost is { } lost)
                 {
-                    await lost.CancelAsync();
+                    try
+                    {
+                        await lost.CancelAsync();
+                    }
+                    catch (AggregateException callbacks)
+                    {
+                        logger.LogWarning(callbacks, "Stopping what console instance {InstanceId} ran raised errors", lease.InstanceId);
+                    }
                 }
 
-                await connection.DisposeAsync();
-                (connection, lease) = await ReacquireAsync(stopping);
+                try
+                {
+                    await connection.DisposeAsync();
+                }
+                catch (Exception closing) when (closing is NpgsqlException or IOException or ObjectDisposedException)
+                {
+                    logger.LogDebug(closing, "Closing the lost session of console instance {InstanceId} failed", lease.InstanceId);
+                }
+
+                try
+                {
+                    (connection, lease) = await ReacquireAsync(stopping);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
             }
         }
 
@@ -161,7 +185,7 @@ public sealed class ConsoleInstance(
             {
                 return await AcquireAsync(stopping);
             }
-            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException && !stopping.IsCancellationRequested)
+            catch (Exception e) when (!stopping.IsCancellationRequested)
             {
                 logger.LogWarning("The console database is still unreachable ({Message}); trying again", e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, attempt)), time, stopping);

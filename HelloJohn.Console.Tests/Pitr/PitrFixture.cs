@@ -140,6 +140,54 @@ public class PitrFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Where the console's jobs stand, for a run that stays queued: the job's Hangfire state and queue entry,
+    /// what the workers are processing, the active runs, whether this instance holds its lease, and its recent log.</summary>
+    private async Task<string> JobsAsync(string? jobId)
+    {
+        var lines = new List<string> { $"Instance lease: {(App.Service<HelloJohn.Console.Core.Runs.ConsoleInstance>().Id is { } id ? id.ToString() : "none (reconnecting)")}" };
+        try
+        {
+            await using var db = await App.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+            var conn = (Npgsql.NpgsqlConnection)db.Database.GetDbConnection();
+            await conn.OpenAsync();
+            async Task QueryAsync(string title, string sql)
+            {
+                await using var cmd = new Npgsql.NpgsqlCommand(sql, conn);
+                if (jobId is not null && long.TryParse(jobId, out var n))
+                {
+                    cmd.Parameters.AddWithValue(n);
+                }
+
+                await using var reader = await cmd.ExecuteReaderAsync();
+                var rows = new List<string>();
+                while (await reader.ReadAsync())
+                {
+                    rows.Add(string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "null" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+                }
+
+                lines.Add($"{title}: {(rows.Count == 0 ? "none" : string.Join("; ", rows))}");
+            }
+
+            if (jobId is not null && long.TryParse(jobId, out _))
+            {
+                await QueryAsync($"Job {jobId}", "SELECT statename, createdat FROM hangfire.job WHERE id = $1");
+                await QueryAsync("Its queue entry", "SELECT queue, fetchedat FROM hangfire.jobqueue WHERE jobid = $1");
+            }
+
+            await QueryAsync("Processing", "SELECT id, left(invocationdata::text, 120), createdat FROM hangfire.job WHERE statename = 'Processing'");
+            await QueryAsync("Queue", "SELECT queue, count(*), count(fetchedat) FROM hangfire.jobqueue GROUP BY queue");
+            await QueryAsync("Servers", "SELECT id, lastheartbeat FROM hangfire.server");
+            await QueryAsync("Active runs", """SELECT "Kind", "Status", "Phase", "CreatedAt", "OwnerInstanceId" FROM runs WHERE "Status" IN ('Queued', 'Running')""");
+        }
+        catch (Exception e)
+        {
+            lines.Add($"(could not read the job tables: {e.Message})");
+        }
+
+        lines.AddRange(App.Logs.Lines.Where(l => l.Contains("instance", StringComparison.OrdinalIgnoreCase) || l.Contains("Hangfire", StringComparison.Ordinal)).TakeLast(15));
+        return string.Join('\n', lines);
+    }
+
     /// <summary>A new directory name for a restore; the restored server is stopped and removed with the fixture.</summary>
     public string NewRestoreDirectory()
     {
@@ -165,7 +213,7 @@ public class PitrFixture : IAsyncLifetime
         {
             var log = Path.Combine(request.DataDirectory!, PointInTimeRestoreEngine.LogFile);
             var tail = File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(15)) : "(no server log)";
-            throw new TimeoutException($"{e.Message} Phase: {record?.Run?.Phase}. Server log:\n{tail}", e);
+            throw new TimeoutException($"{e.Message} Phase: {record?.Run?.Phase}. Server log:\n{tail}\n{await JobsAsync(record?.Run?.JobId)}", e);
         }
         Assert.True(record!.Run!.Status == RunStatus.Succeeded, record.Run.Error);
         return record;

@@ -120,6 +120,31 @@ public sealed class RestoreServiceTests(PostgresClusterFixture postgres) : IAsyn
     }
 
     [Fact]
+    public async Task Restore_ReplaceADatabaseAnotherRoleIsConnectedTo_FailsSayingWhoAndKeepsItUntouched()
+    {
+        var (backupId, _) = await _app.BackUpAsync();
+        var name = NewName();
+        await ExecuteAsync(postgres.Demo, $"CREATE DATABASE {name}");
+        await ExecuteAsync(postgres.Demo.WithDatabase(name), "CREATE TABLE keep_me (id int); INSERT INTO keep_me VALUES (1)");
+        // A session of another role (here the cluster's superuser, as an administrator's psql would be), which the
+        // console's role may not end: DROP ... WITH (FORCE) is refused and a plain DROP finds the database in use.
+        var holder = new NpgsqlConnectionStringBuilder(postgres.Cluster.ConnectionFor(name).ConnectionString) { ApplicationName = "admin-psql", Pooling = false };
+        await using var held = new NpgsqlConnection(holder.ConnectionString);
+        await held.OpenAsync();
+
+        var e = await Assert.ThrowsAsync<RestoreFailedException>(() =>
+            Restores.RestoreAsync(Operator, new RestoreRequest(backupId, RestoreMode.NewDatabase, name, ReplaceExisting: true), CancellationToken.None));
+
+        Assert.Contains($"{name} could not be dropped to replace it", e.Message);
+        Assert.Contains("admin-psql", e.Message);
+        Assert.Contains("Nothing was restored", e.Message);
+        Assert.Equal(1L, await postgres.CountAsync(postgres.Demo.WithDatabase(name), "keep_me"));
+        var run = (await Restores.GetAsync(e.RunId!.Value, CancellationToken.None))!.Run;
+        Assert.Equal(RestoreStatus.Failed, run.Status);
+        Assert.Contains("could not be dropped", run.Error);
+    }
+
+    [Fact]
     public async Task Restore_ReplaceTheConsoleDatabase_IsRefused()
     {
         var (backupId, _) = await _app.BackUpAsync();
