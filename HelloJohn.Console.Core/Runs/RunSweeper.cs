@@ -1,3 +1,5 @@
+using Hangfire;
+using Hangfire.States;
 using HelloJohn.Console.Core.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -17,6 +19,7 @@ public sealed class RunSweeper(
     RunKinds kinds,
     RunEndRecorder ends,
     RunProgressNotifier notifier,
+    JobStorage jobStorage,
     IOptionsMonitor<RunsOptions> options,
     TimeProvider time,
     ILogger<RunSweeper> logger) : BackgroundService
@@ -94,6 +97,7 @@ public sealed class RunSweeper(
             }
         }
 
+        ended += await EndQueuedWhoseJobEndedAsync(ct);
         await ForgetDeadInstancesAsync(ct);
         foreach (var kind in kinds.All)
         {
@@ -103,6 +107,56 @@ public sealed class RunSweeper(
         if (ended > 0)
         {
             logger.LogWarning("Ended {Count} run(s) whose console instance had stopped", ended);
+        }
+
+        return ended;
+    }
+
+    /// <summary>How long a queued run's job may have ended before the run is ended for it: a job that finds its run
+    /// no longer queued ends at once, and that run's end is being recorded by whoever ended it.</summary>
+    internal static readonly TimeSpan QueuedJobGrace = TimeSpan.FromMinutes(1);
+
+    private static readonly HashSet<string> EndedJobStates = [FailedState.StateName, SucceededState.StateName, DeletedState.StateName];
+
+    /// <summary>Queued runs whose job ended without starting them (it failed before its claim, on a lost connection to
+    /// the console database for one, or was deleted from the job store): nothing will ever run them, and they would say
+    /// "Queued" for ever. Each is ended as failed with what became of its job.</summary>
+    private async Task<int> EndQueuedWhoseJobEndedAsync(CancellationToken ct)
+    {
+        var before = time.GetUtcNow() - QueuedJobGrace;
+        List<RunRecord> queued;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            queued = await db.Set<RunRecord>().AsNoTracking().Where(r => r.Status == RunStatus.Queued && r.JobId != null && r.CreatedAt < before).ToListAsync(ct);
+        }
+
+        if (queued.Count == 0)
+        {
+            return 0;
+        }
+
+        var ended = 0;
+        using var connection = jobStorage.GetConnection();
+        foreach (var run in queued)
+        {
+            var job = connection.GetJobData(run.JobId!);
+            var state = job is null ? null : connection.GetStateData(run.JobId!);
+            if (job is not null && !EndedJobStates.Contains(state?.Name ?? ""))
+            {
+                continue;
+            }
+
+            var what = job is null
+                ? "is gone from the job store"
+                : state!.Name == FailedState.StateName && state.Data.TryGetValue("ExceptionMessage", out var error)
+                    ? $"failed ({error})"
+                    : $"ended ({state.Name.ToLowerInvariant()})";
+            var message = $"Its job {what} before it could start the run. Nothing was done; request it again.";
+            if (await ends.EndAsync(run.Id, RunStatus.Queued, null, new RunEnd(RunStatus.Failed, message, RunFailureKind.Unexpected) { AuditDetail = "failed: " + message }))
+            {
+                ended++;
+                logger.LogWarning("Queued run {RunId} ({Kind}) was ended: {Message}", run.Id, run.Kind, message);
+            }
         }
 
         return ended;

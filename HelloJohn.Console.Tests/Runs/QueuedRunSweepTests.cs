@@ -1,0 +1,74 @@
+using Hangfire;
+using Hangfire.States;
+using HelloJohn.Console.Core.Backups;
+using HelloJohn.Console.Core.Data;
+using HelloJohn.Console.Core.Runs;
+using HelloJohn.Console.Core.Targets;
+using HelloJohn.Console.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace HelloJohn.Console.Tests.Runs;
+
+/// <summary>A queued run whose job ended without starting it (failed before its claim, or deleted from the job store)
+/// is ended by the sweep with what became of its job, instead of saying "Queued" for ever; a run whose job is still
+/// waiting, or ended only a moment ago, is left alone.</summary>
+[Trait("Capability", "Backups")]
+[Collection(PostgresCollection.Name)]
+public sealed class QueuedRunSweepTests(PostgresClusterFixture postgres) : IAsyncLifetime
+{
+    private readonly ConsoleAppFactory _app = new(postgres);
+
+    public Task InitializeAsync() => _app.InitializeAsync();
+
+    public Task DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task Sweep_QueuedRunsWhoseJobFailedOrVanished_AreFailedWithTheReason_OthersStayQueued()
+    {
+        var targetId = (await _app.Service<TargetService>().GetDefaultAsync(CancellationToken.None))!.Id;
+        var jobs = _app.Service<IBackgroundJobClient>();
+        var old = DateTimeOffset.UtcNow.AddMinutes(-5);
+        string JobIn(Guid id, IState state) => jobs.Create(Hangfire.Common.Job.FromExpression<BackupJob>(j => j.RunAsync(id, CancellationToken.None)), state);
+
+        var failed = Guid.NewGuid();
+        var vanished = Guid.NewGuid();
+        var waiting = Guid.NewGuid();
+        var justFailed = Guid.NewGuid();
+        var runs = new (Guid Id, DateTimeOffset CreatedAt, string JobId)[]
+        {
+            (failed, old, JobIn(failed, new FailedState(new InvalidOperationException("the connection to the console database was lost")))),
+            (vanished, old, "987654321"),
+            (waiting, old, JobIn(waiting, new ScheduledState(TimeSpan.FromHours(1)))),
+            (justFailed, DateTimeOffset.UtcNow, JobIn(justFailed, new FailedState(new InvalidOperationException("a moment ago")))),
+        };
+        await using (var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
+        {
+            foreach (var (id, createdAt, jobId) in runs)
+            {
+                var run = RunFixtures.Run(RunKind.Backup, targetId, id);
+                run.CreatedAt = createdAt;
+                run.JobId = jobId;
+                db.Add(run);
+                db.Backups.Add(new BackupRecord
+                {
+                    Id = id, TargetId = targetId, FileName = BackupNaming.FileNameFor(createdAt.AddSeconds(runs.Length)) + id.ToString("N")[..6],
+                    Status = BackupStatus.Queued, CreatedAt = createdAt,
+                });
+            }
+
+            await db.SaveChangesAsync();
+        }
+
+        await _app.Service<RunSweeper>().SweepOnceAsync(CancellationToken.None);
+
+        await using var check = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        var after = await check.Set<RunRecord>().AsNoTracking().Where(r => runs.Select(x => x.Id).Contains(r.Id)).ToDictionaryAsync(r => r.Id);
+        Assert.Equal(RunStatus.Failed, after[failed].Status);
+        Assert.Equal("Its job failed (the connection to the console database was lost) before it could start the run. Nothing was done; request it again.", after[failed].Error);
+        Assert.Equal(RunStatus.Failed, after[vanished].Status);
+        Assert.StartsWith("Its job is gone from the job store", after[vanished].Error);
+        Assert.Equal(RunStatus.Queued, after[waiting].Status);
+        Assert.Equal(RunStatus.Queued, after[justFailed].Status);
+        Assert.Equal(BackupStatus.Failed, (await check.Backups.AsNoTracking().SingleAsync(b => b.Id == failed)).Status);
+    }
+}
