@@ -98,6 +98,7 @@ public sealed class RunSweeper(
         }
 
         ended += await EndQueuedWhoseJobEndedAsync(ct);
+        await RequeueStuckJobsAsync(ct);
         await ForgetDeadInstancesAsync(ct);
         foreach (var kind in kinds.All)
         {
@@ -160,6 +161,51 @@ public sealed class RunSweeper(
         }
 
         return ended;
+    }
+
+    /// <summary>Queued runs whose job a worker took from its queue a while ago without ever starting it (the job is
+    /// still "Enqueued", nothing processes it): the job is created again on the same queue, and the run points at the
+    /// new one. The old one, should its worker ever get to it, finds the run no longer queued and does nothing. A job
+    /// taken from the queue is invisible to every other worker for half an hour, so without this such a run would wait
+    /// that long, seen by its user as queued with every worker free.</summary>
+    private async Task RequeueStuckJobsAsync(CancellationToken ct)
+    {
+        var before = time.GetUtcNow() - QueuedJobGrace;
+        Dictionary<string, RunRecord> queued;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            queued = await db.Set<RunRecord>().AsNoTracking().Where(r => r.Status == RunStatus.Queued && r.JobId != null && r.CreatedAt < before)
+                .ToDictionaryAsync(r => r.JobId!, ct);
+        }
+
+        if (queued.Count == 0)
+        {
+            return;
+        }
+
+        var monitoring = jobStorage.GetMonitoringApi();
+        var client = new BackgroundJobClient(jobStorage);
+        foreach (var queue in monitoring.Queues().Select(q => q.Name))
+        {
+            foreach (var (jobId, fetched) in monitoring.FetchedJobs(queue, 0, 500))
+            {
+                if (!queued.TryGetValue(jobId, out var run) || fetched?.FetchedAt is not { } at || at > before.UtcDateTime
+                    || fetched.State != EnqueuedState.StateName || fetched.Job is null)
+                {
+                    continue;
+                }
+
+                var again = client.Create(fetched.Job, new EnqueuedState(queue));
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
+                var moved = await db.Set<RunRecord>().Where(r => r.Id == run.Id && r.Status == RunStatus.Queued && r.JobId == jobId)
+                    .ExecuteUpdateAsync(x => x.SetProperty(r => r.JobId, again), ct);
+                if (moved > 0)
+                {
+                    logger.LogWarning("Queued run {RunId} ({Kind}): its job {JobId} was taken from the {Queue} queue at {FetchedAt:u} and never started; queued again as job {NewJobId}",
+                        run.Id, run.Kind, jobId, queue, at, again);
+                }
+            }
+        }
     }
 
     /// <summary>Cleans up after a run whose instance died and ends it as failed with why and what was cleaned (or, for

@@ -71,4 +71,49 @@ public sealed class QueuedRunSweepTests(PostgresClusterFixture postgres) : IAsyn
         Assert.Equal(RunStatus.Queued, after[justFailed].Status);
         Assert.Equal(BackupStatus.Failed, (await check.Backups.AsNoTracking().SingleAsync(b => b.Id == failed)).Status);
     }
+
+    [Fact]
+    public async Task Sweep_QueuedRunWhoseJobAWorkerTookButNeverStarted_IsQueuedAgainAsANewJob()
+    {
+        var targetId = (await _app.Service<TargetService>().GetDefaultAsync(CancellationToken.None))!.Id;
+        var jobs = _app.Service<IBackgroundJobClient>();
+        // A queue no worker of this console reads, so only the test moves its entries.
+        const string Queue = "stuck_probe";
+        var stuck = Guid.NewGuid();
+        var fresh = Guid.NewGuid();
+        var stuckJob = jobs.Create(Hangfire.Common.Job.FromExpression<BackupJob>(j => j.RunAsync(stuck, CancellationToken.None)), new EnqueuedState(Queue));
+        var freshJob = jobs.Create(Hangfire.Common.Job.FromExpression<BackupJob>(j => j.RunAsync(fresh, CancellationToken.None)), new EnqueuedState(Queue));
+        var old = DateTimeOffset.UtcNow.AddMinutes(-5);
+        await using (var db = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
+        {
+            foreach (var (id, jobId) in new[] { (stuck, stuckJob), (fresh, freshJob) })
+            {
+                var run = RunFixtures.Run(RunKind.Backup, targetId, id);
+                run.CreatedAt = old;
+                run.JobId = jobId;
+                db.Add(run);
+                db.Backups.Add(new BackupRecord
+                {
+                    Id = id, TargetId = targetId, FileName = BackupNaming.FileNameFor(old) + id.ToString("N")[..6], Status = BackupStatus.Queued, CreatedAt = old,
+                });
+            }
+
+            await db.SaveChangesAsync();
+            // One was taken by a worker five minutes ago and never started; the other a moment ago.
+            await db.Database.ExecuteSqlAsync($"UPDATE hangfire.jobqueue SET fetchedat = now() - interval '5 minutes' WHERE jobid = {long.Parse(stuckJob, System.Globalization.CultureInfo.InvariantCulture)}");
+            await db.Database.ExecuteSqlAsync($"UPDATE hangfire.jobqueue SET fetchedat = now() WHERE jobid = {long.Parse(freshJob, System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        await _app.Service<RunSweeper>().SweepOnceAsync(CancellationToken.None);
+
+        await using var check = await _app.Service<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        var stuckRun = await check.Set<RunRecord>().AsNoTracking().SingleAsync(r => r.Id == stuck);
+        var freshRun = await check.Set<RunRecord>().AsNoTracking().SingleAsync(r => r.Id == fresh);
+        Assert.Equal(RunStatus.Queued, stuckRun.Status);
+        Assert.NotEqual(stuckJob, stuckRun.JobId);
+        using var connection = _app.Service<JobStorage>().GetConnection();
+        Assert.Equal(EnqueuedState.StateName, connection.GetStateData(stuckRun.JobId!)!.Name);
+        Assert.Equal([stuck], connection.GetJobData(stuckRun.JobId!)!.Job.Args.OfType<Guid>());
+        Assert.Equal(freshJob, freshRun.JobId);
+    }
 }
