@@ -120,8 +120,8 @@ public sealed class RunSweeper(
     private static readonly HashSet<string> EndedJobStates = [FailedState.StateName, SucceededState.StateName, DeletedState.StateName];
 
     /// <summary>Queued runs whose job ended without starting them (it failed before its claim, on a lost connection to
-    /// the console database for one, or was deleted from the job store): nothing will ever run them, and they would say
-    /// "Queued" for ever. Each is ended as failed with what became of its job.</summary>
+    /// the console database for one, or was deleted): nothing will ever run them, and they would say "Queued" for ever.
+    /// Each is ended as failed with what became of its job.</summary>
     private async Task<int> EndQueuedWhoseJobEndedAsync(CancellationToken ct)
     {
         var before = time.GetUtcNow() - QueuedJobGrace;
@@ -140,18 +140,17 @@ public sealed class RunSweeper(
         using var connection = jobStorage.GetConnection();
         foreach (var run in queued)
         {
-            var job = connection.GetJobData(run.JobId!);
-            var state = job is null ? null : connection.GetStateData(run.JobId!);
-            if (job is not null && !EndedJobStates.Contains(state?.Name ?? ""))
+            // A job id the store does not know (a catalog carried over from another console database) is left alone:
+            // whether anything will run it cannot be told, and the run can still be cancelled by hand.
+            var state = connection.GetJobData(run.JobId!) is null ? null : connection.GetStateData(run.JobId!);
+            if (state is null || !EndedJobStates.Contains(state.Name))
             {
                 continue;
             }
 
-            var what = job is null
-                ? "is gone from the job store"
-                : state!.Name == FailedState.StateName && state.Data.TryGetValue("ExceptionMessage", out var error)
-                    ? $"failed ({error})"
-                    : $"ended ({state.Name.ToLowerInvariant()})";
+            var what = state.Name == FailedState.StateName && state.Data.TryGetValue("ExceptionMessage", out var error)
+                ? $"failed ({error})"
+                : $"ended ({state.Name.ToLowerInvariant()})";
             var message = $"Its job {what} before it could start the run. Nothing was done; request it again.";
             if (await ends.EndAsync(run.Id, RunStatus.Queued, null, new RunEnd(RunStatus.Failed, message, RunFailureKind.Unexpected) { AuditDetail = "failed: " + message }))
             {

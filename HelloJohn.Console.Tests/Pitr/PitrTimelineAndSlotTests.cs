@@ -134,6 +134,16 @@ public sealed class PitrTimelineAndSlotTests(PitrFixture pitr) : IClassFixture<P
         Assert.Equal(1, await pitr.CountOnRestoredAsync(promoted, table));
         var source = await pitr.SourceAsync();
         var moved = new NpgsqlConnectionStringBuilder(source.ConnectionString) { Port = promoted.Port };
+        // The lost-slot test of this class sets max_slot_wal_keep_size on the source, and the base backup its lost slot
+        // asks for can be taken before the setting is reset: a copy restored from that base backup carries it in
+        // postgresql.auto.conf and loses its own slot under the WAL of the next base backups.
+        await using (var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(moved.ConnectionString) { Pooling = false }.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var reset = new NpgsqlCommand("ALTER SYSTEM RESET max_slot_wal_keep_size; SELECT pg_reload_conf()", conn);
+            await reset.ExecuteScalarAsync();
+        }
+
         await pitr.App.Service<TargetService>().SetConnectionAsync(PitrFixture.Admin, pitr.Server, moved.ConnectionString, CancellationToken.None);
 
         await pitr.WaitWithStateAsync("streaming and a base backup on the new timeline", async () =>

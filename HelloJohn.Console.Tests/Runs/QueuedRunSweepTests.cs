@@ -9,9 +9,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HelloJohn.Console.Tests.Runs;
 
-/// <summary>A queued run whose job ended without starting it (failed before its claim, or deleted from the job store)
-/// is ended by the sweep with what became of its job, instead of saying "Queued" for ever; a run whose job is still
-/// waiting, or ended only a moment ago, is left alone.</summary>
+/// <summary>A queued run whose job ended without starting it (failed before its claim, or deleted) is ended by the sweep
+/// with what became of its job, instead of saying "Queued" for ever; a run whose job is still waiting, ended only a
+/// moment ago, or is unknown to the job store, is left alone.</summary>
 [Trait("Capability", "Backups")]
 [Collection(PostgresCollection.Name)]
 public sealed class QueuedRunSweepTests(PostgresClusterFixture postgres) : IAsyncLifetime
@@ -23,7 +23,7 @@ public sealed class QueuedRunSweepTests(PostgresClusterFixture postgres) : IAsyn
     public Task DisposeAsync() => _app.DisposeAsync();
 
     [Fact]
-    public async Task Sweep_QueuedRunsWhoseJobFailedOrVanished_AreFailedWithTheReason_OthersStayQueued()
+    public async Task Sweep_QueuedRunsWhoseJobFailedOrWasDeleted_AreFailedWithTheReason_OthersStayQueued()
     {
         var targetId = (await _app.Service<TargetService>().GetDefaultAsync(CancellationToken.None))!.Id;
         var jobs = _app.Service<IBackgroundJobClient>();
@@ -31,13 +31,15 @@ public sealed class QueuedRunSweepTests(PostgresClusterFixture postgres) : IAsyn
         string JobIn(Guid id, IState state) => jobs.Create(Hangfire.Common.Job.FromExpression<BackupJob>(j => j.RunAsync(id, CancellationToken.None)), state);
 
         var failed = Guid.NewGuid();
-        var vanished = Guid.NewGuid();
+        var deleted = Guid.NewGuid();
+        var unknown = Guid.NewGuid();
         var waiting = Guid.NewGuid();
         var justFailed = Guid.NewGuid();
         var runs = new (Guid Id, DateTimeOffset CreatedAt, string JobId)[]
         {
             (failed, old, JobIn(failed, new FailedState(new InvalidOperationException("the connection to the console database was lost")))),
-            (vanished, old, "987654321"),
+            (deleted, old, JobIn(deleted, new DeletedState())),
+            (unknown, old, "987654321"),
             (waiting, old, JobIn(waiting, new ScheduledState(TimeSpan.FromHours(1)))),
             (justFailed, DateTimeOffset.UtcNow, JobIn(justFailed, new FailedState(new InvalidOperationException("a moment ago")))),
         };
@@ -65,8 +67,9 @@ public sealed class QueuedRunSweepTests(PostgresClusterFixture postgres) : IAsyn
         var after = await check.Set<RunRecord>().AsNoTracking().Where(r => runs.Select(x => x.Id).Contains(r.Id)).ToDictionaryAsync(r => r.Id);
         Assert.Equal(RunStatus.Failed, after[failed].Status);
         Assert.Equal("Its job failed (the connection to the console database was lost) before it could start the run. Nothing was done; request it again.", after[failed].Error);
-        Assert.Equal(RunStatus.Failed, after[vanished].Status);
-        Assert.StartsWith("Its job is gone from the job store", after[vanished].Error);
+        Assert.Equal(RunStatus.Failed, after[deleted].Status);
+        Assert.StartsWith("Its job ended (deleted) before it could start the run.", after[deleted].Error);
+        Assert.Equal(RunStatus.Queued, after[unknown].Status);
         Assert.Equal(RunStatus.Queued, after[waiting].Status);
         Assert.Equal(RunStatus.Queued, after[justFailed].Status);
         Assert.Equal(BackupStatus.Failed, (await check.Backups.AsNoTracking().SingleAsync(b => b.Id == failed)).Status);
