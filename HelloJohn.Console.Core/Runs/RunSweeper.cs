@@ -97,8 +97,13 @@ public sealed class RunSweeper(
             }
         }
 
-        ended += await EndQueuedWhoseJobEndedAsync(ct);
-        await RequeueStuckJobsAsync(ct);
+        var waiting = await QueuedPastGraceAsync(ct);
+        if (waiting.Count > 0)
+        {
+            ended += await EndQueuedWhoseJobEndedAsync(waiting);
+            await RequeueStuckJobsAsync(waiting, ct);
+        }
+
         await ForgetDeadInstancesAsync(ct);
         foreach (var kind in kinds.All)
         {
@@ -119,23 +124,19 @@ public sealed class RunSweeper(
 
     private static readonly HashSet<string> EndedJobStates = [FailedState.StateName, SucceededState.StateName, DeletedState.StateName];
 
+    /// <summary>Queued runs that have a job and were queued longer ago than <see cref="QueuedJobGrace"/>.</summary>
+    private async Task<List<RunRecord>> QueuedPastGraceAsync(CancellationToken ct)
+    {
+        var before = time.GetUtcNow() - QueuedJobGrace;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Set<RunRecord>().AsNoTracking().Where(r => r.Status == RunStatus.Queued && r.JobId != null && r.CreatedAt < before).ToListAsync(ct);
+    }
+
     /// <summary>Queued runs whose job ended without starting them (it failed before its claim, on a lost connection to
     /// the console database for one, or was deleted): nothing will ever run them, and they would say "Queued" for ever.
     /// Each is ended as failed with what became of its job.</summary>
-    private async Task<int> EndQueuedWhoseJobEndedAsync(CancellationToken ct)
+    private async Task<int> EndQueuedWhoseJobEndedAsync(IReadOnlyList<RunRecord> queued)
     {
-        var before = time.GetUtcNow() - QueuedJobGrace;
-        List<RunRecord> queued;
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
-            queued = await db.Set<RunRecord>().AsNoTracking().Where(r => r.Status == RunStatus.Queued && r.JobId != null && r.CreatedAt < before).ToListAsync(ct);
-        }
-
-        if (queued.Count == 0)
-        {
-            return 0;
-        }
-
         var ended = 0;
         using var connection = jobStorage.GetConnection();
         foreach (var run in queued)
@@ -167,21 +168,10 @@ public sealed class RunSweeper(
     /// new one. The old one, should its worker ever get to it, finds the run no longer queued and does nothing. A job
     /// taken from the queue is invisible to every other worker for half an hour, so without this such a run would wait
     /// that long, seen by its user as queued with every worker free.</summary>
-    private async Task RequeueStuckJobsAsync(CancellationToken ct)
+    private async Task RequeueStuckJobsAsync(IReadOnlyList<RunRecord> waiting, CancellationToken ct)
     {
         var before = time.GetUtcNow() - QueuedJobGrace;
-        Dictionary<string, RunRecord> queued;
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
-            queued = await db.Set<RunRecord>().AsNoTracking().Where(r => r.Status == RunStatus.Queued && r.JobId != null && r.CreatedAt < before)
-                .ToDictionaryAsync(r => r.JobId!, ct);
-        }
-
-        if (queued.Count == 0)
-        {
-            return;
-        }
-
+        var queued = waiting.ToDictionary(r => r.JobId!);
         var monitoring = jobStorage.GetMonitoringApi();
         var client = new BackgroundJobClient(jobStorage);
         foreach (var queue in monitoring.Queues().Select(q => q.Name))

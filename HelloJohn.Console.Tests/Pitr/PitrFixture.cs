@@ -58,9 +58,7 @@ public class PitrFixture : IAsyncLifetime
         }
         catch (TimeoutException e)
         {
-            var o = await OverviewAsync();
-            var lines = App.Logs.Lines.Where(l => l.Contains("Pitr", StringComparison.Ordinal) || l.Contains("pg_", StringComparison.Ordinal) || l.Contains("WAL", StringComparison.Ordinal)).TakeLast(15);
-            throw new TimeoutException($"{e.Message} Receiver: {o.State?.State} {o.State?.Reason}; base backups: {string.Join(", ", o.BaseBackups.Select(b => $"{b.Status} {b.Error}"))}\n{string.Join('\n', lines)}", e);
+            throw new TimeoutException($"{e.Message} {await DescribeAsync()}", e);
         }
     }
 

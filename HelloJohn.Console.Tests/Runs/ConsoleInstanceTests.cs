@@ -1,6 +1,7 @@
 using HelloJohn.Console.Core.Backups;
 using HelloJohn.Console.Core.Runs;
 using HelloJohn.Console.Tests.Infrastructure;
+using HelloJohn.Console.Tests.Notifications;
 using HelloJohn.Console.Tests.Restores;
 using Npgsql;
 
@@ -29,7 +30,7 @@ public sealed class ConsoleInstanceTests(PostgresClusterFixture postgres) : IAsy
         {
             Assert.Equal(1, await TerminateInstanceSessionAsync());
             var previous = seen[^1];
-            await WaitUntilAsync(() => instance.Id is { } id && id != previous, $"a new lease after cut {cut}");
+            await DeliveryWait.UntilAsync(() => instance.Id is { } id && id != previous, $"a new lease after cut {cut}");
             seen.Add(instance.Id!.Value);
         }
 
@@ -48,19 +49,5 @@ public sealed class ConsoleInstanceTests(PostgresClusterFixture postgres) : IAsy
             "SELECT count(*)::int FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'hellojohn-console-instance') t", conn);
         cmd.Parameters.AddWithValue(_app.ConsoleDatabase.Database!);
         return (int)(await cmd.ExecuteScalarAsync())!;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var until = DateTimeOffset.UtcNow.AddMinutes(1);
-        while (!condition())
-        {
-            if (DateTimeOffset.UtcNow > until)
-            {
-                throw new TimeoutException($"Gave up waiting for {what}.");
-            }
-
-            await Task.Delay(100);
-        }
     }
 }
